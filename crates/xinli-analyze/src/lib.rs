@@ -1,0 +1,1 @@
+//! The analysis pipeline behind `xinli analyze`: import, models, scores, outputs.

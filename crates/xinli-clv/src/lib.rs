@@ -1,0 +1,1 @@
+//! Customer-base models: BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma, CLV and a generative simulator.

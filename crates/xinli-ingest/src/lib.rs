@@ -1,0 +1,1 @@
+//! Importers: the canonical data contract, shop-export presets, mappings, encodings and quarantine.

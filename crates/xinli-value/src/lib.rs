@@ -1,0 +1,1 @@
+//! Customer value: RFM scores and segments, value concentration, cohorts, and a back-tested churn model.
