@@ -62,7 +62,7 @@ pub fn auto(v: f64) -> String {
     let a = v.abs();
     let decimals = if a >= 100.0 || a == 0.0 {
         0
-    } else if a >= 1.0 {
+    } else if a >= 0.1 {
         2
     } else {
         (2.0 - a.log10().floor()).clamp(0.0, 8.0) as usize

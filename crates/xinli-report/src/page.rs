@@ -255,7 +255,7 @@ fn block(out: &mut String, b: &Block) {
             for k in figs {
                 out.push_str("<div class=\"kpi\"><div class=\"kpi-label\">");
                 html_into(out, &k.label);
-                out.push_str("</div><div class=\"kpi-value\">");
+                out.push_str(if k.value.chars().count() > 14 { "</div><div class=\"kpi-value long\">" } else { "</div><div class=\"kpi-value\">" });
                 escape_into(out, &k.value);
                 out.push_str("</div>");
                 if let Some(n) = &k.note {
@@ -280,7 +280,7 @@ fn block(out: &mut String, b: &Block) {
         Block::Columns(blocks) => {
             out.push_str("<div class=\"cols\">");
             for b in blocks {
-                out.push_str("<div class=\"col\">");
+                out.push_str(if matches!(b, Block::Chart(..)) { "<div class=\"col col-wide\">" } else { "<div class=\"col\">" });
                 block(out, b);
                 out.push_str("</div>");
             }
@@ -313,7 +313,14 @@ fn table(out: &mut String, t: &Table) {
     for (r, row) in t.rows.iter().take(MAX_TABLE_ROWS).enumerate() {
         out.push_str(if t.highlight.contains(&r) { "<tr class=\"hl\">" } else { "<tr>" });
         for c in 0..ncols {
-            out.push_str(if num(c) { "<td class=\"num\">" } else { "<td>" });
+            let long = row.get(c).is_some_and(|t| t.zh.chars().count() > 24 || t.en.chars().count() > 40);
+            out.push_str(if num(c) {
+                "<td class=\"num\">"
+            } else if long {
+                "<td class=\"long\">"
+            } else {
+                "<td>"
+            });
             if let Some(cell) = row.get(c) {
                 html_into(out, cell);
             }
@@ -394,6 +401,7 @@ p{margin:10px 0}
 .kpi{border:1px solid var(--line);border-radius:12px;padding:14px 16px;background:linear-gradient(180deg,#fafbff,#f5f7fb)}
 .kpi-label{font-size:13px;color:var(--muted)}
 .kpi-value{font-size:25px;font-weight:650;line-height:1.3;margin-top:2px;font-variant-numeric:tabular-nums;word-break:break-word}
+.kpi-value.long{font-size:18px;padding-top:5px}
 .kpi-note{font-size:12px;color:var(--muted);margin-top:4px}
 figure.chart-fig{margin:18px 0}
 figure.chart-fig svg{display:block;width:100%;height:auto;max-width:100%;overflow:visible}
@@ -403,14 +411,19 @@ figcaption{font-size:13px;color:var(--muted);margin-top:6px;padding-left:16px}
 .table-wrap{overflow-x:auto;margin:16px 0}
 table{border-collapse:collapse;width:100%;font-size:14px}
 caption{caption-side:top;text-align:left;font-weight:600;padding:0 0 8px}
-th{text-align:left;font-weight:600;color:#374151;background:#f3f4f6;border-bottom:1px solid var(--line);padding:9px 12px;white-space:nowrap}
+th{text-align:left;font-weight:600;color:#374151;background:#f3f4f6;border-bottom:1px solid var(--line);padding:9px 12px;vertical-align:bottom}
+th.num{white-space:normal}
+td.long{min-width:16em}
 td{padding:8px 12px;border-bottom:1px solid #eef0f3;vertical-align:top}
+td:first-child{white-space:nowrap}
 th.num,td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tbody tr:nth-child(even) td{background:#fafbfc}
 tbody tr:hover td{background:#f1f5ff}
 tr.hl td{background:#eef4ff!important;font-weight:600}
 .note{border-left:4px solid #f59e0b;background:#fffbeb;padding:10px 16px;border-radius:8px;margin:14px 0;font-size:14px;color:#78350f}
-.cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(360px,1fr));gap:24px;align-items:start}
+.cols{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
+.col{flex:2 1 320px;min-width:0}
+.col-wide{flex:3 1 480px}
 .cols>.col>:first-child{margin-top:0}
 .foot{color:var(--muted);font-size:13px;padding-bottom:36px}
 @media (max-width:960px){.layout{grid-template-columns:1fr}nav.toc{position:static}.head{flex-direction:column}section.card{padding:20px 18px}}

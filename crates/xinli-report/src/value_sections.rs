@@ -156,7 +156,6 @@ pub fn rfm_segments(segments: &[SegmentSummary], currency: &str, unit: TimeUnit)
         }),
         t("平均频次", "Mean frequency"),
         t("平均客单额", "Mean monetary"),
-        t("建议", "What to do"),
     ])
     .numeric(&[1, 2, 3, 4, 5, 6, 7]);
     for s in &segs {
@@ -169,7 +168,6 @@ pub fn rfm_segments(segments: &[SegmentSummary], currency: &str, unit: TimeUnit)
             format::num(s.mean_recency, 1).into(),
             format::num(s.mean_frequency, 2).into(),
             format::money(s.mean_monetary, currency, 2).into(),
-            labels::segment_advice(&s.name).unwrap_or_default(),
         ]);
     }
     let mut section = Section::new("segments", t("客户分群（RFM）", "Customer segments (RFM)")).intro(t(
@@ -179,6 +177,15 @@ pub fn rfm_segments(segments: &[SegmentSummary], currency: &str, unit: TimeUnit)
     section.push(Block::chart(tree, t("方块大小 = 客户数；标注收入占比。", "Tile size = customers; labels show each segment's share of revenue.")));
     section.push(Block::chart(shares, t("收入占比高于客户占比的分群贡献了超出其人数比例的收入。", "Segments whose revenue bar is longer than their customer bar bring in more than their share of revenue.")));
     section.push(Block::Table(table));
+    let mut advice = Table::new(vec![t("分群", "Segment"), t("特征与建议", "Who they are and what to do")]);
+    for s in &segs {
+        if let Some(a) = labels::segment_advice(&s.name) {
+            advice.push_row(vec![name(s), a]);
+        }
+    }
+    if !advice.rows.is_empty() {
+        section.push(Block::Table(advice));
+    }
     section
 }
 
@@ -225,14 +232,15 @@ pub fn clv_distribution(values: &[f64], currency: &str, horizon: Option<&Text>) 
         .x_label(if skewed { x_label.map(|l, s| match l { crate::Lang::Zh => format!("{s}，对数坐标"), crate::Lang::En => format!("{s}, log scale") }) } else { x_label })
         .y_label(t("客户数", "Customers"))
         .x_format(NumFormat::Money(currency.to_string()))
-        .log_x(skewed);
+        .log_x(skewed)
+        .size(560.0, 360.0);
     let hist = chart::histogram(&spec, &sorted, 40);
 
     let mut figs = vec![
         KeyFigure::new(t("预测总价值", "Total predicted value"), format::money(total, currency, 0)),
         KeyFigure::new(t("平均 CLV", "Mean CLV"), money(mean)),
         KeyFigure::new(t("CLV 中位数", "Median CLV"), money(median)),
-        KeyFigure::new(t("前 10% 客户的价值占比", "Value from top 10 %"), format::pct(top10, 1)).note(t("价值最高的 10% 客户", "the most valuable tenth of customers")),
+        KeyFigure::new(t("前 10% 客户的价值占比", "Value from top 10%"), format::pct(top10, 1)).note(t("价值最高的 10% 客户", "the most valuable tenth of customers")),
     ];
     if let Some(h) = horizon {
         figs[0].note = Some(h.clone());
@@ -379,7 +387,7 @@ pub fn cohort_retention(rows: &[CohortRow]) -> Section {
 const PARETO_POINTS: usize = 200;
 
 /// Revenue concentration: the cumulative share of revenue against the cumulative share of
-/// customers (most valuable first), with the share of revenue from the top 20 % marked.
+/// customers (most valuable first), with the share of revenue from the top 20% marked.
 /// `values` are per-customer revenue (or value), in any order; negatives count as zero.
 pub fn pareto(values: &[f64], currency: &str) -> Section {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).map(|x| x.max(0.0)).collect();
@@ -433,19 +441,19 @@ pub fn pareto(values: &[f64], currency: &str) -> Section {
     }
     let need80 = k80 as f64 / n as f64;
     let p20 = format::pct(top20, 0);
-    let svg = chart::area(
+    let svg = chart::line(
         &spec,
         &[
-            Series::new(t("实际分布", "Your customers"), pts).color("#2563eb"),
+            Series::new(t("实际分布", "Your customers"), pts).color("#2563eb").filled(),
             Series::new(t("完全平均", "Perfect equality"), vec![(0.0, 0.0), (1.0, 1.0)]).color("#9ca3af").dashed(),
         ],
         &[Marker::new(0.2, top20, Text::new(format!("前 20% 客户 → {p20} 收入"), format!("Top 20% → {p20} of revenue")))],
     );
     s.push(Block::KeyFigures(vec![
-        KeyFigure::new(t("前 1% 客户的收入占比", "Revenue from top 1 %"), format::pct(top1, 1)),
-        KeyFigure::new(t("前 10% 客户的收入占比", "Revenue from top 10 %"), format::pct(top10, 1)),
-        KeyFigure::new(t("前 20% 客户的收入占比", "Revenue from top 20 %"), format::pct(top20, 1)).note(t("经典的 80/20 法则对应 80%", "the classic 80/20 rule would be 80 %")),
-        KeyFigure::new(t("贡献 80% 收入的客户占比", "Customers bringing 80 % of revenue"), format::pct(need80, 1)),
+        KeyFigure::new(t("前 1% 客户的收入占比", "Revenue from top 1%"), format::pct(top1, 1)),
+        KeyFigure::new(t("前 10% 客户的收入占比", "Revenue from top 10%"), format::pct(top10, 1)),
+        KeyFigure::new(t("前 20% 客户的收入占比", "Revenue from top 20%"), format::pct(top20, 1)).note(t("经典的 80/20 法则对应 80%", "the classic 80/20 rule would be 80%")),
+        KeyFigure::new(t("贡献 80% 收入的客户占比", "Customers bringing 80% of revenue"), format::pct(need80, 1)),
     ]));
     s.push(Block::chart(
         svg,
@@ -573,7 +581,9 @@ pub fn holdout(h: &Holdout) -> Section {
     let svg = chart::bars(
         &ChartSpec::new(t("预测 vs 实际：验证期人均复购次数", "Predicted vs actual repeat purchases per customer (holdout)"))
             .x_label(t("校准期复购次数", "Repeat purchases in calibration period"))
-            .y_label(t("验证期人均复购次数", "Mean repeat purchases in holdout")),
+            .y_label(t("验证期人均复购次数", "Mean repeat purchases in holdout"))
+            .y_format(NumFormat::Number)
+            .size(560.0, 360.0),
         &cats,
         &[
             BarSeries::new(t("预测", "Predicted"), h.buckets.iter().map(|b| b.predicted).collect()).color("#2563eb"),

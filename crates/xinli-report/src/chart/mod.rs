@@ -295,7 +295,7 @@ impl Axis {
         let (lo, hi) = if hi <= lo { (lo / 2.0, lo * 2.0) } else { (lo, hi) };
         let ticks: Vec<f64> = log_ticks(lo, hi);
         let domain = (ticks[0].min(lo), ticks.last().copied().unwrap_or(hi).max(hi));
-        let labels = ticks.iter().map(|t| fmt.tick(*t, t / 10.0)).collect();
+        let labels = ticks.iter().map(|t| fmt.tick(*t, *t)).collect();
         Axis { domain, ticks, labels, log: true }
     }
 
