@@ -10,9 +10,11 @@
 //! - The starting margin is the log-odds of the training positive rate.
 //! - Feature importance is the total split gain per feature.
 //!
-//! No randomness: results depend only on the data and the parameters.
+//! - Each tree is grown on a `subsample` share of the rows, drawn by a fixed hash of
+//!   (seed, round, row): no random state, results depend only on the data and parameters.
 
 use super::logistic::sigmoid;
+use super::mix;
 
 /// Tree-ensemble hyper-parameters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -28,18 +30,24 @@ pub struct BoostingConfig {
     pub bins: usize,
     /// Stop when validation log-loss has not improved for this many rounds.
     pub patience: usize,
+    /// Share of rows each tree is grown on (stochastic boosting; rows drawn by a fixed hash
+    /// of (seed, round, row), so runs are reproducible). 1 = all rows.
+    pub subsample: f64,
+    pub seed: u64,
 }
 
 impl Default for BoostingConfig {
     fn default() -> Self {
         BoostingConfig {
-            max_trees: 300,
+            max_trees: 200,
             depth: 3,
-            learning_rate: 0.1,
+            learning_rate: 0.2,
             min_leaf: 20,
             l2_leaf: 1.0,
             bins: 32,
-            patience: 30,
+            patience: 15,
+            subsample: 0.5,
+            seed: 0xB00_57ED,
         }
     }
 }
@@ -106,11 +114,12 @@ fn cut_points(x: &[f64], n: usize, d: usize, bins: usize) -> Vec<Vec<f64>> {
 }
 
 fn binned(x: &[f64], n: usize, d: usize, cuts: &[Vec<f64>]) -> Vec<u8> {
-    // Column-major: bins[f * n + i].
+    // Row-major: bins[i * d + f] (row-wise histograms touch d different bins per row, which
+    // avoids the store-to-load chains of column-wise accumulation into few bins).
     let mut out = vec![0u8; n * d];
-    for f in 0..d {
-        for i in 0..n {
-            out[f * n + i] = cuts[f].partition_point(|&c| c < x[i * d + f]) as u8;
+    for i in 0..n {
+        for f in 0..d {
+            out[i * d + f] = cuts[f].partition_point(|&c| c < x[i * d + f]) as u8;
         }
     }
     out
@@ -118,7 +127,6 @@ fn binned(x: &[f64], n: usize, d: usize, cuts: &[Vec<f64>]) -> Vec<u8> {
 
 struct Builder<'a> {
     bins: &'a [u8],
-    n: usize,
     d: usize,
     n_bins: usize,
     cuts: &'a [Vec<f64>],
@@ -133,14 +141,16 @@ type Hist = Vec<(f64, f64, u32)>;
 
 impl Builder<'_> {
     fn histogram(&self, rows: &[u32]) -> Hist {
-        let mut h = vec![(0.0, 0.0, 0u32); self.d * self.n_bins];
-        for f in 0..self.d {
-            let col = &self.bins[f * self.n..(f + 1) * self.n];
-            let hf = &mut h[f * self.n_bins..(f + 1) * self.n_bins];
-            for &r in rows {
-                let e = &mut hf[col[r as usize] as usize];
-                e.0 += self.grad[r as usize];
-                e.1 += self.hess[r as usize];
+        let (d, nb) = (self.d, self.n_bins);
+        let mut h = vec![(0.0, 0.0, 0u32); d * nb];
+        for &r in rows {
+            let r = r as usize;
+            let (g, hs) = (self.grad[r], self.hess[r]);
+            let row = &self.bins[r * d..(r + 1) * d];
+            for (f, &b) in row.iter().enumerate() {
+                let e = &mut h[f * nb + b as usize];
+                e.0 += g;
+                e.1 += hs;
                 e.2 += 1;
             }
         }
@@ -184,11 +194,10 @@ impl Builder<'_> {
         }
         let Some((gain, feature, bin)) = best else { return id };
         self.gain[feature] += gain;
-        let col = &self.bins[feature * self.n..(feature + 1) * self.n];
-        // Stable-free in-place partition: left rows (bin ≤ split) first.
+        // In-place partition: left rows (bin ≤ split) first.
         let mut split = 0;
         for i in 0..rows.len() {
-            if col[rows[i] as usize] as usize <= bin {
+            if self.bins[rows[i] as usize * self.d + feature] as usize <= bin {
                 rows.swap(i, split);
                 split += 1;
             }
@@ -250,17 +259,23 @@ pub(crate) fn fit(
         if n == 0 {
             break;
         }
-        for i in 0..n {
+        rows.clear();
+        if cfg.subsample >= 1.0 || n < 4 * cfg.min_leaf.max(1) {
+            rows.extend(0..n as u32);
+        } else {
+            let threshold = (cfg.subsample.max(0.0) * u64::MAX as f64) as u64;
+            let seed = mix(cfg.seed ^ mix(round as u64));
+            rows.extend((0..n as u32).filter(|&i| mix(seed ^ i as u64) <= threshold));
+        }
+        for &i in &rows {
+            let i = i as usize;
             let p = sigmoid(margin[i]);
             grad[i] = p - y[i] as u8 as f64;
             hess[i] = (p * (1.0 - p)).max(1e-12);
         }
-        rows.clear();
-        rows.extend(0..n as u32);
         let mut nodes = Vec::new();
         let mut builder = Builder {
             bins: &bins,
-            n,
             d,
             n_bins,
             cuts: &cuts,
@@ -318,7 +333,7 @@ mod tests {
                 y.push((a > 8.0) != (b > -4.0));
             }
         }
-        let cfg = BoostingConfig { max_trees: 50, min_leaf: 5, ..BoostingConfig::default() };
+        let cfg = BoostingConfig { max_trees: 50, min_leaf: 5, subsample: 1.0, ..BoostingConfig::default() };
         let fit = fit(&x, &y, 2, &cfg, None, None);
         assert_eq!(fit.ensemble.trees.len(), 50);
         let correct = (0..y.len()).filter(|&i| (fit.ensemble.predict(&x[2 * i..2 * i + 2]) > 0.5) == y[i]).count();

@@ -2,7 +2,7 @@
 //!
 //! Minimises `−Σ [yᵢ ln pᵢ + (1−yᵢ) ln(1−pᵢ)] + ½·λ·‖w‖²` with `pᵢ = σ(b + w·xᵢ)`; the
 //! intercept `b` is not penalised. Features are expected standardised. Each Newton step solves
-//! the (d+1)×(d+1) system by Cholesky; iterations stop when the largest step is below 1e-8
+//! the (d+1)×(d+1) system by Cholesky; iterations stop when the largest step is below 1e-6
 //! or after 50 steps. Deterministic.
 
 /// Fitted weights (`w`) and intercept.
@@ -58,9 +58,8 @@ impl Logistic {
                 for a in 0..k {
                     grad[a] += r * xi[a];
                     let wa = w * xi[a];
-                    let row = &mut hess[a * k..a * k + a + 1];
-                    for (b, h) in row.iter_mut().enumerate() {
-                        *h += wa * xi[b];
+                    for (h, v) in hess[a * k..a * k + a + 1].iter_mut().zip(&xi[..=a]) {
+                        *h += wa * v;
                     }
                 }
             }
@@ -82,7 +81,7 @@ impl Logistic {
                 beta[a] -= s;
                 largest = largest.max(s.abs());
             }
-            if largest < 1e-8 || !beta.iter().all(|b| b.is_finite()) {
+            if largest < 1e-6 || !beta.iter().all(|b| b.is_finite()) {
                 break;
             }
         }
