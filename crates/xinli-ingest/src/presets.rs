@@ -6,7 +6,6 @@ use crate::run::{Builder, FileRun};
 use crate::text::{decode, parse_quantity, Enc, TsFormat};
 use crate::{ImportError, Session};
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use xinli_core::{
@@ -127,35 +126,56 @@ pub(crate) fn finish(session: &mut Session<'_>, preset: Preset) {
     }
 }
 
-/// Tracks derived customer records (one per id, first region seen).
+/// Tracks derived customer records (one per id, first region seen), indexed by the customer
+/// interner's dense index.
 #[derive(Default)]
 struct DerivedCustomers {
-    index: HashMap<CustomerId, usize>,
+    slots: Vec<u32>,
     conflicting_region: u64,
 }
 
 impl DerivedCustomers {
-    fn new(b: &Builder) -> Self {
-        let index = b.shop.customers.iter().enumerate().map(|(i, c)| (c.customer_id.clone(), i)).collect();
-        DerivedCustomers { index, conflicting_region: 0 }
+    fn new(_b: &Builder) -> Self {
+        DerivedCustomers::default()
     }
     /// Returns true when the customer is new.
-    fn see(&mut self, b: &mut Builder, id: &CustomerId, region: Option<&str>) -> bool {
-        if let Some(&i) = self.index.get(id) {
-            if let (Some(r), Some(have)) = (region, b.shop.customers[i].region.as_deref()) {
-                if r != have {
-                    let c = &mut b.shop.customers[i];
-                    if !c.extra.iter().any(|(k, v)| k == "other_region" && v == r) {
-                        c.extra.push(("other_region".into(), r.to_string()));
-                        self.conflicting_region += 1;
-                    }
+    #[inline]
+    fn see(&mut self, b: &mut Builder, id: &CustomerId, idx: u32, region: Option<&str>) -> bool {
+        let idx = idx as usize;
+        if idx >= self.slots.len() {
+            self.slots.resize(idx + 1, u32::MAX);
+        }
+        let slot = self.slots[idx];
+        if slot != u32::MAX {
+            if let Some(r) = region {
+                let c = &mut b.shop.customers[slot as usize];
+                if c.region.as_deref().is_some_and(|have| have != r)
+                    && !c.extra.iter().any(|(k, v)| k == "other_region" && v == r)
+                {
+                    c.extra.push(("other_region".into(), r.to_string()));
+                    self.conflicting_region += 1;
                 }
             }
             return false;
         }
-        self.index.insert(id.clone(), b.shop.customers.len());
+        self.slots[idx] = b.shop.customers.len() as u32;
         b.shop.customers.push(bare_customer(id.clone(), region.map(str::to_string)));
         true
+    }
+}
+
+/// Which interned products already have a product record.
+#[derive(Default)]
+struct SeenProducts(Vec<bool>);
+
+impl SeenProducts {
+    #[inline]
+    fn first_time(&mut self, idx: u32) -> bool {
+        let idx = idx as usize;
+        if idx >= self.0.len() {
+            self.0.resize(idx + 1, false);
+        }
+        !std::mem::replace(&mut self.0[idx], true)
     }
 }
 
@@ -267,9 +287,12 @@ fn online_retail(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Resu
         return Err(ImportError::MissingColumns { path, missing, found });
     }
     let [i_inv, i_stock, i_desc, i_qty, i_date, i_price, i_cust, i_country] = idx;
+    // About 90 bytes per row, gzip about 6:1: reserve once instead of growing many times.
+    let estimate = if opened.compressed { opened.bytes * 6 } else { opened.bytes } / 90;
+    b.shop.orders.reserve(estimate.min(50_000_000) as usize);
     let n_fields = header.len();
     let mut customers = DerivedCustomers::new(b);
-    let mut products: HashMap<ProductId, ()> = b.shop.products.iter().map(|p| (p.product_id.clone(), ())).collect();
+    let mut products = SeenProducts::default();
     let us_date = TsFormat::Chrono("%m/%d/%Y %H:%M".into());
     let mut rec = csv::ByteRecord::new();
     let mut last_date: (Vec<u8>, Option<Timestamp>) = (Vec::new(), None);
@@ -291,8 +314,12 @@ fn online_retail(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Resu
             run.quarantine(line, "", &raw, &format!("wrong field count: expected {n_fields}, found {}", rec.len()))?;
             continue;
         }
+        let record_is_utf8 = enc == Enc::Utf8 && std::str::from_utf8(rec.as_slice()).is_ok();
         let field = |i: usize| -> Result<Cow<'_, str>, RowError> {
             let bytes = rec.get(i).unwrap_or(b"");
+            if record_is_utf8 {
+                return Ok(Cow::Borrowed(crate::text::field_of_valid_record(bytes)));
+            }
             decode(enc, bytes).map(|(s, _)| s).map_err(|_| {
                 RowError::new("", &String::from_utf8_lossy(bytes), "not valid text in the file's encoding")
             })
@@ -303,9 +330,9 @@ fn online_retail(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Resu
             if cust_trim.is_empty() {
                 return Ok(Some("missing_customer_id"));
             }
-            let customer_id = b
+            let (customer_id, cust_idx) = b
                 .customers
-                .get(strip_float_suffix(cust_trim), CustomerId::parse)
+                .get_indexed(strip_float_suffix(cust_trim), CustomerId::parse)
                 .map_err(|e| RowError::new("CustomerID", cust_trim, format!("bad id: {e}")))?;
             let inv_raw = field(i_inv).map_err(|e| RowError { column: "InvoiceNo".into(), ..e })?;
             let inv = inv_raw.trim();
@@ -339,24 +366,13 @@ fn online_retail(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Resu
             let product_id = if stock.is_empty() {
                 None
             } else {
-                Some(b.products.get(stock, ProductId::parse).map_err(|e| RowError::new("StockCode", stock, format!("bad id: {e}")))?)
+                Some(b.products.get_indexed(stock, ProductId::parse).map_err(|e| RowError::new("StockCode", stock, format!("bad id: {e}")))?)
             };
-            let mut extra = Vec::with_capacity(2);
-            let mut description = None;
-            if i_desc != usize::MAX {
-                let d = field(i_desc).map_err(|e| RowError { column: "Description".into(), ..e })?;
-                let d = d.trim();
-                if !d.is_empty() {
-                    extra.push(("description".to_string(), d.to_string()));
-                    description = Some(d.to_string());
-                }
-            }
             let mut country = None;
             if i_country != usize::MAX {
                 let c = field(i_country).map_err(|e| RowError { column: "Country".into(), ..e })?;
                 let c = c.trim();
                 if !c.is_empty() {
-                    extra.push(("country".to_string(), c.to_string()));
                     country = Some(c.to_string());
                 }
             }
@@ -365,19 +381,26 @@ fn online_retail(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Resu
             } else {
                 (OrderStatus::Completed, quantity)
             };
-            if customers.see(b, &customer_id, country.as_deref()) {
+            if customers.see(b, &customer_id, cust_idx, country.as_deref()) {
                 new_customers += 1;
             }
-            if let Some(pid) = &product_id {
-                if !products.contains_key(pid) {
-                    products.insert(pid.clone(), ());
-                    let extra = description.map(|d| vec![("description".to_string(), d)]).unwrap_or_default();
+            let product_id = product_id.map(|(pid, pidx)| {
+                if products.first_time(pidx) {
+                    let mut extra = Vec::new();
+                    if i_desc != usize::MAX {
+                        if let Ok(d) = field(i_desc) {
+                            if !d.trim().is_empty() {
+                                extra.push(("description".to_string(), d.trim().to_string()));
+                            }
+                        }
+                    }
                     b.shop.products.push(bare_product(pid.clone(), None, extra));
                     new_products += 1;
                 }
-            }
+                pid
+            });
             let unit_price = Money::new(price).expect("checked non-negative and finite");
-            b.shop.orders.push(order_line(order_id, customer_id, ordered_at, product_id, quantity, unit_price, status, extra));
+            b.shop.orders.push(order_line(order_id, customer_id, ordered_at, product_id, quantity, unit_price, status, Vec::new()));
             Ok(None)
         })();
         match result {
@@ -469,7 +492,7 @@ fn cdnow(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Result<(), I
                 return Err(RowError::new(cust_col, cust_raw, "bad id: not a number"));
             }
             let cust = strip_zeros(cust_raw);
-            let customer_id = b.customers.get(cust, CustomerId::parse).map_err(|e| RowError::new(cust_col, cust_raw, format!("bad id: {e}")))?;
+            let (customer_id, cust_idx) = b.customers.get_indexed(cust, CustomerId::parse).map_err(|e| RowError::new(cust_col, cust_raw, format!("bad id: {e}")))?;
             let date = fields[off + 1];
             let ordered_at = Timestamp::parse_compact_date(date).map_err(|_| RowError::new("date", date, "bad date (YYYYMMDD)"))?;
             let cds_raw = fields[off + 2];
@@ -486,7 +509,7 @@ fn cdnow(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Result<(), I
             };
             let order_id = OrderId::parse(&format!("{cust}-{date}-{line_no}")).map_err(|e| RowError::new("", date, e.to_string()))?;
             let extra = if off == 1 { vec![("master_id".to_string(), fields[0].to_string())] } else { Vec::new() };
-            if customers.see(b, &customer_id, None) {
+            if customers.see(b, &customer_id, cust_idx, None) {
                 new_customers += 1;
             }
             b.shop.orders.push(order_line(
@@ -526,7 +549,7 @@ fn taobao(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Result<(), 
         .from_reader(opened.reader);
     let mut rec = csv::ByteRecord::new();
     let mut customers = DerivedCustomers::new(b);
-    let mut products: HashMap<ProductId, ()> = b.shop.products.iter().map(|p| (p.product_id.clone(), ())).collect();
+    let mut products = SeenProducts::default();
     let (mut new_customers, mut new_products, mut orders) = (0u64, 0u64, 0u64);
     let mut first = true;
     loop {
@@ -561,9 +584,9 @@ fn taobao(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Result<(), 
                 decode(enc, bytes).map(|(s, _)| s).map_err(|_| RowError::new(col, &String::from_utf8_lossy(bytes), "not valid text"))
             };
             let user = get(0, "user_id")?;
-            let customer_id = b.customers.get(user.trim(), CustomerId::parse).map_err(|e| RowError::new("user_id", &user, format!("bad id: {e}")))?;
+            let (customer_id, cust_idx) = b.customers.get_indexed(user.trim(), CustomerId::parse).map_err(|e| RowError::new("user_id", &user, format!("bad id: {e}")))?;
             let item = get(1, "item_id")?;
-            let product_id = b.products.get(item.trim(), ProductId::parse).map_err(|e| RowError::new("item_id", &item, format!("bad id: {e}")))?;
+            let (product_id, prod_idx) = b.products.get_indexed(item.trim(), ProductId::parse).map_err(|e| RowError::new("item_id", &item, format!("bad id: {e}")))?;
             let cat = get(2, "category_id")?;
             let category = b.categories.get(cat.trim(), xinli_core::Category::parse).map_err(|e| RowError::new("category_id", &cat, format!("bad id: {e}")))?;
             let behavior = get(3, "behavior_type")?;
@@ -576,11 +599,10 @@ fn taobao(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Result<(), 
             };
             let ts_raw = get(4, "timestamp")?;
             let ts = TsFormat::Unix.parse(&ts_raw).map_err(|e| RowError::new("timestamp", &ts_raw, format!("bad date: {e}")))?;
-            if customers.see(b, &customer_id, None) {
+            if customers.see(b, &customer_id, cust_idx, None) {
                 new_customers += 1;
             }
-            if !products.contains_key(&product_id) {
-                products.insert(product_id.clone(), ());
+            if products.first_time(prod_idx) {
                 b.shop.products.push(bare_product(product_id.clone(), Some(category.clone()), Vec::new()));
                 new_products += 1;
             }

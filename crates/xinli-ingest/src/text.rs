@@ -16,8 +16,7 @@ pub(crate) enum Enc {
 /// was not UTF-8 and was read as GB18030. `Err(())` when the bytes are not text in any of them.
 #[inline]
 pub(crate) fn decode(enc: Enc, bytes: &[u8]) -> Result<(Cow<'_, str>, bool), ()> {
-    if bytes.is_ascii() {
-        // SAFETY-free: ASCII is valid UTF-8.
+    if enc != Enc::Utf8 && bytes.is_ascii() {
         return Ok((Cow::Borrowed(std::str::from_utf8(bytes).map_err(|_| ())?), false));
     }
     match enc {
@@ -163,26 +162,121 @@ impl TsFormat {
     }
 }
 
-/// Hands out one shared id per distinct string, so repeated ids do not allocate.
+/// Equality without a `memcmp` call for the short strings ids are (profiles showed the call).
+#[inline]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() <= 16 {
+        let mut x = [0u8; 16];
+        let mut y = [0u8; 16];
+        x[..a.len()].copy_from_slice(a);
+        y[..b.len()].copy_from_slice(b);
+        return u128::from_ne_bytes(x) == u128::from_ne_bytes(y);
+    }
+    a == b
+}
+
+/// Decodes a field of a record already known to be valid UTF-8 as a whole.
+#[inline]
+pub(crate) fn field_of_valid_record(bytes: &[u8]) -> &str {
+    // SAFETY: the caller checked that the whole record (the concatenation of its fields) is
+    // valid UTF-8, and csv splits records only at ASCII bytes (delimiter, quote, line end), so
+    // every field starts and ends on a character boundary and is itself valid UTF-8.
+    debug_assert!(std::str::from_utf8(bytes).is_ok());
+    unsafe { std::str::from_utf8_unchecked(bytes) }
+}
+
+/// FxHash-style hasher: ids are short and not attacker-chosen keys of a long-lived server, so
+/// a fast non-cryptographic hash is the right trade (SipHash showed up in profiles).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(c.try_into().unwrap())).wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut buf = [0u8; 8];
+            buf[..rest.len()].copy_from_slice(rest);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(buf)).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        // Final avalanche so hashbrown's top bits are well mixed.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h
+    }
+}
+
+pub(crate) type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
+
+/// Hands out one shared id per distinct string, so repeated ids do not allocate. Each distinct
+/// id also gets a dense index (order of first appearance).
 pub(crate) struct Interner<T> {
-    map: HashMap<Box<str>, T>,
+    map: FastMap<Box<str>, (T, u32)>,
+    last: Option<(Box<str>, T, u32)>,
+    next: u32,
 }
 
 impl<T: Clone> Interner<T> {
     pub(crate) fn new() -> Self {
-        Interner { map: HashMap::new() }
+        Interner { map: FastMap::default(), last: None, next: 0 }
     }
     #[inline]
     pub(crate) fn get(&mut self, raw: &str, parse: fn(&str) -> Result<T, IdError>) -> Result<T, IdError> {
-        if let Some(v) = self.map.get(raw) {
-            return Ok(v.clone());
+        self.get_indexed(raw, parse).map(|(v, _)| v)
+    }
+    /// The id and its dense index.
+    #[inline]
+    pub(crate) fn get_indexed(&mut self, raw: &str, parse: fn(&str) -> Result<T, IdError>) -> Result<(T, u32), IdError> {
+        if let Some((k, v, i)) = &self.last {
+            if short_eq(k.as_bytes(), raw.as_bytes()) {
+                return Ok((v.clone(), *i));
+            }
         }
-        let v = parse(raw)?;
-        // Bound memory on hostile input with endless distinct ids: stop caching, keep parsing.
-        if self.map.len() < 20_000_000 {
-            self.map.insert(raw.into(), v.clone());
+        let (v, i) = match self.map.get(raw) {
+            Some((v, i)) => (v.clone(), *i),
+            None => {
+                let v = parse(raw)?;
+                let i = self.next;
+                self.next = self.next.wrapping_add(1);
+                // Bound memory on hostile input with endless distinct ids: stop caching, keep parsing.
+                if self.map.len() < 50_000_000 {
+                    self.map.insert(raw.into(), (v.clone(), i));
+                }
+                (v, i)
+            }
+        };
+        match &mut self.last {
+            Some((k, lv, li)) if k.len() == raw.len() => {
+                // Reuse the buffer: same length, copy bytes.
+                let mut s = std::mem::take(k).into_string();
+                s.clear();
+                s.push_str(raw);
+                *k = s.into_boxed_str();
+                *lv = v.clone();
+                *li = i;
+            }
+            _ => self.last = Some((raw.into(), v.clone(), i)),
         }
-        Ok(v)
+        Ok((v, i))
     }
 }
 
