@@ -58,10 +58,64 @@ enum Node {
     Leaf(f64),
 }
 
+/// A tree laid out as a complete binary tree of its depth (leaves above the bottom are
+/// pushed down with always-left splits), for branch-free prediction.
+#[derive(Debug, Clone, PartialEq)]
+struct Flat {
+    feature: Vec<u32>,
+    cut: Vec<f64>,
+    leaf: Vec<f64>,
+}
+
+impl Flat {
+    fn new(tree: &[Node], depth: usize) -> Flat {
+        let internal = (1usize << depth) - 1;
+        let mut f = Flat { feature: vec![0; internal], cut: vec![f64::INFINITY; internal], leaf: vec![0.0; internal + 1] };
+        f.fill(tree, 0, 0, 0, depth);
+        f
+    }
+
+    fn fill(&mut self, tree: &[Node], node: usize, pos: usize, level: usize, depth: usize) {
+        if level == depth {
+            let mut i = node;
+            // Only reached through always-left padding or a true leaf at full depth.
+            while let Node::Split { left, .. } = tree[i] {
+                i = left;
+            }
+            if let Node::Leaf(v) = tree[i] {
+                self.leaf[pos - ((1usize << depth) - 1)] = v;
+            }
+            return;
+        }
+        match tree[node] {
+            Node::Split { feature, cut, left, right } => {
+                self.feature[pos] = feature as u32;
+                self.cut[pos] = cut;
+                self.fill(tree, left, 2 * pos + 1, level + 1, depth);
+                self.fill(tree, right, 2 * pos + 2, level + 1, depth);
+            }
+            Node::Leaf(_) => {
+                // cut = +∞: every finite value goes left; both sides carry the leaf anyway.
+                self.fill(tree, node, 2 * pos + 1, level + 1, depth);
+                self.fill(tree, node, 2 * pos + 2, level + 1, depth);
+            }
+        }
+    }
+
+    fn value(&self, row: &[f64]) -> f64 {
+        let mut i = 0;
+        while i < self.feature.len() {
+            i = 2 * i + 1 + (row[self.feature[i] as usize] > self.cut[i]) as usize;
+        }
+        self.leaf[i - self.feature.len()]
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Ensemble {
     base: f64,
     trees: Vec<Vec<Node>>,
+    flat: Vec<Flat>,
     /// Total split gain per feature.
     pub gain: Vec<f64>,
 }
@@ -80,7 +134,11 @@ impl Ensemble {
     }
 
     pub fn margin(&self, row: &[f64]) -> f64 {
-        self.base + self.trees.iter().map(|t| Self::tree_value(t, row)).sum::<f64>()
+        if self.flat.len() == self.trees.len() {
+            self.base + self.flat.iter().map(|t| t.value(row)).sum::<f64>()
+        } else {
+            self.base + self.trees.iter().map(|t| Self::tree_value(t, row)).sum::<f64>()
+        }
     }
 
     pub fn predict(&self, row: &[f64]) -> f64 {
@@ -246,7 +304,7 @@ pub(crate) fn fit(
     let pos = y.iter().filter(|&&v| v).count() as f64;
     let rate = ((pos + 0.5) / (n as f64 + 1.0)).clamp(1e-6, 1.0 - 1e-6);
     let base = (rate / (1.0 - rate)).ln();
-    let mut ensemble = Ensemble { base, trees: Vec::new(), gain: vec![0.0; d] };
+    let mut ensemble = Ensemble { base, trees: Vec::new(), flat: Vec::new(), gain: vec![0.0; d] };
     let mut margin = vec![base; n];
     let mut grad = vec![0.0; n];
     let mut hess = vec![0.0; n];
@@ -311,6 +369,9 @@ pub(crate) fn fit(
         ensemble.trees.truncate(best.1);
         ensemble.gain = gains_at_best;
     }
+    if cfg.depth <= 12 {
+        ensemble.flat = ensemble.trees.iter().map(|t| Flat::new(t, cfg.depth)).collect();
+    }
     let best_rounds = ensemble.trees.len();
     Fit { ensemble, best_rounds }
 }
@@ -339,6 +400,12 @@ mod tests {
         let correct = (0..y.len()).filter(|&i| (fit.ensemble.predict(&x[2 * i..2 * i + 2]) > 0.5) == y[i]).count();
         assert!(correct as f64 / y.len() as f64 > 0.95, "{correct}");
         assert!(fit.ensemble.gain.iter().all(|g| *g > 0.0));
+        // The flat layout predicts exactly what the node trees do.
+        for i in 0..y.len() {
+            let row = &x[2 * i..2 * i + 2];
+            let slow = fit.ensemble.base + fit.ensemble.trees.iter().map(|t| Ensemble::tree_value(t, row)).sum::<f64>();
+            assert_eq!(fit.ensemble.margin(row), slow);
+        }
     }
 
     #[test]
