@@ -14,9 +14,9 @@
 //! ties, zero amounts or degenerate data. Non-finite amounts are read as 0.
 //!
 //! Modules:
-//! - [`rfm`]: recency / frequency / monetary, quintile scores and named segments;
-//! - [`concentration`]: Lorenz curve, Pareto (80/20) shares, Gini, value tiers;
-//! - [`cohort`]: monthly acquisition cohorts, retention by month offset, repeat rate;
+//! - [`rfm`](mod@rfm): recency / frequency / monetary, quintile scores and named segments;
+//! - [`concentration`](mod@concentration): Lorenz curve, Pareto (80/20) shares, Gini, value tiers;
+//! - [`cohort`](mod@cohort): monthly acquisition cohorts, retention by month offset, repeat rate;
 //! - [`churn`]: a supervised "will buy again within H days" model trained by back-testing on
 //!   the shop's own history (logistic regression and gradient-boosted trees, implemented here);
 //! - [`metrics`]: AUC, MAE, log-loss, calibration bins.
