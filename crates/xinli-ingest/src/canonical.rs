@@ -165,7 +165,7 @@ impl<'a> CanonRow<'a> {
     fn money_opt(&self, i: usize) -> Result<Option<xinli_core::Money>, RowError> {
         match self.opt(i) {
             None => Ok(None),
-            Some(v) => parse_money(v).map(Some).map_err(|e| RowError::new(self.name(i), v, format!("bad number: {e}"))),
+            Some(v) => parse_money(v).map(Some).map_err(|e| RowError::new(self.name(i), v, crate::text::number_reason(&e))),
         }
     }
     fn f64_opt(&self, i: usize) -> Result<Option<f64>, RowError> {
@@ -249,10 +249,10 @@ pub(crate) fn parse_row(b: &mut Builder, row: CanonRow<'_>, ts: &TsFormat) -> Re
             };
             let q = row.req(5)?;
             let quantity =
-                parse_quantity(q).map_err(|e| RowError::new("quantity", q, format!("bad number: {e}")))?;
+                parse_quantity(q).map_err(|e| RowError::new("quantity", q, crate::text::number_reason(&e)))?;
             let p = row.req(6)?;
             let unit_price =
-                parse_money(p).map_err(|e| RowError::new("unit_price", p, format!("bad number: {e}")))?;
+                parse_money(p).map_err(|e| RowError::new("unit_price", p, crate::text::number_reason(&e)))?;
             let line = OrderLine {
                 order_id: id!(b, row, orders, xinli_core::OrderId::parse, 0),
                 customer_id: id!(b, row, customers, xinli_core::CustomerId::parse, 1),

@@ -175,6 +175,12 @@ pub(crate) struct LineGuard<R> {
     newlines: u64,
 }
 
+impl<R> LineGuard<R> {
+    pub(crate) fn new(inner: R, limit: u64) -> Self {
+        LineGuard { inner, limit: limit.max(1), since_newline: 0, newlines: 0 }
+    }
+}
+
 impl<R: Read> Read for LineGuard<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = match self.inner.read(buf) {
@@ -293,12 +299,7 @@ pub(crate) fn open_reader(
     } else {
         Box::new(raw)
     };
-    let mut guard = LineGuard {
-        inner: decompressed,
-        limit: options.max_line_bytes.max(1),
-        since_newline: 0,
-        newlines: 0,
-    };
+    let mut guard = LineGuard::new(decompressed, options.max_line_bytes);
     // Sniff the start.
     let mut sniff = vec![0u8; SNIFF_BYTES];
     let mut filled = 0;

@@ -107,6 +107,12 @@ impl fmt::Debug for ImportOptions {
     }
 }
 
+/// The long-line guard alone, for tests of the guard on generated streams (not a stable API).
+#[doc(hidden)]
+pub fn guard_reader_for_tests(inner: Box<dyn std::io::Read + Send>, max_line_bytes: u64) -> Box<dyn std::io::Read + Send> {
+    Box::new(input::LineGuard::new(inner, max_line_bytes))
+}
+
 /// What an import produced.
 #[derive(Debug)]
 pub struct ImportOutcome {

@@ -339,7 +339,7 @@ fn online_retail(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Resu
             let order_id = b.orders.get(inv, OrderId::parse).map_err(|e| RowError::new("InvoiceNo", inv, format!("bad id: {e}")))?;
             let cancelled = inv.starts_with(['C', 'c']);
             let q_raw = field(i_qty).map_err(|e| RowError { column: "Quantity".into(), ..e })?;
-            let quantity = parse_quantity(&q_raw).map_err(|e| RowError::new("Quantity", &q_raw, format!("bad number: {e}")))?;
+            let quantity = parse_quantity(&q_raw).map_err(|e| RowError::new("Quantity", &q_raw, crate::text::number_reason(&e)))?;
             let p_raw = field(i_price).map_err(|e| RowError { column: "UnitPrice".into(), ..e })?;
             let price = crate::text::parse_f64(&p_raw).ok_or_else(|| RowError::new("UnitPrice", &p_raw, "bad number"))?;
             let date_bytes = rec.get(i_date).unwrap_or(b"");
@@ -501,7 +501,7 @@ fn cdnow(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Result<(), I
                 return Err(RowError::new("cds", cds_raw, "number of CDs must be a whole number ≥ 0"));
             }
             let dollars_raw = fields[off + 3];
-            let dollars = crate::text::parse_money(dollars_raw).map_err(|e| RowError::new("dollars", dollars_raw, format!("bad number: {e}")))?;
+            let dollars = crate::text::parse_money(dollars_raw).map_err(|e| RowError::new("dollars", dollars_raw, crate::text::number_reason(&e)))?;
             let (quantity, unit_price) = if cds == 0.0 {
                 (1.0, dollars.get())
             } else {

@@ -72,7 +72,7 @@ impl<'q> FileRun<'q> {
                 line,
                 column: column.to_string(),
                 value: truncate_value(value),
-                reason: reason.to_string(),
+                reason: truncate_value(reason),
             });
         } else {
             self.dropped_entries += 1;

@@ -51,6 +51,15 @@ fn plain_f64(s: &str) -> Option<f64> {
     s.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+/// Why a number was rejected, without repeating the (possibly huge) value.
+pub(crate) fn number_reason(e: &MoneyError) -> String {
+    match e {
+        MoneyError::NotANumber(_) => "bad number".to_string(),
+        MoneyError::NotFinite => "bad number: not finite".to_string(),
+        MoneyError::Negative(_) => "bad number: negative".to_string(),
+    }
+}
+
 pub(crate) fn parse_money(s: &str) -> Result<Money, MoneyError> {
     match plain_f64(s.trim()) {
         Some(v) => Money::new(v),
@@ -129,17 +138,19 @@ impl TsFormat {
         match self {
             TsFormat::Contract => fast_timestamp(s)
                 .map(Ok)
-                .unwrap_or_else(|| Timestamp::parse(s).map_err(|e| e.to_string())),
+                .unwrap_or_else(|| {
+                    Timestamp::parse(s).map_err(|_| "expected RFC 3339, YYYY-MM-DD HH:MM:SS or YYYY-MM-DD".to_string())
+                }),
             TsFormat::Unix | TsFormat::UnixMillis => {
                 let v: i64 = s
                     .parse()
                     .ok()
                     .or_else(|| plain_f64(s).filter(|f| f.abs() < 1e15).map(|f| f as i64))
-                    .ok_or_else(|| format!("not a unix timestamp: {s:?}"))?;
+                    .ok_or_else(|| "not a unix timestamp".to_string())?;
                 let secs = if *self == TsFormat::UnixMillis { v.div_euclid(1000) } else { v };
                 // Keep to years 1..9999 so every timestamp can be displayed.
                 if !(-62_135_596_800..=253_402_300_799).contains(&secs) {
-                    return Err(format!("unix timestamp out of range: {s:?}"));
+                    return Err("unix timestamp out of range".to_string());
                 }
                 Ok(Timestamp::from_unix_seconds(secs))
             }
@@ -156,7 +167,7 @@ impl TsFormat {
                 // Be forgiving: a file may mix its own format with the contract's.
                 fast_timestamp(s)
                     .map(Ok)
-                    .unwrap_or_else(|| Timestamp::parse(s).map_err(|_| format!("not a timestamp in format {fmt:?}: {s:?}")))
+                    .unwrap_or_else(|| Timestamp::parse(s).map_err(|_| format!("not a timestamp in format {fmt:?}")))
             }
         }
     }
