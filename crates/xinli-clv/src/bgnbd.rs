@@ -349,6 +349,16 @@ pub(crate) fn fit_family(p: &Patterns, variant: Variant, opts: &FitOptions, name
     Ok(FamilyFit { params, limit, report })
 }
 
+/// Fits only the NBD (no-dropout) model.
+pub(crate) fn fit_nbd(p: &Patterns, opts: &FitOptions) -> Result<NbdParams> {
+    let mut cache = FamilyCache::new(p, Variant::Bg);
+    let starts = family_starts(p, false);
+    let mut obj = FamilyObjective { cache: &mut cache, penalizer: opts.penalizer, dropout: false };
+    let nb = optimize::minimize(&mut obj, &starts, 1, opts.max_iter, opts.gtol)
+        .ok_or_else(|| ClvError::FitFailed("NBD: likelihood not finite".into()))?;
+    Ok(NbdParams { r: nb.theta[0].exp(), alpha: nb.theta[1].exp() })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Predictions shared by BG/NBD (k = 0) and MBG/NBD (k = 1).
 

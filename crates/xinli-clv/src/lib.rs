@@ -2,6 +2,8 @@
 
 pub mod bgnbd;
 pub mod error;
+pub mod gamma_gamma;
+pub mod pareto;
 pub mod model;
 pub mod optimize;
 pub mod special;
@@ -12,3 +14,5 @@ pub use error::{ClvError, Result};
 pub use model::TransactionModel;
 pub use optimize::{FitOptions, FitReport};
 pub use summary::{holdout_summary, summarize, Calibration, CustomerSummary, HoldoutSummary, Patterns, Rft};
+pub use gamma_gamma::{GammaGamma, GammaGammaParams};
+pub use pareto::{ParetoNbd, ParetoNbdParams};
