@@ -49,7 +49,12 @@ pub fn demo_data(customers: usize) -> DemoData {
 
 /// A full customer-value report with every chart type, from `customers` synthetic customers.
 pub fn demo_report(customers: usize) -> Report {
-    let d = demo_data(customers);
+    demo_report_from(&demo_data(customers))
+}
+
+/// [`demo_report`] from given synthetic data (to time report building apart from data generation).
+pub fn demo_report_from(d: &DemoData) -> Report {
+    let customers = d.clv.len();
     let revenue: f64 = d.revenue.iter().sum();
     let repeaters = d.repeats.iter().filter(|r| **r > 0).count();
     let n = customers.max(1) as f64;

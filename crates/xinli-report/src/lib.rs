@@ -15,6 +15,7 @@ pub mod demo;
 pub mod format;
 pub mod labels;
 pub mod page;
+mod stats;
 pub mod text;
 pub mod value_sections;
 

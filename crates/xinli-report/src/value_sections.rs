@@ -9,6 +9,7 @@ use crate::chart::{self, BarSeries, ChartSpec, Marker, Orientation, PointColors,
 use crate::format::{self, NumFormat};
 use crate::labels;
 use crate::page::{Block, KeyFigure, Section, Table};
+use crate::stats::Dist;
 use crate::text::Text;
 use xinli_core::TimeUnit;
 
@@ -192,40 +193,20 @@ pub fn rfm_segments(segments: &[SegmentSummary], currency: &str, unit: TimeUnit)
 // ---------------------------------------------------------------------------------------------
 // CLV distribution
 
-/// Quantile `q` of sorted data (linear interpolation between closest ranks).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
-    let (i, frac) = (pos.floor() as usize, pos - pos.floor());
-    let a = sorted[i];
-    let b = sorted[(i + 1).min(sorted.len() - 1)];
-    a + (b - a) * frac
-}
-
-fn sorted_finite(values: &[f64]) -> Vec<f64> {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    v.sort_unstable_by(f64::total_cmp);
-    v
-}
-
 /// The distribution of predicted customer lifetime value: histogram (log scale when skewed),
 /// percentiles and headline figures. `horizon` says what the CLV covers (e.g. "next 12 months").
 pub fn clv_distribution(values: &[f64], currency: &str, horizon: Option<&Text>) -> Section {
-    let sorted = sorted_finite(values);
-    let n = sorted.len();
+    const QS: [f64; 7] = [0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0];
+    let dist = Dist::new(values, false);
+    let n = dist.n;
     let money = |v: f64| format::money(v, currency, 2);
-    let total: f64 = sorted.iter().sum();
+    let total = dist.sum;
     let mean = share(total, n as f64);
-    let median = quantile(&sorted, 0.5);
-    let positive = sorted.iter().filter(|v| **v > 0.0).count();
-    let p99 = quantile(&sorted, 0.99);
-    let skewed = n > 0 && positive as f64 >= 0.9 * n as f64 && median > 0.0 && (p99 / median > 15.0 || sorted[n - 1] / median > 100.0);
-    let top10 = {
-        let k = ((n as f64) * 0.1).ceil() as usize;
-        share(sorted[n - k.min(n)..].iter().sum(), total)
-    };
+    let quantiles = dist.quantiles(values, &QS);
+    let (median, p99, max) = (quantiles[2], quantiles[5], quantiles[6]);
+    let positive = n - dist.counts[0] as usize;
+    let skewed = n > 0 && positive as f64 >= 0.9 * n as f64 && median > 0.0 && (p99 / median > 15.0 || max / median > 100.0);
+    let top10 = share(dist.top_sums(values, &[(n as f64 * 0.1).round() as usize])[0], total);
 
     let x_label = Text::new(format!("客户终身价值（{currency}）"), format!("Customer lifetime value ({currency})")).map(|_, s| s.replace("（）", "").replace(" ()", ""));
     let spec = ChartSpec::new(t("客户终身价值（CLV）分布", "Distribution of customer lifetime value (CLV)"))
@@ -234,7 +215,16 @@ pub fn clv_distribution(values: &[f64], currency: &str, horizon: Option<&Text>) 
         .x_format(NumFormat::Money(currency.to_string()))
         .log_x(skewed)
         .size(560.0, 360.0);
-    let hist = chart::histogram(&spec, &sorted, 40);
+    // Skewed data: reuse the fine log bins computed for the quantiles (no further pass).
+    let hist = match (skewed, dist.log_histogram(32)) {
+        (true, Some((edges, counts, nonpositive))) => {
+            let note = (nonpositive > 0).then(|| {
+                Text::new(format!("{} 个 ≤ 0 的值未显示（对数坐标）", format::int(nonpositive)), format!("{} values ≤ 0 not shown (log scale)", format::int(nonpositive)))
+            });
+            chart::histogram_binned(&spec, &edges, &counts, note.as_ref())
+        }
+        _ => chart::histogram(&spec, values, 40),
+    };
 
     let mut figs = vec![
         KeyFigure::new(t("预测总价值", "Total predicted value"), format::money(total, currency, 0)),
@@ -246,11 +236,11 @@ pub fn clv_distribution(values: &[f64], currency: &str, horizon: Option<&Text>) 
         figs[0].note = Some(h.clone());
     }
     let mut table = Table::new(vec![t("统计量", "Statistic"), Text::new(format!("CLV（{currency}）"), format!("CLV ({currency})"))]).numeric(&[1]);
-    for (label, q) in [("P10", 0.1), ("P25", 0.25), ("P50", 0.5), ("P75", 0.75), ("P90", 0.9), ("P99", 0.99)] {
-        let name = if q == 0.5 { Text::new("P50（中位数）", "P50 (median)") } else { Text::same(label) };
-        table.push_row(vec![name, money(quantile(&sorted, q)).into()]);
+    for (q, v) in QS.iter().zip(&quantiles).take(6) {
+        let name = if *q == 0.5 { Text::new("P50（中位数）", "P50 (median)") } else { Text::same(format!("P{}", (q * 100.0).round())) };
+        table.push_row(vec![name, money(*v).into()]);
     }
-    table.push_row(vec![t("最大值", "Max"), money(sorted.last().copied().unwrap_or(f64::NAN)).into()]);
+    table.push_row(vec![t("最大值", "Max"), money(max).into()]);
     table.push_row(vec![t("平均值", "Mean"), money(mean).into()]);
     table.push_row(vec![t("客户数", "Customers"), format::int(n as u64).into()]);
 
@@ -276,7 +266,7 @@ pub fn clv_distribution(values: &[f64], currency: &str, horizon: Option<&Text>) 
 /// coloured by number of repeat purchases when `repeat_purchases` is given (same order).
 pub fn p_alive_vs_recency(pairs: &[(f64, f64)], repeat_purchases: Option<&[u32]>, unit: TimeUnit) -> Section {
     let names = [t("0 次复购", "0 repeats"), t("1 次复购", "1 repeat"), t("2–3 次复购", "2–3 repeats"), t("4 次及以上", "4+ repeats")];
-    let groups: Option<Vec<usize>> = repeat_purchases.map(|r| {
+    let groups: Option<Vec<u8>> = repeat_purchases.map(|r| {
         r.iter()
             .map(|&k| match k {
                 0 => 0,
@@ -300,11 +290,17 @@ pub fn p_alive_vs_recency(pairs: &[(f64, f64)], repeat_purchases: Option<&[u32]>
         None => PointColors::Single,
     };
     let svg = chart::scatter(&spec, pairs, colors);
-    let ps: Vec<f64> = pairs.iter().map(|p| p.1).filter(|p| p.is_finite()).collect();
-    let n = ps.len() as f64;
-    let mean = share(ps.iter().sum(), n);
-    let likely = share(ps.iter().filter(|p| **p >= 0.5).count() as f64, n);
-    let gone = share(ps.iter().filter(|p| **p < 0.2).count() as f64, n);
+    let (mut n, mut sum, mut likely, mut gone) = (0usize, 0.0, 0usize, 0usize);
+    for &(_, p) in pairs {
+        if p.is_finite() {
+            n += 1;
+            sum += p;
+            likely += (p >= 0.5) as usize;
+            gone += (p < 0.2) as usize;
+        }
+    }
+    let n = n as f64;
+    let (mean, likely, gone) = (share(sum, n), share(likely as f64, n), share(gone as f64, n));
     let mut s = Section::new("p-alive", t("客户活跃度", "Are customers still active?")).intro(t(
         "模型估计每位客户仍然“活跃”（还会再来购买）的概率。距上次购买越久，概率通常越低；购买次数多的客户掉得更快，因为他们的沉默更反常。",
         "The model estimates the probability that each customer is still \u{201c}alive\u{201d} (will buy again). It usually falls the longer a customer has been silent — faster for frequent buyers, whose silence is more unusual.",
@@ -383,17 +379,13 @@ pub fn cohort_retention(rows: &[CohortRow]) -> Section {
 // ---------------------------------------------------------------------------------------------
 // Pareto
 
-/// Points on the curve; enough for a smooth line.
-const PARETO_POINTS: usize = 200;
-
 /// Revenue concentration: the cumulative share of revenue against the cumulative share of
 /// customers (most valuable first), with the share of revenue from the top 20% marked.
 /// `values` are per-customer revenue (or value), in any order; negatives count as zero.
 pub fn pareto(values: &[f64], currency: &str) -> Section {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).map(|x| x.max(0.0)).collect();
-    v.sort_unstable_by(|a, b| b.total_cmp(a));
-    let n = v.len();
-    let total: f64 = v.iter().sum();
+    let dist = Dist::new(values, true);
+    let n = dist.n;
+    let total = dist.sum;
     let mut s = Section::new("pareto", t("收入集中度", "Revenue concentration")).intro(t(
         "把客户按价值从高到低排列，看前百分之多少的客户贡献了百分之多少的收入（帕累托 / 洛伦兹曲线）。",
         "Customers sorted from most to least valuable: what share of revenue comes from the top share of customers (Pareto / Lorenz curve).",
@@ -410,36 +402,11 @@ pub fn pareto(values: &[f64], currency: &str) -> Section {
         s.push(Block::chart(chart::empty(&spec), Text::default()));
         return s;
     }
-    // Prefix sums at the sampled ranks.
-    let mut pts = Vec::with_capacity(PARETO_POINTS + 1);
-    let mut acc = 0.0;
-    let mut next = 0usize;
-    let top_share = |q: f64| -> f64 {
-        let k = ((n as f64) * q).round() as usize;
-        share(v[..k.min(n)].iter().sum(), total)
-    };
-    pts.push((0.0, 0.0));
-    for k in 1..=PARETO_POINTS {
-        let idx = ((k as f64 / PARETO_POINTS as f64) * n as f64).round() as usize;
-        while next < idx.min(n) {
-            acc += v[next];
-            next += 1;
-        }
-        pts.push((idx as f64 / n as f64, acc / total));
-    }
-    let top20 = top_share(0.2);
-    let top1 = top_share(0.01);
-    let top10 = top_share(0.1);
-    let mut cum = 0.0;
-    let mut k80 = n;
-    for (i, x) in v.iter().enumerate() {
-        cum += x;
-        if cum >= 0.8 * total {
-            k80 = i + 1;
-            break;
-        }
-    }
-    let need80 = k80 as f64 / n as f64;
+    let pts = dist.curve_from_top();
+    let k = |q: f64| ((n as f64) * q).round() as usize;
+    let tops = dist.top_sums(values, &[k(0.01), k(0.1), k(0.2)]);
+    let (top1, top10, top20) = (tops[0] / total, tops[1] / total, tops[2] / total);
+    let need80 = dist.count_to_reach(values, 0.8 * total) as f64 / n as f64;
     let p20 = format::pct(top20, 0);
     let svg = chart::line(
         &spec,

@@ -177,7 +177,7 @@ fn empty_and_non_finite_data_never_panic() {
         chart::bars(&spec, &[Text::same("a"), Text::same("b")], &[BarSeries::new("s", vec![0.0])], Orientation::Vertical),
         chart::bars(&spec, &[Text::same("a"), Text::same("b")], &[BarSeries::new("s", vec![-3.0, 2.0])], Orientation::Horizontal),
         chart::line(&spec, &[Series::new("one point", vec![(1.0, 1.0)])], &[]),
-        chart::scatter(&spec.clone().log_x(true), &[(0.0, 1.0), (1.0, 1.0)], PointColors::Groups { index: &[7], names: &[] }),
+        chart::scatter(&spec.clone().log_x(true), &[(0.0, 1.0), (1.0, 1.0)], PointColors::Groups { index: &[7, 0], names: &[] }),
         chart::heatmap(&spec, &[Text::same("r1"), Text::same("r2")], &[Text::same("c1"), Text::same("c2")], &[vec![Some(0.5)], vec![None, Some(f64::NAN)]]),
         chart::treemap(&spec, &[Tile::new("only", 3.0)]),
     ];

@@ -18,7 +18,7 @@ mod treemap;
 
 pub use bars::{bars, BarSeries, Orientation};
 pub use heatmap::heatmap;
-pub use histogram::histogram;
+pub use histogram::{histogram, histogram_binned};
 pub use line::{area, line, Marker, Series};
 pub use scatter::{scatter, PointColors};
 pub use treemap::{treemap, Tile};

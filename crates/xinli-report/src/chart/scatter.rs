@@ -9,7 +9,7 @@ pub enum PointColors<'a> {
     Single,
     /// `index[i]` is the group of point `i` (its colour and legend entry is `names[index[i]]`).
     /// Points whose index is out of range are grey.
-    Groups { index: &'a [usize], names: &'a [Text] },
+    Groups { index: &'a [u8], names: &'a [Text] },
 }
 
 /// A scatter plot. Non-finite points (and x ≤ 0 on a log axis) are skipped. With more than
@@ -36,7 +36,7 @@ pub fn scatter(spec: &ChartSpec, points: &[(f64, f64)], colors: PointColors<'_>)
     let y_axis = Axis::linear(y0, y1, spec.y_domain, 5, &spec.y_format);
 
     let mut c = Canvas::new(spec, "scatter");
-    let (index, names): (&[usize], &[Text]) = match colors {
+    let (index, names): (&[u8], &[Text]) = match colors {
         PointColors::Single => (&[], &[]),
         PointColors::Groups { index, names } => (index, names),
     };
@@ -68,7 +68,7 @@ pub fn scatter(spec: &ChartSpec, points: &[(f64, f64)], colors: PointColors<'_>)
         }
         wanted.next();
         let (col, group) = match index.get(i) {
-            Some(&g) if g < names.len() => (group_colors[g], Some(&names[g])),
+            Some(&g) if (g as usize) < names.len() => (group_colors[g as usize], Some(&names[g as usize])),
             Some(_) => ("#9ca3af", None),
             None => (palette(0), None),
         };
