@@ -10,11 +10,15 @@ const DASH: &str = "–";
 fn group_digits(digits: &str) -> String {
     let n = digits.len();
     let mut out = String::with_capacity(n + n / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (n - i) % 3 == 0 {
+    // Digits until the next comma: the first group has 1–3 digits, the others 3.
+    let mut left = if n == 0 { 0 } else { (n - 1) % 3 + 1 };
+    for c in digits.chars() {
+        if left == 0 {
             out.push(',');
+            left = 3;
         }
         out.push(c);
+        left -= 1;
     }
     out
 }

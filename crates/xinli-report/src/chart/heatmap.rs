@@ -25,6 +25,7 @@ pub(crate) fn ramp(t: f64) -> String {
 /// `spec.y_format`; the colour scale spans `spec.y_domain` if given (values outside are clamped),
 /// otherwise the data's range. `spec.x_label` titles the columns and `spec.y_label` the rows. The
 /// chart grows taller to fit its rows.
+#[allow(clippy::needless_range_loop)] // rows, columns and values are indexed together
 pub fn heatmap(spec: &ChartSpec, rows: &[Text], cols: &[Text], values: &[Vec<Option<f64>>]) -> Svg {
     let cell = |r: usize, c: usize| -> Option<f64> { values.get(r).and_then(|row| row.get(c)).copied().flatten().filter(|v| v.is_finite()) };
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
