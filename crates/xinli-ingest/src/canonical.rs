@@ -1,6 +1,6 @@
 //! The canonical kinds of data contract v1, their row parsers and the CSV / JSONL readers.
 
-use crate::input::{classify_csv, classify_io, Opened};
+use crate::input::{classify_csv, classify_io, Opened, RecordStream};
 use crate::run::{Builder, FileRun};
 use crate::text::{decode, parse_bool, parse_f64, parse_money, parse_quantity, TsFormat};
 use crate::ImportError;
@@ -422,19 +422,13 @@ pub(crate) fn read_delimited(
 ) -> Result<(), ImportError> {
     let path = run.summary.path.clone();
     let enc = opened.enc;
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(spec.delimiter)
-        .buffer_capacity(256 * 1024)
-        .from_reader(opened.reader);
-    let mut rec = csv::ByteRecord::new();
+    let mut records = RecordStream::new(opened, spec.delimiter);
     let mut header_rec: Option<csv::ByteRecord> = None;
     let layout = if spec.has_header {
-        if !rdr.read_byte_record(&mut rec).map_err(|e| classify_csv(&path, e))? {
+        let Some(rec) = records.next().map_err(|e| classify_csv(&path, e))? else {
             return Err(ImportError::Empty { path });
-        }
-        let names = decode_header(&path, enc, &rec)?;
+        };
+        let names = decode_header(&path, enc, rec)?;
         let layout = resolve(&names)?;
         let missing = layout.kind.missing(&layout.present());
         if !missing.is_empty() {
@@ -448,11 +442,11 @@ pub(crate) fn read_delimited(
     let expected = header_rec.as_ref().map(|h| h.len()).or(spec.fields);
     let kind = layout.kind;
     loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
+        let rec = match records.next() {
+            Ok(Some(rec)) => rec,
+            Ok(None) => break,
             Err(e) => return Err(classify_csv(&path, e)),
-        }
+        };
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         run.summary.rows_read += 1;
         if let Some(h) = &header_rec {
@@ -536,7 +530,7 @@ fn json_text(v: &serde_json::Value) -> Option<String> {
 pub(crate) fn read_jsonl(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened, kind: Kind) -> Result<(), ImportError> {
     let path = run.summary.path.clone();
     let enc = opened.enc;
-    let mut reader = std::io::BufReader::with_capacity(256 * 1024, opened.reader);
+    let mut reader = std::io::BufReader::with_capacity(256 * 1024, opened.into_line_reader());
     let mut buf = Vec::new();
     let mut line_no = 0u64;
     let mut seen_keys = [false; MAX_COLUMNS];

@@ -232,6 +232,125 @@ pub(crate) struct Opened {
     pub encoding_name: String,
     pub compressed: bool,
     pub bytes: u64,
+    /// Read (inflate, split records) on a second thread.
+    pub threaded: bool,
+}
+
+impl Opened {
+    /// The byte stream for line-oriented readers; inflated on a second thread when worthwhile.
+    pub(crate) fn into_line_reader(self) -> Box<dyn Read + Send> {
+        if self.threaded {
+            Box::new(ThreadedReader::spawn(self.reader))
+        } else {
+            self.reader
+        }
+    }
+}
+
+/// Records per batch handed from the reading thread to the parsing one.
+const BATCH: usize = 2048;
+
+type Batch = (Vec<csv::ByteRecord>, usize, Option<csv::Error>);
+
+/// CSV records, split on a second thread (together with gzip inflation) for big inputs, or
+/// inline. Each record keeps its position (line number).
+pub(crate) enum RecordStream {
+    Inline(csv::Reader<Box<dyn Read + Send>>, csv::ByteRecord),
+    Threaded {
+        rx: Receiver<Batch>,
+        recycle: std::sync::mpsc::Sender<Vec<csv::ByteRecord>>,
+        batch: Vec<csv::ByteRecord>,
+        len: usize,
+        pos: usize,
+        pending_error: Option<csv::Error>,
+        done: bool,
+    },
+}
+
+impl RecordStream {
+    pub(crate) fn new(opened: Opened, delimiter: u8) -> Self {
+        let threaded = opened.threaded;
+        let rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .buffer_capacity(256 * 1024)
+            .from_reader(opened.reader);
+        if !threaded {
+            return RecordStream::Inline(rdr, csv::ByteRecord::new());
+        }
+        let (tx, rx) = sync_channel::<Batch>(4);
+        let (recycle, recycled) = std::sync::mpsc::channel::<Vec<csv::ByteRecord>>();
+        std::thread::Builder::new()
+            .name("xinli-read".into())
+            .spawn(move || {
+                let mut rdr = rdr;
+                loop {
+                    let mut batch = recycled.try_recv().unwrap_or_else(|_| vec![csv::ByteRecord::new(); BATCH]);
+                    let mut len = 0;
+                    let mut error = None;
+                    let mut eof = false;
+                    while len < BATCH {
+                        match rdr.read_byte_record(&mut batch[len]) {
+                            Ok(true) => len += 1,
+                            Ok(false) => {
+                                eof = true;
+                                break;
+                            }
+                            Err(e) => {
+                                error = Some(e);
+                                break;
+                            }
+                        }
+                    }
+                    let stop = eof || error.is_some();
+                    if tx.send((batch, len, error)).is_err() || stop {
+                        return;
+                    }
+                }
+            })
+            .expect("spawn reader thread");
+        RecordStream::Threaded { rx, recycle, batch: Vec::new(), len: 0, pos: 0, pending_error: None, done: false }
+    }
+
+    /// The next record, `None` at the end.
+    #[inline]
+    pub(crate) fn next(&mut self) -> Result<Option<&csv::ByteRecord>, csv::Error> {
+        match self {
+            RecordStream::Inline(rdr, rec) => Ok(if rdr.read_byte_record(rec)? { Some(rec) } else { None }),
+            RecordStream::Threaded { rx, recycle, batch, len, pos, pending_error, done } => {
+                while *pos >= *len {
+                    if let Some(e) = pending_error.take() {
+                        *done = true;
+                        return Err(e);
+                    }
+                    if *done {
+                        return Ok(None);
+                    }
+                    match rx.recv() {
+                        Ok((b, l, e)) => {
+                            let old = std::mem::replace(batch, b);
+                            if !old.is_empty() {
+                                let _ = recycle.send(old);
+                            }
+                            *len = l;
+                            *pos = 0;
+                            *pending_error = e;
+                            if l == 0 && pending_error.is_none() {
+                                *done = true;
+                            }
+                        }
+                        Err(_) => {
+                            *done = true;
+                            return Ok(None);
+                        }
+                    }
+                }
+                *pos += 1;
+                Ok(Some(&batch[*pos - 1]))
+            }
+        }
+    }
 }
 
 /// Turns an I/O error met while reading `path` into the import error it stands for.
@@ -290,12 +409,7 @@ pub(crate) fn open_reader(
     let head = io::BufRead::fill_buf(&mut raw).map_err(|e| ImportError::io(name, e))?;
     let compressed = head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b;
     let decompressed: Box<dyn Read + Send> = if compressed {
-        let gz = GzTag(flate2::read::MultiGzDecoder::new(raw));
-        if threaded {
-            Box::new(ThreadedReader::spawn(gz))
-        } else {
-            Box::new(gz)
-        }
+        Box::new(GzTag(flate2::read::MultiGzDecoder::new(raw)))
     } else {
         Box::new(raw)
     };
@@ -352,5 +466,7 @@ pub(crate) fn open_reader(
     };
     sniff.drain(..start);
     let reader: Box<dyn Read + Send> = Box::new(io::Cursor::new(sniff).chain(guard));
-    Ok(Opened { reader, enc, encoding_name: encoding_name.to_string(), compressed, bytes })
+    // Worth a second thread: anything compressed or over a few MiB.
+    let threaded = threaded && (compressed || bytes > 4 << 20);
+    Ok(Opened { reader, enc, encoding_name: encoding_name.to_string(), compressed, bytes, threaded })
 }

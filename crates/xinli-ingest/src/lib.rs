@@ -14,6 +14,7 @@
 
 mod canonical;
 mod error;
+mod export;
 mod fuzz;
 mod input;
 mod mapping;
@@ -24,6 +25,7 @@ mod text;
 
 pub use canonical::Kind;
 pub use error::ImportError;
+pub use export::write_canonical;
 pub use fuzz::{parse_bytes_for_fuzzing, FUZZ_TARGETS};
 pub use mapping::Mapping;
 pub use presets::Preset;

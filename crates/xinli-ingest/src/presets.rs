@@ -1,7 +1,7 @@
 //! Presets for real exports: UCI Online Retail, CDNOW, Taobao UserBehavior.
 
 use crate::canonical::RowError;
-use crate::input::{classify_csv, classify_io, Opened};
+use crate::input::{classify_csv, classify_io, Opened, RecordStream};
 use crate::run::{Builder, FileRun};
 use crate::text::{decode, parse_quantity, Enc, TsFormat};
 use crate::{ImportError, Session};
@@ -141,6 +141,10 @@ impl DerivedCustomers {
     /// Returns true when the customer is new.
     #[inline]
     fn see(&mut self, b: &mut Builder, id: &CustomerId, idx: u32, region: Option<&str>) -> bool {
+        if idx == u32::MAX {
+            // Interner full (hostile input): no derived record.
+            return false;
+        }
         let idx = idx as usize;
         if idx >= self.slots.len() {
             self.slots.resize(idx + 1, u32::MAX);
@@ -171,6 +175,9 @@ struct SeenProducts(Vec<bool>);
 impl SeenProducts {
     #[inline]
     fn first_time(&mut self, idx: u32) -> bool {
+        if idx == u32::MAX {
+            return false;
+        }
         let idx = idx as usize;
         if idx >= self.0.len() {
             self.0.resize(idx + 1, false);
@@ -261,17 +268,12 @@ const OR_COLUMNS: [(&str, &[&str], bool); 8] = [
 fn online_retail(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Result<(), ImportError> {
     let path = run.summary.path.clone();
     let enc = opened.enc;
-    let delimiter = b',';
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .buffer_capacity(256 * 1024)
-        .from_reader(opened.reader);
-    let mut header = csv::ByteRecord::new();
-    if !rdr.read_byte_record(&mut header).map_err(|e| classify_csv(&path, e))? {
-        return Err(ImportError::Empty { path });
-    }
+    let (compressed, bytes) = (opened.compressed, opened.bytes);
+    let mut records = RecordStream::new(opened, b',');
+    let header = match records.next().map_err(|e| classify_csv(&path, e))? {
+        Some(h) => h.clone(),
+        None => return Err(ImportError::Empty { path }),
+    };
     let names: Vec<String> = header.iter().map(|f| normalise_header(&String::from_utf8_lossy(f))).collect();
     let mut idx = [usize::MAX; 8];
     let mut missing = Vec::new();
@@ -288,21 +290,20 @@ fn online_retail(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Resu
     }
     let [i_inv, i_stock, i_desc, i_qty, i_date, i_price, i_cust, i_country] = idx;
     // About 90 bytes per row, gzip about 6:1: reserve once instead of growing many times.
-    let estimate = if opened.compressed { opened.bytes * 6 } else { opened.bytes } / 90;
+    let estimate = if compressed { bytes * 6 } else { bytes } / 90;
     b.shop.orders.reserve(estimate.min(50_000_000) as usize);
     let n_fields = header.len();
     let mut customers = DerivedCustomers::new(b);
     let mut products = SeenProducts::default();
     let us_date = TsFormat::Chrono("%m/%d/%Y %H:%M".into());
-    let mut rec = csv::ByteRecord::new();
     let mut last_date: (Vec<u8>, Option<Timestamp>) = (Vec::new(), None);
     let (mut new_customers, mut new_products) = (0u64, 0u64);
     loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
+        let rec = match records.next() {
+            Ok(Some(rec)) => rec,
+            Ok(None) => break,
             Err(e) => return Err(classify_csv(&path, e)),
-        }
+        };
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         run.summary.rows_read += 1;
         if rec.len() == header.len() && rec.iter().zip(header.iter()).all(|(a, h)| a.trim_ascii() == h.trim_ascii()) {
@@ -433,7 +434,7 @@ fn strip_zeros(s: &str) -> &str {
 fn cdnow(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Result<(), ImportError> {
     let path = run.summary.path.clone();
     let enc = opened.enc;
-    let mut reader = std::io::BufReader::with_capacity(256 * 1024, opened.reader);
+    let mut reader = std::io::BufReader::with_capacity(256 * 1024, opened.into_line_reader());
     let mut buf = Vec::new();
     let mut line_no = 0u64;
     let mut layout: Option<usize> = None; // number of fields: 4 master, 5 sample
@@ -542,22 +543,17 @@ fn cdnow(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Result<(), I
 fn taobao(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Result<(), ImportError> {
     let path = run.summary.path.clone();
     let enc: Enc = opened.enc;
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(256 * 1024)
-        .from_reader(opened.reader);
-    let mut rec = csv::ByteRecord::new();
+    let mut records = RecordStream::new(opened, b',');
     let mut customers = DerivedCustomers::new(b);
     let mut products = SeenProducts::default();
     let (mut new_customers, mut new_products, mut orders) = (0u64, 0u64, 0u64);
     let mut first = true;
     loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
+        let rec = match records.next() {
+            Ok(Some(rec)) => rec,
+            Ok(None) => break,
             Err(e) => return Err(classify_csv(&path, e)),
-        }
+        };
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let is_header = rec.len() == 5
             && rec.get(4).is_some_and(|f| !f.trim_ascii().is_empty() && !f.trim_ascii().iter().all(|c| c.is_ascii_digit()))

@@ -173,22 +173,6 @@ impl TsFormat {
     }
 }
 
-/// Equality without a `memcmp` call for the short strings ids are (profiles showed the call).
-#[inline]
-fn short_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    if a.len() <= 16 {
-        let mut x = [0u8; 16];
-        let mut y = [0u8; 16];
-        x[..a.len()].copy_from_slice(a);
-        y[..b.len()].copy_from_slice(b);
-        return u128::from_ne_bytes(x) == u128::from_ne_bytes(y);
-    }
-    a == b
-}
-
 /// Decodes a field of a record already known to be valid UTF-8 as a whole.
 #[inline]
 pub(crate) fn field_of_valid_record(bytes: &[u8]) -> &str {
@@ -238,56 +222,77 @@ impl std::hash::Hasher for FastHasher {
 
 pub(crate) type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
 
+/// Ids up to this many bytes are keyed inline (no pointer chasing on lookup).
+const INLINE: usize = 23;
+
+#[inline]
+fn inline_key(raw: &str) -> Option<[u8; INLINE + 1]> {
+    let b = raw.as_bytes();
+    if b.len() > INLINE {
+        return None;
+    }
+    let mut k = [0u8; INLINE + 1];
+    k[..b.len()].copy_from_slice(b);
+    k[INLINE] = b.len() as u8;
+    Some(k)
+}
+
 /// Hands out one shared id per distinct string, so repeated ids do not allocate. Each distinct
 /// id also gets a dense index (order of first appearance).
 pub(crate) struct Interner<T> {
-    map: FastMap<Box<str>, (T, u32)>,
-    last: Option<(Box<str>, T, u32)>,
-    next: u32,
+    short: FastMap<[u8; INLINE + 1], u32>,
+    long: FastMap<Box<str>, u32>,
+    values: Vec<T>,
+    last: Option<([u8; INLINE + 1], u32)>,
 }
+
+/// Distinct ids kept per interner; past this (hostile input), ids are still parsed but not shared.
+const MAX_INTERNED: usize = 50_000_000;
 
 impl<T: Clone> Interner<T> {
     pub(crate) fn new() -> Self {
-        Interner { map: FastMap::default(), last: None, next: 0 }
+        Interner { short: FastMap::default(), long: FastMap::default(), values: Vec::new(), last: None }
     }
     #[inline]
     pub(crate) fn get(&mut self, raw: &str, parse: fn(&str) -> Result<T, IdError>) -> Result<T, IdError> {
         self.get_indexed(raw, parse).map(|(v, _)| v)
     }
-    /// The id and its dense index.
+    /// The id and its dense index (`u32::MAX` once the interner is full).
     #[inline]
     pub(crate) fn get_indexed(&mut self, raw: &str, parse: fn(&str) -> Result<T, IdError>) -> Result<(T, u32), IdError> {
-        if let Some((k, v, i)) = &self.last {
-            if short_eq(k.as_bytes(), raw.as_bytes()) {
-                return Ok((v.clone(), *i));
+        let Some(key) = inline_key(raw) else {
+            if let Some(&i) = self.long.get(raw) {
+                return Ok((self.values[i as usize].clone(), i));
+            }
+            let v = parse(raw)?;
+            if self.values.len() >= MAX_INTERNED {
+                return Ok((v, u32::MAX));
+            }
+            let i = self.values.len() as u32;
+            self.values.push(v.clone());
+            self.long.insert(raw.into(), i);
+            return Ok((v, i));
+        };
+        if let Some((k, i)) = &self.last {
+            if *k == key {
+                return Ok((self.values[*i as usize].clone(), *i));
             }
         }
-        let (v, i) = match self.map.get(raw) {
-            Some((v, i)) => (v.clone(), *i),
+        let i = match self.short.get(&key) {
+            Some(&i) => i,
             None => {
                 let v = parse(raw)?;
-                let i = self.next;
-                self.next = self.next.wrapping_add(1);
-                // Bound memory on hostile input with endless distinct ids: stop caching, keep parsing.
-                if self.map.len() < 50_000_000 {
-                    self.map.insert(raw.into(), (v.clone(), i));
+                if self.values.len() >= MAX_INTERNED {
+                    return Ok((v, u32::MAX));
                 }
-                (v, i)
+                let i = self.values.len() as u32;
+                self.values.push(v);
+                self.short.insert(key, i);
+                i
             }
         };
-        match &mut self.last {
-            Some((k, lv, li)) if k.len() == raw.len() => {
-                // Reuse the buffer: same length, copy bytes.
-                let mut s = std::mem::take(k).into_string();
-                s.clear();
-                s.push_str(raw);
-                *k = s.into_boxed_str();
-                *lv = v.clone();
-                *li = i;
-            }
-            _ => self.last = Some((raw.into(), v.clone(), i)),
-        }
-        Ok((v, i))
+        self.last = Some((key, i));
+        Ok((self.values[i as usize].clone(), i))
     }
 }
 
