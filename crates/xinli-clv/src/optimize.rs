@@ -141,6 +141,8 @@ pub(crate) struct OptResult {
     pub converged: bool,
     pub method: String,
     pub starts_tried: usize,
+    /// Final inverse-Hessian approximation (row-major), to warm-start a related problem.
+    pub hinv: Vec<f64>,
 }
 
 fn inf_norm(g: &[f64]) -> f64 {
@@ -169,12 +171,18 @@ fn eval_boxed(obj: &mut dyn Objective, theta: &[f64], g: &mut [f64], evals: &mut
 
 /// BFGS with Armijo backtracking. Inverse-Hessian update skipped when the curvature condition fails.
 pub(crate) fn bfgs(obj: &mut dyn Objective, x0: &[f64], max_iter: usize, gtol: f64) -> OptResult {
+    bfgs_warm(obj, x0, None, max_iter, gtol)
+}
+
+/// BFGS from `x0`, optionally with an initial inverse Hessian (e.g. from a fit on a subsample).
+pub(crate) fn bfgs_warm(obj: &mut dyn Objective, x0: &[f64], h0: Option<&[f64]>, max_iter: usize, gtol: f64) -> OptResult {
     let n = x0.len();
     let mut x = x0.to_vec();
     let mut g = vec![0.0; n];
     let mut evals = 0;
     let mut f = eval_boxed(obj, &x, &mut g, &mut evals);
-    let result = |x: Vec<f64>, f: f64, g: &[f64], it: usize, evals: usize, ok: bool| OptResult {
+    let result = |x: Vec<f64>, f: f64, g: &[f64], it: usize, evals: usize, ok: bool, h: &[f64]| OptResult {
+        hinv: h.to_vec(),
         theta: x,
         f,
         grad_norm: inf_norm(g),
@@ -184,22 +192,30 @@ pub(crate) fn bfgs(obj: &mut dyn Objective, x0: &[f64], max_iter: usize, gtol: f
         method: "bfgs".into(),
         starts_tried: 1,
     };
-    if !f.is_finite() {
-        return result(x, f, &g, 0, evals, false);
-    }
     let mut h = vec![0.0; n * n]; // inverse Hessian approximation
     for i in 0..n {
         h[i * n + i] = 1.0;
     }
+    if !f.is_finite() {
+        return result(x, f, &g, 0, evals, false, &h);
+    }
     let mut first = true;
+    if let Some(h0) = h0 {
+        if h0.len() == n * n && h0.iter().all(|v| v.is_finite()) {
+            h.copy_from_slice(h0);
+            first = false;
+        }
+    }
     let mut stalls = 0;
+    let mut just_reset = false;
+    let mut last_scale = 1.0;
     let mut xn = vec![0.0; n];
     let mut gn = vec![0.0; n];
     let mut d = vec![0.0; n];
     for it in 0..max_iter {
         let gnorm = inf_norm(&g);
         if gnorm < gtol {
-            return result(x, f, &g, it, evals, true);
+            return result(x, f, &g, it, evals, true, &h);
         }
         for i in 0..n {
             d[i] = -(0..n).map(|j| h[i * n + j] * g[j]).sum::<f64>();
@@ -231,6 +247,13 @@ pub(crate) fn bfgs(obj: &mut dyn Objective, x0: &[f64], max_iter: usize, gtol: f
                 accepted = true;
                 break;
             }
+            // Below the rounding level of f: no further decrease is measurable.
+            if (step * slope).abs() < 1e-15 * f.abs().max(1e-300) {
+                if fnew.is_finite() && fnew <= f {
+                    accepted = true;
+                }
+                break;
+            }
             // Quadratic interpolation of the step, safeguarded to [0.1, 0.5] of the current one.
             let next = if fnew.is_finite() {
                 let q = -slope * step * step / (2.0 * (fnew - f - slope * step));
@@ -240,14 +263,33 @@ pub(crate) fn bfgs(obj: &mut dyn Objective, x0: &[f64], max_iter: usize, gtol: f
             };
             step = next;
         }
+        if std::env::var_os("XINLI_CLV_TRACE").is_some() {
+            eprintln!("it {it} f {f:.15} |g| {gnorm:.3e} step {step:.3e} accepted {accepted} evals {evals} x {x:?}");
+        }
+        if !accepted && !just_reset {
+            // The quasi-Newton direction failed: restart from a scaled identity once before giving up.
+            h.iter_mut().for_each(|v| *v = 0.0);
+            for i in 0..n {
+                h[i * n + i] = last_scale;
+            }
+            just_reset = true;
+            continue;
+        }
         if !accepted {
             // No decrease possible along d: we are at the optimum up to rounding, or stuck.
             let ok = gnorm < gtol * 1e3;
-            return result(x, f, &g, it, evals, ok);
+            return result(x, f, &g, it, evals, ok, &h);
         }
         let s: Vec<f64> = (0..n).map(|i| xn[i] - x[i]).collect();
         let y: Vec<f64> = (0..n).map(|i| gn[i] - g[i]).collect();
         let sy: f64 = s.iter().zip(&y).map(|(a, b)| a * b).sum();
+        just_reset = false;
+        if sy > 0.0 {
+            let yy: f64 = y.iter().map(|v| v * v).sum();
+            if yy > 0.0 {
+                last_scale = sy / yy;
+            }
+        }
         if first && sy > 0.0 {
             let yy: f64 = y.iter().map(|v| v * v).sum();
             let scale = sy / yy;
@@ -276,14 +318,14 @@ pub(crate) fn bfgs(obj: &mut dyn Objective, x0: &[f64], max_iter: usize, gtol: f
             stalls += 1;
             if stalls >= 4 {
                 let ok = inf_norm(&g) < gtol * 1e3;
-                return result(x, f, &g, it + 1, evals, ok);
+                return result(x, f, &g, it + 1, evals, ok, &h);
             }
         } else {
             stalls = 0;
         }
     }
     let ok = inf_norm(&g) < gtol;
-    result(x, f, &g, max_iter, evals, ok)
+    result(x, f, &g, max_iter, evals, ok, &h)
 }
 
 /// Nelder–Mead simplex (standard coefficients 1, 2, ½, ½).

@@ -233,8 +233,13 @@ pub(crate) struct FastHasher(u64);
 
 impl Hasher for FastHasher {
     fn finish(&self) -> u64 {
-        let h = self.0;
-        (h ^ (h >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9) ^ (h >> 32)
+        // murmur3's 64-bit finaliser: every input bit affects the low (bucket) and high (tag) bits.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
+        h ^ (h >> 33)
     }
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
@@ -242,7 +247,7 @@ impl Hasher for FastHasher {
         }
     }
     fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(23) ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = (self.0 ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
     }
     fn write_u32(&mut self, v: u32) {
         self.write_u64(v as u64);
@@ -268,13 +273,70 @@ pub struct Patterns {
 }
 
 impl Patterns {
-    /// Groups and validates; errors on an empty input or an invalid triple.
+    /// Groups and validates; errors on an empty input or an invalid triple. Patterns come out sorted by
+    /// (x, t_x, T) index. Distinct times are indexed with a small hash map, then each customer becomes one
+    /// packed u64 key (x, t_x index, T index) and the keys are sorted: cache-friendly for millions of rows.
     pub fn from_rft(customers: &[Rft]) -> Result<Self> {
         if customers.is_empty() {
             return Err(ClvError::Empty);
         }
+        let mut times: Vec<f64> = Vec::new();
+        let mut tmap: FastMap<u64, u32> = FastMap::default();
+        let mut index = |v: f64, times: &mut Vec<f64>| -> u32 {
+            let next = times.len() as u32;
+            let i = *tmap.entry(v.to_bits()).or_insert(next);
+            if i == next {
+                times.push(v);
+            }
+            i
+        };
+        let mut keys: Vec<u64> = Vec::with_capacity(customers.len());
+        let mut max_x = 0u32;
+        for c in customers {
+            c.validate()?;
+            // Normalise −0.0 so it groups with 0.0; clamp tiny recency overshoot.
+            let t_x = c.t_x.min(c.t) + 0.0;
+            let a = index(t_x, &mut times) as u64;
+            let b = index(c.t + 0.0, &mut times) as u64;
+            max_x = max_x.max(c.x);
+            if times.len() > (1 << 20) || max_x >= (1 << 24) {
+                return Self::from_rft_hashed(customers);
+            }
+            keys.push(((c.x as u64) << 40) | (a << 20) | b);
+        }
+        keys.sort_unstable();
+        let mut p = Patterns {
+            x: Vec::new(),
+            t_x: Vec::new(),
+            t: Vec::new(),
+            weight: Vec::new(),
+            times,
+            tx_idx: Vec::new(),
+            t_idx: Vec::new(),
+            n_customers: customers.len() as f64,
+        };
+        let mut i = 0;
+        while i < keys.len() {
+            let k = keys[i];
+            let mut j = i + 1;
+            while j < keys.len() && keys[j] == k {
+                j += 1;
+            }
+            let (x, a, b) = ((k >> 40) as u32, ((k >> 20) & 0xF_FFFF) as u32, (k & 0xF_FFFF) as u32);
+            p.x.push(x);
+            p.t_x.push(p.times[a as usize]);
+            p.t.push(p.times[b as usize]);
+            p.tx_idx.push(a);
+            p.t_idx.push(b);
+            p.weight.push((j - i) as f64);
+            i = j;
+        }
+        Ok(p)
+    }
+
+    /// Fallback grouping with a hash map (huge x or more than 2²⁰ distinct times).
+    fn from_rft_hashed(customers: &[Rft]) -> Result<Self> {
         let mut map: FastMap<(u32, u64, u64), u32> = FastMap::default();
-        map.reserve(customers.len().min(1 << 20));
         let mut p = Patterns {
             x: Vec::new(),
             t_x: Vec::new(),
@@ -287,7 +349,6 @@ impl Patterns {
         };
         for c in customers {
             c.validate()?;
-            // Normalise −0.0 so it groups with 0.0; clamp tiny recency overshoot.
             let t_x = c.t_x.min(c.t) + 0.0;
             let key = (c.x, t_x.to_bits(), (c.t + 0.0).to_bits());
             let next = p.x.len() as u32;
@@ -316,6 +377,40 @@ impl Patterns {
             p.t_idx.push(b);
         }
         Ok(p)
+    }
+
+    /// A Horvitz–Thompson subsample for warm starts: every pattern with x = 0 (few, heavy) plus every
+    /// `k`-th other pattern with its weight × k, so the subsample's log-likelihood estimates the full one.
+    pub(crate) fn thinned(&self, k: usize) -> Patterns {
+        let mut p = Patterns {
+            x: Vec::new(),
+            t_x: Vec::new(),
+            t: Vec::new(),
+            weight: Vec::new(),
+            times: self.times.clone(),
+            tx_idx: Vec::new(),
+            t_idx: Vec::new(),
+            n_customers: 0.0,
+        };
+        let mut seen = 0usize;
+        for i in 0..self.len() {
+            let keep = if self.x[i] == 0 {
+                Some(1.0)
+            } else {
+                seen += 1;
+                (seen % k == 0).then_some(k as f64)
+            };
+            if let Some(f) = keep {
+                p.x.push(self.x[i]);
+                p.t_x.push(self.t_x[i]);
+                p.t.push(self.t[i]);
+                p.tx_idx.push(self.tx_idx[i]);
+                p.t_idx.push(self.t_idx[i]);
+                p.weight.push(self.weight[i] * f);
+                p.n_customers += self.weight[i] * f;
+            }
+        }
+        p
     }
 
     pub fn len(&self) -> usize {
@@ -386,6 +481,8 @@ mod tests {
         let p = Patterns::from_rft(&rft).unwrap();
         assert_eq!(p.len(), 2);
         assert_eq!(p.weight, vec![2.0, 1.0]);
+        let h = Patterns::from_rft_hashed(&rft).unwrap();
+        assert_eq!(h.weight, vec![2.0, 1.0]);
         assert_eq!(p.times.len(), 3);
         assert!(Patterns::from_rft(&[]).is_err());
         assert!(Patterns::from_rft(&[Rft::new(1, 6.0, 5.0)]).is_err());
