@@ -39,7 +39,8 @@ use std::sync::Arc;
 use std::time::Instant;
 use xinli_core::Shop;
 
-/// Called with (bytes read so far, total bytes) of the files being imported (compressed sizes).
+/// Called with (bytes read so far, total bytes) of the files being imported (sizes on disk, so
+/// compressed sizes for `.gz`). May be called from the importer's reading thread.
 pub type ProgressFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
 
 /// Which text encoding to read files in.

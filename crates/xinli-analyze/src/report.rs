@@ -1,0 +1,232 @@
+//! Builds `report.html` from the analysis: every section comes from `xinli-report`'s toolkit,
+//! fed plain numbers.
+
+use crate::config::AnalyzeConfig;
+use crate::models::{Analysis, ValueScores};
+use crate::output::date_string;
+use crate::validation::Validation;
+use crate::Purchases;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use xinli_core::TimeUnit;
+use xinli_ingest::ImportOutcome;
+use xinli_report::format;
+use xinli_report::page::{Block, KeyFigure, Section, Table};
+use xinli_report::value_sections::{self as sections, CohortRow, FileQuality, Holdout, HoldoutBucket, ModelFit, ModelSelection, Overview, SegmentSummary, Timing};
+use xinli_report::{render as render_page, Report, Text};
+
+pub fn render(
+    config: &AnalyzeConfig,
+    imported: &ImportOutcome,
+    purchases: &Purchases,
+    analysis: &Analysis,
+    value: &ValueScores,
+    validation: Option<&Validation>,
+    timings: &[(String, Duration)],
+) -> String {
+    let title = match &config.shop_name {
+        Some(name) => Text::new(format!("{name} · 客户价值报告"), format!("{name} · Customer value report")),
+        None => Text::new("xinli 心理 · 客户价值报告", "xinli · Customer value report"),
+    };
+    let subtitle = Text::new(
+        format!("截至 {}（含）的数据", date_string(purchases.calibration_end)),
+        format!("Data up to and including {}", date_string(purchases.calibration_end)),
+    );
+    let mut report = Report::new(title).subtitle(subtitle).generated_at(format!("xinli {}", env!("CARGO_PKG_VERSION")));
+    report.push(overview(purchases, analysis, value, config));
+    report.push(rfm_section(value));
+    report.push(sections::pareto(&customer_totals(value), &config.currency));
+    let clv: Vec<f64> = analysis.scores.iter().flatten().filter_map(|s| s.clv).collect();
+    let horizon = Text::new(format!("{} 天", config.horizon_days), format!("{} days", config.horizon_days));
+    report.push(sections::clv_distribution(&clv, &config.currency, Some(&horizon)));
+    report.push(p_alive_section(analysis, purchases, config.time_unit));
+    report.push(sections::cohort_retention(&cohort_rows(value)));
+    report.push(churn_section(value));
+    report.push(sections::models(&model_selection(analysis)));
+    if let Some(v) = validation {
+        report.push(sections::holdout(&holdout(v, config.time_unit)));
+    }
+    report.push(sections::data_quality(&file_quality(imported), Some("quarantine.csv")));
+    let stages: Vec<Timing> = timings.iter().map(|(s, d)| Timing::new(Text::same(s.clone()), *d)).collect();
+    report.push(sections::timings(&stages));
+    render_page(&report, config.lang)
+}
+
+fn overview(purchases: &Purchases, analysis: &Analysis, value: &ValueScores, config: &AnalyzeConfig) -> Section {
+    let in_calibration = purchases.transactions.iter().filter(|t| t.at <= purchases.calibration_end);
+    let (count, revenue, first, last) = in_calibration.fold((0u64, 0.0, None, None), |(n, r, f, l), t| {
+        (n + 1, r + t.amount, Some(f.map_or(t.at, |f: xinli_core::Timestamp| f.min(t.at))), Some(l.map_or(t.at, |l: xinli_core::Timestamp| l.max(t.at))))
+    });
+    sections::overview(&Overview {
+        customers: value.cohorts.customers as u64,
+        transactions: count,
+        revenue,
+        currency: config.currency.clone(),
+        repeat_rate: value.cohorts.repeat_rate,
+        first_date: first.map(date_string).unwrap_or_default(),
+        last_date: last.map(date_string).unwrap_or_default(),
+        selected_model: Some(analysis.selected_model().name().to_string()),
+        time_unit: config.time_unit,
+    })
+}
+
+fn customer_totals(value: &ValueScores) -> Vec<f64> {
+    value.rfm.customers.iter().map(|c| c.monetary).collect()
+}
+
+fn rfm_section(value: &ValueScores) -> Section {
+    #[derive(Default)]
+    struct Sums {
+        customers: u64,
+        revenue: f64,
+        recency: f64,
+        frequency: f64,
+        monetary: f64,
+    }
+    let mut by_segment: BTreeMap<&'static str, Sums> = BTreeMap::new();
+    for c in &value.rfm.customers {
+        let s = by_segment.entry(c.segment.name()).or_default();
+        s.customers += 1;
+        s.revenue += c.monetary;
+        s.recency += c.recency_days as f64;
+        s.frequency += f64::from(c.frequency);
+        s.monetary += c.mean_order_value;
+    }
+    let segments: Vec<SegmentSummary> = by_segment
+        .into_iter()
+        .map(|(name, s)| {
+            let n = s.customers as f64;
+            SegmentSummary {
+                name: name.to_string(),
+                customers: s.customers,
+                revenue: s.revenue,
+                mean_recency: s.recency / n,
+                mean_frequency: s.frequency / n,
+                mean_monetary: s.monetary / n,
+            }
+        })
+        .collect();
+    sections::rfm_segments(&segments, "", TimeUnit::Days)
+}
+
+fn p_alive_section(analysis: &Analysis, purchases: &Purchases, unit: TimeUnit) -> Section {
+    let mut pairs = Vec::new();
+    let mut repeats = Vec::new();
+    for (customer, summary) in analysis.calibration.present() {
+        if let Some(s) = analysis.scores[customer as usize] {
+            let since_last = unit.from_days(purchases.calibration_end.day_index() - summary.last_purchase.day_index());
+            pairs.push((since_last, s.p_alive));
+            repeats.push(summary.frequency);
+        }
+    }
+    sections::p_alive_vs_recency(&pairs, Some(&repeats), unit)
+}
+
+fn cohort_rows(value: &ValueScores) -> Vec<CohortRow> {
+    value
+        .cohorts
+        .cohorts
+        .iter()
+        .map(|c| CohortRow { label: c.month.clone(), size: c.size as u64, retention: c.retention.iter().map(|&r| Some(r)).collect() })
+        .collect()
+}
+
+fn churn_section(value: &ValueScores) -> Section {
+    let report = &value.churn.report;
+    let at_risk = value.churn_risk.iter().flatten().filter(|&&r| r >= 0.5).count();
+    let scored = value.churn_risk.iter().flatten().count();
+    let mut figures = vec![
+        KeyFigure::new(Text::new("流失风险 ≥ 50% 的客户", "Customers with churn risk ≥ 50 %"), format::int(at_risk as u64))
+            .note(Text::same(format::pct(if scored > 0 { at_risk as f64 / scored as f64 } else { 0.0 }, 1))),
+        KeyFigure::new(Text::new("预测窗口", "Horizon"), format!("{} d", report.horizon_days)),
+        KeyFigure::new(Text::new("评分来源", "Scores from"), value.churn_source.to_string()),
+    ];
+    if let Some(auc) = report.validation_auc {
+        figures.push(
+            KeyFigure::new(Text::new("回测验证 AUC", "Back-test validation AUC"), format::num(auc, 3))
+                .note(Text::same(report.chosen_description.clone())),
+        );
+    }
+    let mut section = Section::new("churn", Text::new("流失风险", "Churn risk"))
+        .intro(Text::new(
+            "流失风险 = 在预测窗口内不再购买的概率。模型用店铺自己的历史回测训练：在过去的多个时间点，用当时已知的数据预测之后是否复购。",
+            "Churn risk = the probability of no purchase within the horizon. The model is trained by back-testing on the shop's own history: at several past dates, predict from what was known then whether the customer bought again.",
+        ))
+        .block(Block::KeyFigures(figures));
+    if !report.importances.is_empty() {
+        let mut table = Table::new(vec![Text::new("特征", "Feature"), Text::new("重要性", "Importance"), Text::new("系数（每个标准差的对数几率）", "Coefficient (log-odds per SD)")]).numeric(&[1, 2]);
+        let coefficients: BTreeMap<&str, f64> = report.coefficients.iter().map(|c| (c.feature.as_str(), c.value)).collect();
+        for w in report.importances.iter().take(10) {
+            let coefficient = coefficients.get(w.feature.as_str()).map(|c| format::num(*c, 3)).unwrap_or_default();
+            table.push_row(vec![Text::same(w.feature.clone()), Text::same(format::pct(w.value, 1)), Text::same(coefficient)]);
+        }
+        section.push(Block::Table(table.caption(Text::new("什么决定了复购（前 10 个特征）", "What drives buying again (top 10 features)"))));
+    }
+    if let Some(note) = &report.note {
+        section.push(Block::note(Text::same(note.clone())));
+    }
+    section
+}
+
+fn model_selection(analysis: &Analysis) -> ModelSelection {
+    let fits = analysis
+        .fits
+        .iter()
+        .filter_map(|f| f.model.as_ref().ok())
+        .map(|m| {
+            let report = m.report();
+            ModelFit {
+                name: m.name().to_string(),
+                params: m.params().into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+                log_likelihood: report.log_likelihood,
+                converged: report.converged,
+                boundary_note: report.boundary.clone().map(Text::same),
+            }
+        })
+        .collect();
+    ModelSelection {
+        fits,
+        selected: analysis.selected_model().name().to_string(),
+        reason: Text::same(analysis.selection_reason.clone()),
+    }
+}
+
+fn holdout(v: &Validation, unit: TimeUnit) -> Holdout {
+    let mut aucs = Vec::new();
+    let mut push = |zh: &str, en: &str, value: Option<f64>| {
+        if let Some(a) = value {
+            aucs.push((Text::new(zh, en), a));
+        }
+    };
+    push("AUC：流失风险", "AUC: churn risk", v.auc_churn_risk);
+    push("AUC：预期购买次数", "AUC: expected purchases", v.auc_expected_purchases);
+    push("AUC：存活概率", "AUC: P(alive)", v.auc_p_alive);
+    Holdout {
+        buckets: v
+            .by_frequency
+            .iter()
+            .map(|b| HoldoutBucket { label: b.frequency.clone(), customers: b.customers as u64, predicted: b.predicted_mean, actual: b.actual_mean })
+            .collect(),
+        predicted_total: v.predicted_total,
+        actual_total: v.actual_total,
+        mae: v.mae_per_customer,
+        aucs,
+        length: Some(v.holdout_duration),
+        unit,
+    }
+}
+
+fn file_quality(imported: &ImportOutcome) -> Vec<FileQuality> {
+    imported
+        .summary
+        .files
+        .iter()
+        .map(|f| FileQuality {
+            file: f.path.clone(),
+            rows_read: f.rows_read,
+            accepted: f.accepted,
+            quarantined: f.quarantined,
+            filtered: f.filtered.values().sum(),
+        })
+        .collect()
+}

@@ -1,0 +1,149 @@
+//! Flags and subcommands.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "xinli",
+    version,
+    about = "xinli 心理 — understand your online shop's customers: value, churn and loyalty",
+    long_about = "xinli imports a shop's orders and measures each customer's value (RFM, 80/20 \
+tiers, CLV from BG/NBD, MBG/NBD or Pareto/NBD with Gamma-Gamma spend), churn risk (a model \
+back-tested on the shop's own history) and cohort retention, and writes CSV/JSON files and a \
+self-contained bilingual HTML report.",
+    after_help = "Examples:\n  xinli demo\n  xinli analyze ./my-shop --out ./xinli-out\n  \
+xinli analyze online_retail.csv.gz --preset online-retail --calibration-end 2011-09-08 --holdout-end 2011-12-09 --out out\n  \
+xinli import export.csv --mapping shop.toml --out canonical/\n  \
+xinli gen-transactions --customers 100000 --seed 7 --out orders.csv"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Analyse a shop: customer value, CLV, churn risk, segments, report.
+    #[command(after_help = "Examples:\n  \
+xinli analyze ./my-shop --out ./xinli-out\n  \
+xinli analyze online_retail.csv.gz --preset online-retail --time-unit days \\\n      --calibration-end 2011-09-08 --holdout-end 2011-12-09 --out ./retail\n  \
+xinli analyze CDNOW_sample.txt --preset cdnow --time-unit weeks --calibration-end 1997-09-30 --out ./cdnow\n  \
+xinli analyze 订单.csv --mapping shop.toml --encoding gbk --lang zh --currency ¥ --out ./out\n\n\
+Writes customers.csv, models.json, validation.json (with --holdout-end), summary.json, quarantine.csv and report.html.")]
+    Analyze(AnalyzeArgs),
+    /// Import only: read a shop, write canonical files, quarantine.csv and summary.json.
+    #[command(after_help = "Examples:\n  \
+xinli import online_retail.csv.gz --preset online-retail --out ./canonical\n  \
+xinli import ./my-shop --strict --out ./checked")]
+    Import(ImportArgs),
+    /// Run the whole analysis on the shipped CDNOW sample and print where the report is.
+    #[command(after_help = "Example:\n  xinli demo --out ./xinli-demo")]
+    Demo {
+        /// Where to write the demo's output.
+        #[arg(long, default_value = "xinli-demo")]
+        out: PathBuf,
+        /// Report language: zh or en.
+        #[arg(long, default_value = "en")]
+        lang: String,
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Draw a synthetic shop from the BG/NBD + Gamma-Gamma generative process (canonical orders CSV).
+    #[command(name = "gen-transactions", after_help = "Examples:\n  \
+xinli gen-transactions --customers 100000 --seed 7 --out orders.csv\n  \
+xinli gen-transactions --customers 1000000 --params r=0.25,alpha=4,a=0.8,b=2.5,p=6,q=4,v=15 --weeks 78 --out shop/orders.csv.gz")]
+    GenTransactions(GenArgs),
+}
+
+/// How to read the input (shared by `analyze` and `import`).
+#[derive(Args, Debug)]
+pub struct InputArgs {
+    /// A shop directory in the canonical format, a canonical file (orders.csv, …), or export files read with --preset / --mapping.
+    #[arg(required = true)]
+    pub input: Vec<PathBuf>,
+    /// Read a known export: online-retail, cdnow or taobao.
+    #[arg(long, conflicts_with = "mapping")]
+    pub preset: Option<String>,
+    /// A TOML mapping file describing any other CSV (see docs/data-contract.md).
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Text encoding: auto (UTF-8, else GB18030), utf-8, gbk, gb18030 or windows-1252.
+    #[arg(long, default_value = "auto")]
+    pub encoding: String,
+    /// Stop at the first malformed row (exit code 2) instead of quarantining it.
+    #[arg(long)]
+    pub strict: bool,
+    /// Where to write the output files.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// No progress bars or summary lines.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Unit of recency, T and model time: days or weeks.
+    #[arg(long, default_value = "days")]
+    pub time_unit: String,
+    /// Last day (inclusive) of the calibration period. Default: the last purchase's day.
+    #[arg(long)]
+    pub calibration_end: Option<String>,
+    /// Last day (inclusive) of a holdout period after --calibration-end, for validation.json.
+    #[arg(long)]
+    pub holdout_end: Option<String>,
+    /// Horizon of expected purchases and CLV: days, or with a suffix d/w/m/y (e.g. 52w, 12m).
+    #[arg(long, default_value = "365d")]
+    pub horizon: String,
+    /// Horizon of churn risk (no purchase within it). Default: the holdout length, else 90d.
+    #[arg(long)]
+    pub churn_horizon: Option<String>,
+    /// Annual discount rate for CLV (0.1 = 10 %).
+    #[arg(long, default_value_t = 0.1)]
+    pub discount_rate: f64,
+    /// Transaction model: auto, bgnbd, mbgnbd or pareto.
+    #[arg(long, default_value = "auto")]
+    pub model: String,
+    /// L2 penalty on model parameters (0 = plain maximum likelihood).
+    #[arg(long, default_value_t = 0.0)]
+    pub penalizer: f64,
+    /// Report language: zh or en (the report has a switch for the other).
+    #[arg(long, default_value = "en")]
+    pub lang: String,
+    /// Currency symbol shown in the report (e.g. ¥, £, $).
+    #[arg(long, default_value = "")]
+    pub currency: String,
+    /// Shop name shown as the report's title.
+    #[arg(long)]
+    pub shop_name: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct GenArgs {
+    /// Number of customers.
+    #[arg(long)]
+    pub customers: u64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Model parameters (weekly rates): r, alpha, a, b (BG/NBD) and p, q, v (Gamma-Gamma).
+    #[arg(long, default_value = "r=0.25,alpha=4,a=0.8,b=2.5,p=6,q=4,v=15")]
+    pub params: String,
+    /// Length of the observed period in weeks (customers are acquired over its first half).
+    #[arg(long, default_value_t = 78.0)]
+    pub weeks: f64,
+    /// First day of the simulated shop.
+    #[arg(long, default_value = "2024-01-01")]
+    pub start: String,
+    /// Output file (.csv or .csv.gz); standard output when absent.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+}

@@ -1,0 +1,251 @@
+//! What each subcommand does, on top of the library crates.
+
+use crate::cli::{AnalyzeArgs, Cli, Command, GenArgs, ImportArgs, InputArgs};
+use crate::generate;
+use crate::progress::Bars;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use xinli_analyze::{AnalyzeConfig, AnalyzeError, AnalyzeOutcome, Source};
+use xinli_core::{TimeUnit, Timestamp};
+use xinli_ingest::{ImportOptions, Kind};
+use xinli_report::Lang;
+
+/// A failed command: the message for standard error and the process exit code.
+pub struct Failure {
+    pub message: String,
+    pub exit_code: u8,
+}
+
+impl Failure {
+    /// Bad input or usage: exit code 2.
+    fn input(message: impl Into<String>) -> Failure {
+        Failure { message: message.into(), exit_code: 2 }
+    }
+    fn internal(message: impl Into<String>) -> Failure {
+        Failure { message: message.into(), exit_code: 1 }
+    }
+}
+
+impl From<AnalyzeError> for Failure {
+    fn from(e: AnalyzeError) -> Failure {
+        match e {
+            AnalyzeError::Import(_) | AnalyzeError::Config(_) | AnalyzeError::NoPurchases(_) => Failure::input(e.to_string()),
+            AnalyzeError::Model(_) | AnalyzeError::Write { .. } => Failure::internal(e.to_string()),
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Analyze(args) => analyze(args),
+        Command::Import(args) => import(args),
+        Command::Demo { out, lang, quiet } => demo(out, &lang, quiet),
+        Command::GenTransactions(args) => gen_transactions(args),
+    }
+}
+
+fn analyze(args: AnalyzeArgs) -> Result<(), Failure> {
+    let quiet = args.input.quiet;
+    let bars = Arc::new(Bars::new(quiet));
+    let mut config = AnalyzeConfig::new(source(&args.input)?, args.input.out.clone());
+    config.import = import_options(&args.input, &bars)?;
+    config.time_unit = args.time_unit.parse::<TimeUnit>().map_err(Failure::input)?;
+    config.calibration_end = args.calibration_end.as_deref().map(|d| date_flag("--calibration-end", d)).transpose()?;
+    config.holdout_end = args.holdout_end.as_deref().map(|d| date_flag("--holdout-end", d)).transpose()?;
+    config.horizon_days = duration_days("--horizon", &args.horizon)?;
+    config.churn_horizon_days = args.churn_horizon.as_deref().map(|h| duration_days("--churn-horizon", h)).transpose()?;
+    if !(args.discount_rate.is_finite() && (0.0..10.0).contains(&args.discount_rate)) {
+        return Err(Failure::input(format!("--discount-rate must be in [0, 10), got {}", args.discount_rate)));
+    }
+    config.discount_rate = args.discount_rate;
+    config.model = args.model.parse().map_err(Failure::input)?;
+    if !(args.penalizer.is_finite() && args.penalizer >= 0.0) {
+        return Err(Failure::input(format!("--penalizer must be ≥ 0, got {}", args.penalizer)));
+    }
+    config.penalizer = args.penalizer;
+    config.lang = lang(&args.lang)?;
+    config.currency = args.currency;
+    config.shop_name = args.shop_name;
+    let outcome = xinli_analyze::run(&config, bars.as_ref())?;
+    if !quiet {
+        print_outcome(&outcome);
+    }
+    Ok(())
+}
+
+fn print_outcome(o: &AnalyzeOutcome) {
+    println!(
+        "analysed {} customers, {} transactions; model {}; {} rows quarantined",
+        o.customers, o.transactions, o.selected_model, o.quarantined
+    );
+    if let Some(v) = &o.validation {
+        let auc = |a: Option<f64>| a.map_or("n/a".to_string(), |a| format!("{a:.3}"));
+        println!(
+            "holdout {}..{}: predicted {:.0} vs actual {:.0} repeat purchases (MAE {:.3}); AUC churn risk {}, expected purchases {}, P(alive) {}",
+            v.calibration_end, v.holdout_end, v.predicted_total, v.actual_total, v.mae_per_customer,
+            auc(v.auc_churn_risk), auc(v.auc_expected_purchases), auc(v.auc_p_alive)
+        );
+    }
+    let total: f64 = o.timings.iter().map(|(_, d)| d.as_secs_f64()).sum();
+    println!("wrote {} in {total:.2} s", o.out_dir.display());
+    println!("report: {}", o.report_path.display());
+}
+
+fn import(args: ImportArgs) -> Result<(), Failure> {
+    let bars = Arc::new(Bars::new(args.input.quiet));
+    let options = import_options(&args.input, &bars)?;
+    let source = source(&args.input)?;
+    let outcome = xinli_analyze::import(&source, &options)?;
+    let out = &args.input.out;
+    let written = xinli_ingest::write_canonical(&outcome.shop, out)
+        .map_err(|e| Failure::internal(format!("cannot write {}: {e}", out.display())))?;
+    xinli_ingest::write_quarantine_csv(&outcome.quarantine, &out.join("quarantine.csv"))
+        .map_err(|e| Failure::internal(format!("cannot write quarantine.csv: {e}")))?;
+    let summary = serde_json::to_string_pretty(&outcome.summary).map_err(|e| Failure::internal(e.to_string()))?;
+    std::fs::write(out.join("summary.json"), summary + "\n").map_err(|e| Failure::internal(format!("cannot write summary.json: {e}")))?;
+    if !args.input.quiet {
+        for f in &outcome.summary.files {
+            let filtered: u64 = f.filtered.values().sum();
+            println!(
+                "{}: read {} = accepted {} + quarantined {} + filtered {filtered} {:?}",
+                f.path, f.rows_read, f.accepted, f.quarantined, f.filtered
+            );
+        }
+        println!("wrote {} to {}", written.join(", "), out.display());
+    }
+    Ok(())
+}
+
+/// The CDNOW 1/10 sample (Fader, Hardie & Lee 2005), embedded so `demo` works from anywhere.
+const CDNOW_SAMPLE: &str = include_str!("../../../data/cdnow_sample/CDNOW_sample.txt");
+
+fn demo(out: PathBuf, lang_flag: &str, quiet: bool) -> Result<(), Failure> {
+    let input_dir = out.join("input");
+    std::fs::create_dir_all(&input_dir).map_err(|e| Failure::internal(format!("cannot create {}: {e}", input_dir.display())))?;
+    let input = input_dir.join("CDNOW_sample.txt");
+    std::fs::write(&input, CDNOW_SAMPLE).map_err(|e| Failure::internal(format!("cannot write {}: {e}", input.display())))?;
+    let bars = Bars::new(quiet);
+    let mut config = AnalyzeConfig::new(Source::Preset(xinli_ingest::Preset::Cdnow, vec![input]), out.clone());
+    config.time_unit = TimeUnit::Weeks;
+    config.calibration_end = Some(date_flag("calibration end", "1997-09-30")?);
+    config.holdout_end = Some(date_flag("holdout end", "1998-06-30")?);
+    config.lang = lang(lang_flag)?;
+    config.currency = "$".into();
+    config.shop_name = Some("CDNOW sample".into());
+    let outcome = xinli_analyze::run(&config, &bars)?;
+    if !quiet {
+        println!("xinli demo: the CDNOW 1/10 sample (2,357 customers, Jan 1997 – Jun 1998; Fader, Hardie & Lee 2005)");
+        print_outcome(&outcome);
+        if let Ok(path) = outcome.report_path.canonicalize() {
+            println!("open file://{}", path.display());
+        }
+    }
+    Ok(())
+}
+
+fn gen_transactions(args: GenArgs) -> Result<(), Failure> {
+    if args.customers == 0 || args.customers > u64::from(u32::MAX) {
+        return Err(Failure::input(format!("--customers must be between 1 and {}", u32::MAX)));
+    }
+    if !(args.weeks.is_finite() && args.weeks > 0.0) {
+        return Err(Failure::input("--weeks must be positive"));
+    }
+    let start = date_flag("--start", &args.start)?;
+    let simulation = generate::simulate(&args.params, args.customers as usize, args.weeks, start, args.seed).map_err(Failure::input)?;
+    let written = match &args.out {
+        Some(path) => write_file(path, |out| generate::write_orders(&simulation, out)),
+        None => generate::write_orders(&simulation, &mut std::io::stdout().lock()),
+    };
+    written.map_err(|e| Failure::internal(format!("cannot write transactions: {e}")))
+}
+
+/// Writes a file through `write`, gzip-compressed when its name ends in `.gz`.
+fn write_file(path: &Path, write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> std::io::Result<()> {
+    let mut buffered = std::io::BufWriter::new(std::fs::File::create(path)?);
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut gz = flate2::write::GzEncoder::new(buffered, flate2::Compression::fast());
+        write(&mut gz)?;
+        gz.finish()?.flush()
+    } else {
+        write(&mut buffered)?;
+        buffered.flush()
+    }
+}
+
+fn source(input: &InputArgs) -> Result<Source, Failure> {
+    if let Some(preset) = &input.preset {
+        let preset = preset.parse().map_err(Failure::input)?;
+        return Ok(Source::Preset(preset, input.input.clone()));
+    }
+    if let Some(mapping) = &input.mapping {
+        return Ok(Source::Mapping { mapping: mapping.clone(), files: input.input.clone() });
+    }
+    let [path] = input.input.as_slice() else {
+        return Err(Failure::input("several inputs need --preset or --mapping; a canonical shop is one directory"));
+    };
+    if path.is_dir() {
+        return Ok(Source::Directory(path.clone()));
+    }
+    if !path.exists() {
+        return Err(Failure::input(format!("{}: no such file or directory", path.display())));
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let stem = name.split('.').next().unwrap_or_default();
+    let kind = match stem {
+        "customers" => Kind::Customers,
+        "products" => Kind::Products,
+        "orders" => Kind::Orders,
+        "events" => Kind::Events,
+        "reviews" => Kind::Reviews,
+        "campaigns" => Kind::Campaigns,
+        _ => {
+            return Err(Failure::input(format!(
+                "{}: cannot tell what this file holds; name it orders.csv (customers, products, events, reviews, campaigns), \
+                 or read it with --preset online-retail|cdnow|taobao or --mapping FILE",
+                path.display()
+            )))
+        }
+    };
+    Ok(Source::File(path.clone(), kind))
+}
+
+fn import_options(input: &InputArgs, bars: &Arc<Bars>) -> Result<ImportOptions, Failure> {
+    let bars = Arc::clone(bars);
+    Ok(ImportOptions {
+        encoding: input.encoding.parse().map_err(Failure::input)?,
+        strict: input.strict,
+        progress: Some(Arc::new(move |done, total| bars.bytes(done, total))),
+        ..ImportOptions::default()
+    })
+}
+
+fn date_flag(flag: &str, value: &str) -> Result<Timestamp, Failure> {
+    Timestamp::parse(value).map_err(|e| Failure::input(format!("{flag}: {e}")))
+}
+
+/// `90`, `90d`, `13w`, `12m` (30.4375 days), `1y` (365.25 days) → whole days.
+fn duration_days(flag: &str, value: &str) -> Result<i64, Failure> {
+    let v = value.trim().to_ascii_lowercase();
+    let (number, days_per) = match v.chars().last() {
+        Some('d') => (&v[..v.len() - 1], 1.0),
+        Some('w') => (&v[..v.len() - 1], 7.0),
+        Some('m') => (&v[..v.len() - 1], 30.4375),
+        Some('y') => (&v[..v.len() - 1], 365.25),
+        _ => (v.as_str(), 1.0),
+    };
+    let n: f64 = number.trim().parse().map_err(|_| Failure::input(format!("{flag}: {value:?} is not a duration (e.g. 90d, 13w, 12m, 1y)")))?;
+    let days = (n * days_per).round();
+    if !(1.0..=36_525.0).contains(&days) {
+        return Err(Failure::input(format!("{flag}: {value:?} must be between 1 day and 100 years")));
+    }
+    Ok(days as i64)
+}
+
+fn lang(value: &str) -> Result<Lang, Failure> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "zh" | "zh-cn" | "cn" | "中文" => Ok(Lang::Zh),
+        "en" | "english" => Ok(Lang::En),
+        other => Err(Failure::input(format!("--lang: {other:?} (use zh or en)"))),
+    }
+}

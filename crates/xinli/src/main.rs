@@ -1,0 +1,22 @@
+//! `xinli`: the command line. Parses flags into typed configuration, draws progress, maps
+//! errors to exit codes (1 = failure, 2 = bad input or usage). All behaviour lives in the
+//! library crates.
+
+mod cli;
+mod commands;
+mod generate;
+mod progress;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            ExitCode::from(failure.exit_code)
+        }
+    }
+}
