@@ -31,7 +31,7 @@ impl Progress {
             // Report about every MiB, and at the end.
             let after = before + n;
             if before >> 20 != after >> 20 || after >= self.total {
-                cb(after.min(self.total.max(after)), self.total);
+                cb(after, self.total.max(after));
             }
         }
     }

@@ -209,6 +209,7 @@ fn bare_product(product_id: ProductId, category: Option<xinli_core::Category>, e
     Product { product_id, category, list_price: None, launched_at: None, brand: None, avg_rating: None, extra }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn order_line(
     order_id: OrderId,
     customer_id: CustomerId,
