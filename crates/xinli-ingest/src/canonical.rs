@@ -533,7 +533,6 @@ pub(crate) fn read_jsonl(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened,
     let mut reader = std::io::BufReader::with_capacity(256 * 1024, opened.into_line_reader());
     let mut buf = Vec::new();
     let mut line_no = 0u64;
-    let mut seen_keys = [false; MAX_COLUMNS];
     loop {
         buf.clear();
         let n = reader.read_until(b'\n', &mut buf).map_err(|e| classify_io(&path, e, line_no + 1))?;
@@ -573,7 +572,6 @@ pub(crate) fn read_jsonl(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened,
         for (key, value) in &obj {
             match kind.column_index(key) {
                 Some(c) if row.vals[c].is_none() => {
-                    seen_keys[c] = true;
                     row.vals[c] = json_text(value).map(Cow::Owned);
                 }
                 _ => {

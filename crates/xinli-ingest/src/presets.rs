@@ -439,6 +439,7 @@ fn cdnow(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Result<(), I
     let mut buf = Vec::new();
     let mut line_no = 0u64;
     let mut layout: Option<usize> = None; // number of fields: 4 master, 5 sample
+    let mut header_seen = false;
     let mut customers = DerivedCustomers::new(b);
     let mut new_customers = 0u64;
     loop {
@@ -462,9 +463,9 @@ fn cdnow(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Result<(), I
         }
         let looks_header = !fields[0].bytes().all(|c| c.is_ascii_digit());
         if layout.is_none() {
-            if looks_header {
+            if looks_header && !header_seen {
                 // CDNOW_master's header: `customer_id date number_of_cds dollar_value`.
-                layout = Some(fields.len().max(4));
+                header_seen = true;
                 continue;
             }
             if fields.len() != 4 && fields.len() != 5 {
@@ -531,7 +532,7 @@ fn cdnow(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Result<(), I
             Err(e) => run.quarantine(line_no, &e.column, &e.value, &e.reason)?,
         }
     }
-    if layout.is_none() {
+    if layout.is_none() && !header_seen {
         return Err(ImportError::Empty { path });
     }
     run.summary.derived.insert("customers".into(), new_customers);

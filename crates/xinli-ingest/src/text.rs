@@ -45,6 +45,15 @@ fn plain_f64(s: &str) -> Option<f64> {
     if b.is_empty() || b.len() > 40 {
         return None;
     }
+    // Whole numbers (most quantities): no float parser needed.
+    let (neg, digits_part) = match b[0] {
+        b'-' => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if !digits_part.is_empty() && digits_part.len() <= 15 && digits_part.iter().all(u8::is_ascii_digit) {
+        let v = digits_part.iter().fold(0i64, |acc, &c| acc * 10 + (c - b'0') as i64) as f64;
+        return Some(if neg { -v } else { v });
+    }
     if !b.iter().all(|&c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E')) {
         return None;
     }
@@ -340,6 +349,11 @@ mod tests {
         assert!(parse_money("-1").is_err());
         assert!(parse_money("nan").is_err());
         assert_eq!(parse_quantity("-6").unwrap().get(), -6.0);
+        assert_eq!(parse_quantity("80995").unwrap().get(), 80995.0);
+        assert_eq!(parse_f64("-0"), Some(0.0));
+        assert_eq!(parse_f64("007"), Some(7.0));
+        assert_eq!(parse_f64("-"), None);
+        assert_eq!(parse_f64("1e3"), Some(1000.0));
         assert_eq!(parse_bool("是"), Some(true));
         assert_eq!(parse_bool("NO"), Some(false));
         assert_eq!(parse_bool("maybe"), None);
