@@ -62,8 +62,8 @@ fn bad_rows_are_quarantined_with_reasons_and_strict_stops_at_the_first() {
             }
         }
     }
-    orders.push_str("bad1,c1,2021-02-30 10:00:00,1,5\n"); // no such date
-    orders.push_str("bad2,c2,2021-02-03,one,5\n"); // bad number
+    orders.push_str("bad1,c1,2021-02-30 10:00:00,1,5,x\n"); // no such date
+    orders.push_str("bad2,c2,2021-02-03,one,5,x\n"); // bad number
     orders.push_str("order_id,customer_id,ordered_at,quantity,unit_price,note\n"); // repeated header
     orders.push_str("bad3,,2021-02-04,1,5,x\n"); // empty required id
     std::fs::write(shop.join("orders.csv"), &orders).unwrap();
