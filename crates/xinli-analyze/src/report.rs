@@ -119,7 +119,14 @@ fn p_alive_section(analysis: &Analysis, purchases: &Purchases, unit: TimeUnit) -
             repeats.push(summary.frequency);
         }
     }
-    sections::p_alive_vs_recency(&pairs, Some(&repeats), unit)
+    let mut section = sections::p_alive_vs_recency(&pairs, Some(&repeats), unit);
+    if let Some(boundary) = &analysis.selected_model().report().boundary {
+        section.push(Block::note(Text::new(
+            format!("此数据中没有客户流失的证据（模型参数位于边界：{boundary}），因此每位客户的存活概率都接近 100%。请用“流失风险”对客户排序，它由店铺自己的历史回测训练。"),
+            format!("The data shows no evidence of customers dropping out (the fit lies on a boundary: {boundary}), so P(alive) is close to 100 % for everyone. Rank customers by churn risk instead: it is trained by back-testing on the shop's own history."),
+        )));
+    }
+    section
 }
 
 fn cohort_rows(value: &ValueScores) -> Vec<CohortRow> {

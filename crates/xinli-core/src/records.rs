@@ -1,9 +1,8 @@
 //! The canonical shop records of data contract v1 (`docs/data-contract.md`).
 
 use crate::{
-    CampaignId, Category, CustomerId, Money, OrderId, ProductId, Quantity, ReviewId, Timestamp,
+    CampaignId, FastHashMap, Category, CustomerId, Money, OrderId, ProductId, Quantity, ReviewId, Timestamp,
 };
-use std::collections::HashMap;
 
 /// Columns a file carried beyond the contract: kept, never an error.
 pub type Extra = Vec<(String, String)>;
@@ -279,21 +278,27 @@ impl Shop {
     /// they index (customers in order of first appearance). Cancelled and returned lines do
     /// not count as purchases.
     pub fn transactions(&self) -> (Vec<CustomerId>, Vec<Transaction>) {
-        let mut customer_index: HashMap<&CustomerId, u32> = HashMap::new();
+        let mut customer_index: FastHashMap<&CustomerId, u32> = FastHashMap::default();
         let mut customers = Vec::new();
-        let mut order_index: HashMap<(&CustomerId, &OrderId), usize> = HashMap::new();
+        let mut order_index: FastHashMap<(&CustomerId, &OrderId), usize> = FastHashMap::default();
         let mut transactions: Vec<Transaction> = Vec::new();
+        // Exports list an order's lines together: remember the last order to skip the maps.
+        let mut last: Option<(&CustomerId, &OrderId, usize)> = None;
         for line in self.orders.iter().filter(|l| l.status == OrderStatus::Completed) {
-            let customer = *customer_index.entry(&line.customer_id).or_insert_with(|| {
-                customers.push(line.customer_id.clone());
-                (customers.len() - 1) as u32
-            });
-            let slot = *order_index
-                .entry((&line.customer_id, &line.order_id))
-                .or_insert_with(|| {
-                    transactions.push(Transaction { customer, at: line.ordered_at, amount: 0.0 });
-                    transactions.len() - 1
-                });
+            let slot = match last {
+                Some((c, o, slot)) if c == &line.customer_id && o == &line.order_id => slot,
+                _ => {
+                    let customer = *customer_index.entry(&line.customer_id).or_insert_with(|| {
+                        customers.push(line.customer_id.clone());
+                        (customers.len() - 1) as u32
+                    });
+                    *order_index.entry((&line.customer_id, &line.order_id)).or_insert_with(|| {
+                        transactions.push(Transaction { customer, at: line.ordered_at, amount: 0.0 });
+                        transactions.len() - 1
+                    })
+                }
+            };
+            last = Some((&line.customer_id, &line.order_id, slot));
             let transaction = &mut transactions[slot];
             transaction.amount += line.revenue();
             transaction.at = transaction.at.min(line.ordered_at);

@@ -235,7 +235,8 @@ pub fn clv_distribution(values: &[f64], currency: &str, horizon: Option<&Text>) 
     if let Some(h) = horizon {
         figs[0].note = Some(h.clone());
     }
-    let mut table = Table::new(vec![t("统计量", "Statistic"), Text::new(format!("CLV（{currency}）"), format!("CLV ({currency})"))]).numeric(&[1]);
+    let clv_header = if currency.is_empty() { Text::same("CLV") } else { Text::new(format!("CLV（{currency}）"), format!("CLV ({currency})")) };
+    let mut table = Table::new(vec![t("统计量", "Statistic"), clv_header]).numeric(&[1]);
     for (q, v) in QS.iter().zip(&quantiles).take(6) {
         let name = if *q == 0.5 { Text::new("P50（中位数）", "P50 (median)") } else { Text::same(format!("P{}", (q * 100.0).round())) };
         table.push_row(vec![name, money(*v).into()]);
