@@ -87,9 +87,16 @@ pub(crate) trait Objective {
         let mut g = vec![0.0; self.dim()];
         self.eval(theta, &mut g)
     }
+    /// Called by BFGS after every accepted step: `true` ends the run as converged (e.g. the iterate is
+    /// on a boundary the caller detects and handles itself, where the optimiser would only drift along a
+    /// flat direction).
+    fn stop_early(&mut self, _theta: &[f64], _f: f64) -> bool {
+        false
+    }
 }
 
 /// Turns a value-only function into an objective with central-difference gradients.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) struct NumericGradient<F: FnMut(&[f64]) -> f64> {
     pub f: F,
     pub dim: usize,
@@ -314,6 +321,11 @@ pub(crate) fn bfgs_warm(obj: &mut dyn Objective, x0: &[f64], h0: Option<&[f64]>,
         x.copy_from_slice(&xn);
         g.copy_from_slice(&gn);
         f = fnew;
+        if obj.stop_early(&x, f) {
+            let mut r = result(x, f, &g, it + 1, evals, true, &h);
+            r.method = "bfgs (stopped on the boundary)".into();
+            return r;
+        }
         if df <= 1e-16 * f.abs().max(1.0) {
             stalls += 1;
             if stalls >= 4 {

@@ -317,6 +317,19 @@ pub fn gauss_legendre_32() -> &'static [(f64, f64)] {
     NODES.get_or_init(|| gauss_legendre(32))
 }
 
+/// Gauss–Legendre nodes and weights on [−1, 1] for n = 4, 8 or 16 (other n: 32).
+pub(crate) fn gauss_legendre_small(n: usize) -> &'static [(f64, f64)] {
+    static N4: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
+    static N8: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
+    static N16: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
+    match n {
+        4 => N4.get_or_init(|| gauss_legendre(4)),
+        8 => N8.get_or_init(|| gauss_legendre(8)),
+        16 => N16.get_or_init(|| gauss_legendre(16)),
+        _ => gauss_legendre_32(),
+    }
+}
+
 fn gauss_legendre(n: usize) -> Vec<(f64, f64)> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
