@@ -3,7 +3,7 @@
 //!
 //! Rows with a CustomerID, an InvoiceNo not starting with 'C' and Quantity > 0; one transaction per
 //! invoice at its InvoiceDate (amount Σ Quantity × UnitPrice); summarised in days with [`summarize`].
-//! Prints the fit time of BG/NBD, MBG/NBD, Pareto/NBD, `select_model` (auto, by AIC) and Gamma-Gamma,
+//! Prints the fit time (best of 5 runs) of BG/NBD, MBG/NBD, Pareto/NBD, `select_model` (auto, by AIC) and Gamma-Gamma,
 //! and the prediction times of CLV (12 months) and P(no purchase in 90 days).
 //! A `.gz` file is decompressed with `gzip -dc`.
 
@@ -110,9 +110,16 @@ fn main() -> Result<()> {
     let opts = FitOptions::default();
     let mut total = 0.0;
     for kind in ModelKind::ALL {
-        let t0 = Instant::now();
-        let m = fit_model(kind, &patterns, &opts)?;
-        let dt = t0.elapsed().as_secs_f64();
+        // Best of 5 runs (the machine may be shared).
+        let mut dt = f64::INFINITY;
+        let mut fitted = None;
+        for _ in 0..5 {
+            let t0 = Instant::now();
+            let m = fit_model(kind, &patterns, &opts)?;
+            dt = dt.min(t0.elapsed().as_secs_f64());
+            fitted = Some(m);
+        }
+        let m = fitted.expect("fitted");
         total += dt;
         let r = m.report();
         println!(
@@ -128,15 +135,25 @@ fn main() -> Result<()> {
             r.boundary
         );
     }
-    let t0 = Instant::now();
-    let sel = select_model(&rft, None, &opts)?;
-    let t_sel = t0.elapsed().as_secs_f64();
+    let mut t_sel = f64::INFINITY;
+    let mut sel = None;
+    for _ in 0..5 {
+        let t0 = Instant::now();
+        sel = Some(select_model(&rft, None, &opts)?);
+        t_sel = t_sel.min(t0.elapsed().as_secs_f64());
+    }
+    let sel = sel.expect("selected");
     println!("select_model (auto): {:8.2} ms → {} ({})", t_sel * 1e3, sel.kind.name(), sel.reason);
 
     let (freq, money): (Vec<u32>, Vec<f64>) = cal.present().map(|(_, s)| (s.frequency, s.monetary_value)).unzip();
-    let t0 = Instant::now();
-    let gg = GammaGamma::fit(&freq, &money, &opts)?;
-    let t_gg = t0.elapsed().as_secs_f64();
+    let mut t_gg = f64::INFINITY;
+    let mut gg = None;
+    for _ in 0..5 {
+        let t0 = Instant::now();
+        gg = Some(GammaGamma::fit(&freq, &money, &opts)?);
+        t_gg = t_gg.min(t0.elapsed().as_secs_f64());
+    }
+    let gg = gg.expect("fitted");
     total += t_gg;
     println!(
         "Gamma-Gamma: {:8.2} ms  {:?}  converged {}  iterations {}  boundary {:?}",
@@ -167,6 +184,51 @@ fn main() -> Result<()> {
             churn.iter().sum::<f64>() / churn.len() as f64
         );
     }
+    // Predictions for 1e6 customers (the calibration customers repeated) with an interior Pareto/NBD model
+    // (CDNOW's estimates in days), where every prediction needs ₂F₁ terms or a quadrature.
+    let big: Vec<Rft> = rft.iter().cycle().take(1_000_000).copied().collect();
+    let big_spend: Vec<f64> = spend.iter().cycle().take(big.len()).copied().collect();
+    let pn = ParetoNbd::with_params(ParetoNbdParams { r: 0.553, alpha: 10.578 * 7.0, s: 0.606, beta: 11.669 * 7.0 })?;
+    let t0 = Instant::now();
+    let clv = customer_lifetime_value(&pn, &big, &big_spend, &ClvOptions { horizon: 365.0, unit: TimeUnit::Days, annual_discount_rate: 0.1 })?;
+    let t_clv = t0.elapsed().as_secs_f64();
+    let t0 = Instant::now();
+    let churn = pn.prob_no_purchase_within(&big, 90.0)?;
+    let t_churn = t0.elapsed().as_secs_f64();
+    let t0 = Instant::now();
+    let alive = pn.p_alive(&big)?;
+    let t_alive = t0.elapsed().as_secs_f64();
+    // The same per customer without reuse, on the first 20,000 customers, scaled to 1e6.
+    let sub = 20_000;
+    let t0 = Instant::now();
+    let mut acc = 0.0;
+    for c in &big[..sub] {
+        let mut prev = 0.0;
+        for k in 1..=12 {
+            let e = pn.conditional_expected_purchases_one(*c, (k as f64 * 30.4375).min(365.0))?;
+            acc += e - prev;
+            prev = e;
+        }
+    }
+    let t_clv_naive = t0.elapsed().as_secs_f64() * (big.len() / sub) as f64;
+    let t0 = Instant::now();
+    for c in &big[..sub] {
+        acc += pn.prob_no_purchase_within_one(*c, 90.0)?;
+    }
+    let t_churn_naive = t0.elapsed().as_secs_f64() * (big.len() / sub) as f64;
+    println!(
+        "1e6 customers, Pareto/NBD (interior): CLV 12 months {:.1} ms (per customer and month: ~{:.0} ms), \
+         P(no purchase in 90 d) {:.1} ms (per customer: ~{:.0} ms), P(alive) {:.1} ms [{:.0} {:.4} {:.4} {}]",
+        t_clv * 1e3,
+        t_clv_naive * 1e3,
+        t_churn * 1e3,
+        t_churn_naive * 1e3,
+        t_alive * 1e3,
+        clv.iter().sum::<f64>(),
+        churn.iter().sum::<f64>() / churn.len() as f64,
+        alive.iter().sum::<f64>() / alive.len() as f64,
+        acc.is_finite()
+    );
     println!(
         "total: three fits + Gamma-Gamma {:.1} ms; select_model {:.1} ms; predictions {:.1} ms",
         total * 1e3,

@@ -2,7 +2,7 @@
 
 use crate::error::{finite, ClvError, Result};
 use crate::model::TransactionModel;
-use crate::summary::Rft;
+use crate::summary::{FastMap, Rft};
 use xinli_core::TimeUnit;
 
 /// Days per month used for the monthly steps (365.25 / 12).
@@ -45,21 +45,30 @@ pub fn customer_lifetime_value(
     let times: Vec<f64> = (1..=steps).map(|k| (k as f64 * month).min(opts.horizon)).collect();
     let ln1d = opts.annual_discount_rate.ln_1p();
     let discount: Vec<f64> = times.iter().map(|t| (-ln1d * t / year).exp()).collect();
-    customers
-        .iter()
-        .zip(expected_spend)
-        .map(|(&c, &spend)| {
-            if !spend.is_finite() {
-                return Err(ClvError::InvalidInput(format!("expected spend {spend}")));
+    // CLVᵢ = spendᵢ × (discounted expected purchases of i's pattern): the model is asked once per distinct
+    // (x, t_x, T) and month, not once per customer and month.
+    let mut memo: FastMap<(u32, u64, u64), f64> = FastMap::default();
+    let mut out = Vec::with_capacity(customers.len());
+    for (&c, &spend) in customers.iter().zip(expected_spend) {
+        if !spend.is_finite() {
+            return Err(ClvError::InvalidInput(format!("expected spend {spend}")));
+        }
+        let key = (c.x, c.t_x.to_bits(), c.t.to_bits());
+        let total = match memo.get(&key) {
+            Some(&v) => v,
+            None => {
+                let mut prev = 0.0;
+                let mut total = 0.0;
+                for (t, d) in times.iter().zip(&discount) {
+                    let e = model.conditional_expected_purchases_one(c, *t)?;
+                    total += (e - prev).max(0.0) * d;
+                    prev = e;
+                }
+                memo.insert(key, total);
+                total
             }
-            let mut prev = 0.0;
-            let mut total = 0.0;
-            for (t, d) in times.iter().zip(&discount) {
-                let e = model.conditional_expected_purchases_one(c, *t)?;
-                total += (e - prev).max(0.0) * d;
-                prev = e;
-            }
-            finite(total * spend, "CLV")
-        })
-        .collect()
+        };
+        out.push(finite(total * spend, "CLV")?);
+    }
+    Ok(out)
 }

@@ -56,9 +56,36 @@ impl GgCache {
         if freq.len() != monetary.len() {
             return Err(ClvError::InvalidInput("frequency and monetary value lengths differ".into()));
         }
-        let mut map: FastMap<(u32, u64), u32> = FastMap::default();
-        let mut xmap: FastMap<u32, u32> = FastMap::default();
         let mut c = GgCache { xs: vec![], wx: vec![], rows: vec![], s_xlnz_xlnx: 0.0, s_lnz: 0.0, n: 0.0 };
+        // x groups: a direct table for the usual small x, a map beyond.
+        let mut xtab: Vec<u32> = vec![u32::MAX; 4096];
+        let mut xmap: FastMap<u32, u32> = FastMap::default();
+        let mut group = |x: u32, c: &mut GgCache| -> u32 {
+            let slot = if (x as usize) < xtab.len() { &mut xtab[x as usize] } else { xmap.entry(x).or_insert(u32::MAX) };
+            if *slot == u32::MAX {
+                *slot = c.xs.len() as u32;
+                c.xs.push(x as f64);
+                c.wx.push(0.0);
+            }
+            *slot
+        };
+        // Grouping by distinct (x, z̄) pays only when values repeat; z̄ is usually continuous (a mean of
+        // amounts), so when a sample of the first 50,000 repeat customers is ≥ 90 % distinct every customer
+        // is its own row (hashing millions of distinct keys costs more than it saves).
+        let positive = freq.iter().filter(|&&x| x > 0).count();
+        let dedup = positive < 200_000 || {
+            let mut seen: FastMap<(u32, u64), ()> = FastMap::default();
+            let mut k = 0usize;
+            for (&x, &m) in freq.iter().zip(monetary).filter(|(&x, _)| x > 0).take(50_000) {
+                seen.insert((x, m.to_bits()), ());
+                k += 1;
+            }
+            (seen.len() as f64) < 0.9 * k as f64
+        };
+        let mut map: FastMap<(u32, u64), u32> = FastMap::default();
+        if !dedup {
+            c.rows.reserve(positive);
+        }
         for (&x, &m) in freq.iter().zip(monetary) {
             if x == 0 {
                 continue;
@@ -68,28 +95,52 @@ impl GgCache {
                     "monetary value must be finite and > 0 for customers with repeat purchases, got {m}"
                 )));
             }
-            let nx = c.xs.len() as u32;
-            let g = *xmap.entry(x).or_insert(nx);
-            if g == nx {
-                c.xs.push(x as f64);
-                c.wx.push(0.0);
-            }
+            let g = group(x, &mut c);
             c.wx[g as usize] += 1.0;
-            let next = c.rows.len() as u32;
-            let i = *map.entry((x, m.to_bits())).or_insert(next);
-            if i == next {
-                c.rows.push((g, x as f64, m, 0.0));
+            if dedup {
+                let next = c.rows.len() as u32;
+                let i = *map.entry((x, m.to_bits())).or_insert(next);
+                if i == next {
+                    c.rows.push((g, x as f64, m, 0.0));
+                }
+                c.rows[i as usize].3 += 1.0;
+            } else {
+                c.rows.push((g, x as f64, m, 1.0));
             }
-            c.rows[i as usize].3 += 1.0;
-            let xf = x as f64;
-            c.s_xlnz_xlnx += xf * m.ln() + xf * xf.ln();
-            c.s_lnz += m.ln();
             c.n += 1.0;
         }
         if c.n == 0.0 {
             return Err(ClvError::NoRepeatCustomers("Gamma-Gamma is fitted on customers with repeat purchases".into()));
         }
+        // Σ w x ln z̄ + Σ w x ln x and Σ w ln z̄, one logarithm per row.
+        for &(_, x, m, w) in &c.rows {
+            let lm = m.ln();
+            c.s_xlnz_xlnx += w * x * lm;
+            c.s_lnz += w * lm;
+        }
+        for (&x, &w) in c.xs.iter().zip(&c.wx) {
+            c.s_xlnz_xlnx += w * x * x.ln();
+        }
         Ok(c)
+    }
+
+    /// A Horvitz–Thompson subsample for warm starts: every `k`-th (x, z̄) group with its weight × k, so
+    /// the subsample's log-likelihood estimates the full one (the x aggregates are rebuilt from it).
+    fn thinned(&self, k: usize) -> GgCache {
+        let mut c = GgCache { xs: self.xs.clone(), wx: vec![0.0; self.xs.len()], rows: Vec::new(), s_xlnz_xlnx: 0.0, s_lnz: 0.0, n: 0.0 };
+        for (i, &(g, x, m, w)) in self.rows.iter().enumerate() {
+            if i % k != k - 1 {
+                continue;
+            }
+            let w = w * k as f64;
+            c.rows.push((g, x, m, w));
+            c.wx[g as usize] += w;
+            let lm = m.ln();
+            c.s_xlnz_xlnx += w * (x * lm + x * x.ln());
+            c.s_lnz += w * lm;
+            c.n += w;
+        }
+        c
     }
 
     /// Σ ln f(z̄) and its gradient in (p, q, v).
@@ -165,9 +216,37 @@ impl GammaGamma {
                 starts.insert(0, init.iter().map(|v| v.ln()).collect());
             }
         }
+        // Large inputs (z̄ is continuous, so groups barely shrink): screen starts and run BFGS on a
+        // Horvitz–Thompson subsample of ~40k groups, then polish on all groups from that optimum with its
+        // inverse-Hessian approximation — as for BG/NBD.
+        let warm = if cache.rows.len() > 80_000 {
+            let k = cache.rows.len() / 40_000;
+            let sub = cache.thinned(k);
+            let mut obj = GgObjective { cache: &sub, penalizer: opts.penalizer };
+            optimize::minimize(&mut obj, &starts, opts.starts.max(1), opts.max_iter, opts.gtol.max(1e-7))
+                .filter(|r| r.f.is_finite() && sub.n > 0.0)
+                .map(|w| (w, sub.rows.len()))
+        } else {
+            None
+        };
         let mut obj = GgObjective { cache: &cache, penalizer: opts.penalizer };
-        let res = optimize::minimize(&mut obj, &starts, opts.starts.max(1), opts.max_iter, opts.gtol)
-            .ok_or_else(|| ClvError::FitFailed("Gamma-Gamma: likelihood not finite at any start".into()))?;
+        let res = match warm {
+            Some((w, sub_len)) => {
+                let r = optimize::bfgs_warm(&mut obj, &w.theta, Some(&w.hinv), opts.max_iter, opts.gtol);
+                if r.converged {
+                    Some(optimize::OptResult {
+                        method: format!("bfgs (warm start from a {sub_len}-group subsample: {} iterations)", w.iterations),
+                        ..r
+                    })
+                } else {
+                    let mut all = vec![r.theta.clone()];
+                    all.extend(starts.iter().cloned());
+                    optimize::minimize(&mut obj, &all, opts.starts.max(1), opts.max_iter, opts.gtol)
+                }
+            }
+            None => optimize::minimize(&mut obj, &starts, opts.starts.max(1), opts.max_iter, opts.gtol),
+        }
+        .ok_or_else(|| ClvError::FitFailed("Gamma-Gamma: likelihood not finite at any start".into()))?;
         let th: Vec<f64> = res.theta.iter().map(|v| v.exp()).collect();
         let params = GammaGammaParams { p: th[0], q: th[1], v: th[2] };
         let (ll, _) = cache.eval(params.p, params.q, params.v);
