@@ -1,6 +1,7 @@
 //! What `xinli analyze` is asked to do, parsed and checked before any work starts.
 
 use std::path::PathBuf;
+use xinli_clv::ModelKind;
 use xinli_core::{TimeUnit, Timestamp};
 use xinli_ingest::{ImportOptions, Kind, Preset};
 use xinli_report::Lang;
@@ -18,25 +19,21 @@ pub enum Source {
     Mapping { mapping: PathBuf, files: Vec<PathBuf> },
 }
 
-/// Which transaction model predicts purchases.
+/// Which transaction model predicts purchases: one forced by name, or `Auto` (fit BG/NBD,
+/// MBG/NBD and Pareto/NBD; choose by likelihood and holdout fit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelChoice {
-    /// Fit BG/NBD, MBG/NBD and Pareto/NBD; choose by likelihood and holdout fit.
     Auto,
-    BgNbd,
-    MbgNbd,
-    ParetoNbd,
+    Forced(ModelKind),
 }
 
 impl std::str::FromStr for ModelChoice {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s.trim().to_ascii_lowercase().replace(['/', '_', '-'], "").as_str() {
-            "auto" => Ok(ModelChoice::Auto),
-            "bgnbd" => Ok(ModelChoice::BgNbd),
-            "mbgnbd" => Ok(ModelChoice::MbgNbd),
-            "pareto" | "paretonbd" => Ok(ModelChoice::ParetoNbd),
-            other => Err(format!("unknown model {other:?} (use auto, bgnbd, mbgnbd or pareto)")),
+        if s.trim().eq_ignore_ascii_case("auto") {
+            Ok(ModelChoice::Auto)
+        } else {
+            s.parse().map(ModelChoice::Forced)
         }
     }
 }

@@ -88,11 +88,11 @@ pub fn analyse(purchases: &Purchases, config: &AnalyzeConfig) -> Result<Analysis
     let calibration = summarize(&purchases.transactions, n, purchases.calibration_end, config.time_unit)?;
     let patterns = Patterns::from_rft(&calibration.rfts())?;
     let options = FitOptions { penalizer: config.penalizer, ..FitOptions::default() };
+    // BG/NBD is always fitted: models.json always reports it, as the reference model.
     let kinds: Vec<ModelKind> = match config.model {
         ModelChoice::Auto => ModelKind::ALL.to_vec(),
-        ModelChoice::BgNbd => vec![ModelKind::BgNbd],
-        ModelChoice::MbgNbd => vec![ModelKind::BgNbd, ModelKind::MbgNbd],
-        ModelChoice::ParetoNbd => vec![ModelKind::BgNbd, ModelKind::ParetoNbd],
+        ModelChoice::Forced(ModelKind::BgNbd) => vec![ModelKind::BgNbd],
+        ModelChoice::Forced(kind) => vec![ModelKind::BgNbd, kind],
     };
     let fits: Vec<Fit> = kinds
         .iter()
@@ -125,13 +125,7 @@ fn select(
     options: &FitOptions,
 ) -> Result<Selected, AnalyzeError> {
     let fitted = |kind: ModelKind| fits.iter().any(|f| f.kind == kind && f.model.is_ok());
-    let forced = match config.model {
-        ModelChoice::Auto => None,
-        ModelChoice::BgNbd => Some(ModelKind::BgNbd),
-        ModelChoice::MbgNbd => Some(ModelKind::MbgNbd),
-        ModelChoice::ParetoNbd => Some(ModelKind::ParetoNbd),
-    };
-    if let Some(kind) = forced {
+    if let ModelChoice::Forced(kind) = config.model {
         return match fits.iter().find(|f| f.kind == kind).map(|f| &f.model) {
             Some(Ok(_)) => Ok((kind, format!("{} chosen with --model", kind.name()), None)),
             Some(Err(e)) => Err(AnalyzeError::Config(format!("{} could not be fitted: {e}", kind.name()))),
