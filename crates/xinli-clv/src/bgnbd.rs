@@ -5,7 +5,7 @@
 //! Notation: purchases while alive are Poisson(λ), λ ~ Gamma(r, α); after each repeat purchase the
 //! customer drops out with probability p ~ Beta(a, b). (MBG/NBD: also right after the first purchase.)
 
-use crate::error::{finite, ClvError, Result};
+use crate::error::{finite, require_positive, ClvError, Result};
 use crate::model::{check_horizon, gamma_poisson_median_wait, gamma_poisson_silence, TransactionModel};
 use crate::optimize::{self, FitOptions, FitReport, Objective};
 use crate::special::{avoid_point, digamma, hyp2f1, ln_beta, ln_gamma, softplus_sigmoid};
@@ -23,12 +23,7 @@ pub struct BgNbdParams {
 
 impl BgNbdParams {
     pub fn validate(&self) -> Result<()> {
-        for (n, v) in [("r", self.r), ("alpha", self.alpha), ("a", self.a), ("b", self.b)] {
-            if !(v.is_finite() && v > 0.0) {
-                return Err(ClvError::InvalidInput(format!("{n} must be finite and > 0, got {v}")));
-            }
-        }
-        Ok(())
+        require_positive(&[("r", self.r), ("alpha", self.alpha), ("a", self.a), ("b", self.b)])
     }
 }
 

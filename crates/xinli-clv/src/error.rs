@@ -24,3 +24,13 @@ pub(crate) fn finite(v: f64, what: &str) -> Result<f64> {
         Err(ClvError::NonFinite(what.to_string()))
     }
 }
+
+/// Checks that every named parameter is finite and > 0; the first that is not is the error.
+pub(crate) fn require_positive(params: &[(&str, f64)]) -> Result<()> {
+    for &(n, v) in params {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(ClvError::InvalidInput(format!("{n} must be finite and > 0, got {v}")));
+        }
+    }
+    Ok(())
+}

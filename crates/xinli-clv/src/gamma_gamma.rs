@@ -7,7 +7,7 @@
 //! f(z̄ | p, q, γ; x) = Γ(px+q) / (Γ(px) Γ(q)) · γ^q z̄^{px−1} x^{px} / (γ + x z̄)^{px+q}
 //! (note 025; FHL 2005 JMR).
 
-use crate::error::{finite, ClvError, Result};
+use crate::error::{finite, require_positive, ClvError, Result};
 use crate::optimize::{self, FitOptions, FitReport, Objective};
 use crate::special::{digamma, ln_gamma};
 use crate::summary::FastMap;
@@ -23,12 +23,7 @@ pub struct GammaGammaParams {
 
 impl GammaGammaParams {
     pub fn validate(&self) -> Result<()> {
-        for (n, x) in [("p", self.p), ("q", self.q), ("v", self.v)] {
-            if !(x.is_finite() && x > 0.0) {
-                return Err(ClvError::InvalidInput(format!("{n} must be finite and > 0, got {x}")));
-            }
-        }
-        Ok(())
+        require_positive(&[("p", self.p), ("q", self.q), ("v", self.v)])
     }
 }
 

@@ -5,7 +5,7 @@
 //! While alive purchases are Poisson(λ), λ ~ Gamma(r, α); lifetimes are Exponential(μ), μ ~ Gamma(s, β).
 
 use crate::bgnbd::NbdParams;
-use crate::error::{finite, ClvError, Result};
+use crate::error::{finite, require_positive, ClvError, Result};
 use crate::model::{check_horizon, gamma_poisson_median_wait, gamma_poisson_silence, one_minus_exp_over, TransactionModel};
 use crate::optimize::{self, FitOptions, FitReport, Objective};
 use crate::special::{hyp2f1, integrate, ln_gamma, log_add_exp, log_sub_exp, softplus_sigmoid};
@@ -23,12 +23,7 @@ pub struct ParetoNbdParams {
 
 impl ParetoNbdParams {
     pub fn validate(&self) -> Result<()> {
-        for (n, v) in [("r", self.r), ("alpha", self.alpha), ("s", self.s), ("beta", self.beta)] {
-            if !(v.is_finite() && v > 0.0) {
-                return Err(ClvError::InvalidInput(format!("{n} must be finite and > 0, got {v}")));
-            }
-        }
-        Ok(())
+        require_positive(&[("r", self.r), ("alpha", self.alpha), ("s", self.s), ("beta", self.beta)])
     }
 
     /// The two log-terms of the likelihood: (ln of the "alive at T" part, ln of the "died in (t_x, T]"
