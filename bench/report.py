@@ -78,6 +78,8 @@ def main():
     date = (meta.get("date_utc") or "unknown")[:10]
     w(f"xinli vs lifetimes — one run, {meta.get('date_utc')} (commit {meta.get('git_commit')})")
     w(f"machine: {meta.get('cpu')}, {meta.get('nproc')} cores, {int(meta.get('mem_total_kb', 0)) / 1048576:.1f} GiB")
+    if meta.get("uncommitted_crate_files"):
+        w(f"built from the shared working tree, which had uncommitted changes in: {meta['uncommitted_crate_files']}")
     w(f"uptime at start: {meta.get('uptime_start')}")
     w(f"uptime at end:   {meta.get('uptime_end')}")
     w("Every wall time below is given with the 1-min load average before/after it (other engineers share the 2 cores).")

@@ -78,6 +78,8 @@ timed() {
     echo "{"
     echo "\"date_utc\": \"$(date -u +%FT%TZ)\","
     echo "\"git_commit\": \"$(cd "$ROOT" && git rev-parse --short HEAD)\","
+    # the build compiles the shared working tree: list uncommitted product files it may have included
+    echo "\"uncommitted_crate_files\": \"$(cd "$ROOT" && git status --short -- crates | grep -v xinli-bench | tr '\n' ';' | tr -d '"')\","
     echo "\"uptime_start\": \"$(uptime | sed 's/^ *//')\","
     echo "\"cpu\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')\","
     echo "\"nproc\": $(nproc),"
