@@ -94,11 +94,18 @@ pub fn analyse(purchases: &Purchases, config: &AnalyzeConfig) -> Result<Analysis
         ModelChoice::Forced(ModelKind::BgNbd) => vec![ModelKind::BgNbd],
         ModelChoice::Forced(kind) => vec![ModelKind::BgNbd, kind],
     };
-    let fits: Vec<Fit> = kinds
-        .iter()
-        .map(|&kind| Fit { kind, model: fit_model(kind, &patterns, &options).map_err(|e| e.to_string()) })
-        .collect();
-    let (selected, selection_reason, internal_holdout) = select(purchases, &calibration, &fits, config, &options)?;
+    // The internal-holdout fits (auto only) are independent of the full-period fits: run them
+    // on the other core.
+    let (fits, early) = std::thread::scope(|scope| {
+        let early = (config.model == ModelChoice::Auto)
+            .then(|| scope.spawn(|| internal_selection(purchases, &calibration, config.time_unit, &options)));
+        let fits: Vec<Fit> = kinds
+            .iter()
+            .map(|&kind| Fit { kind, model: fit_model(kind, &patterns, &options).map_err(|e| e.to_string()) })
+            .collect();
+        (fits, early.and_then(|h| h.join().expect("internal selection does not panic")))
+    });
+    let (selected, selection_reason, internal_holdout) = select(&fits, early, config)?;
     let (spend, scores) = score(&calibration, &fits, selected, config, churn_horizon_days(purchases, config))?;
     Ok(Analysis {
         calibration,
@@ -114,16 +121,27 @@ pub fn analyse(purchases: &Purchases, config: &AnalyzeConfig) -> Result<Analysis
 
 type Selected = (ModelKind, String, Option<InternalHoldout>);
 
-/// A forced model must have fitted. Auto: the best prediction of the internal holdout (the last
-/// quarter of the calibration span, at most a year, when 60 days come before it), else the
-/// best AIC; either way among the models that fitted on the whole calibration period.
-fn select(
+/// `--model auto`'s check, when the history allows one: models fitted on the calibration period
+/// up to the split predict the rest of it (the last quarter of the calibration span, at most a
+/// year, when 60 days come before it).
+fn internal_selection(
     purchases: &Purchases,
     calibration: &Calibration,
-    fits: &[Fit],
-    config: &AnalyzeConfig,
+    unit: xinli_core::TimeUnit,
     options: &FitOptions,
-) -> Result<Selected, AnalyzeError> {
+) -> Option<(Timestamp, xinli_clv::Selection)> {
+    let split = internal_split(purchases, calibration)?;
+    let n = purchases.customer_ids.len();
+    let early = summarize(&purchases.transactions, n, split, unit).ok()?;
+    let later = holdout_summary(&purchases.transactions, n, split, purchases.calibration_end, unit).ok()?;
+    let actual: Vec<u32> = early.present().map(|(c, _)| later.purchases[c as usize]).collect();
+    let holdout = Holdout { purchases: &actual, duration: later.duration };
+    select_model(&early.rfts(), Some(holdout), options).ok().map(|selection| (split, selection))
+}
+
+/// A forced model must have fitted. Auto: the internal holdout's choice, else the best AIC;
+/// either way among the models that fitted on the whole calibration period.
+fn select(fits: &[Fit], early: Option<(Timestamp, xinli_clv::Selection)>, config: &AnalyzeConfig) -> Result<Selected, AnalyzeError> {
     let fitted = |kind: ModelKind| fits.iter().any(|f| f.kind == kind && f.model.is_ok());
     if let ModelChoice::Forced(kind) = config.model {
         return match fits.iter().find(|f| f.kind == kind).map(|f| &f.model) {
@@ -132,21 +150,14 @@ fn select(
             None => unreachable!("a forced model is always fitted"),
         };
     }
-    if let Some(split) = internal_split(purchases, calibration) {
-        let n = purchases.customer_ids.len();
-        let early = summarize(&purchases.transactions, n, split, config.time_unit)?;
-        let later = holdout_summary(&purchases.transactions, n, split, purchases.calibration_end, config.time_unit)?;
-        let actual: Vec<u32> = early.present().map(|(c, _)| later.purchases[c as usize]).collect();
-        let holdout = Holdout { purchases: &actual, duration: later.duration };
-        if let Ok(selection) = select_model(&early.rfts(), Some(holdout), options) {
-            if fitted(selection.kind) {
-                let reason = format!(
-                    "{} (checked on the calibration data after {}, predicted by models fitted before it)",
-                    selection.reason,
-                    date_string(split)
-                );
-                return Ok((selection.kind, reason, Some(InternalHoldout { split, candidates: selection.candidates })));
-            }
+    if let Some((split, selection)) = early {
+        if fitted(selection.kind) {
+            let reason = format!(
+                "{} (checked on the calibration data after {}, predicted by models fitted before it)",
+                selection.reason,
+                date_string(split)
+            );
+            return Ok((selection.kind, reason, Some(InternalHoldout { split, candidates: selection.candidates })));
         }
     }
     let best = fits
@@ -254,12 +265,12 @@ pub fn value_and_churn(purchases: &Purchases, analysis: &Analysis, config: &Anal
     let horizon = unit.from_days(analysis.churn_horizon_days);
     let btyd_features = |cutoff: Timestamp| -> Vec<Vec<f64>> {
         let mut rows = vec![vec![f64::NAN; BTYD_FEATURES.len()]; n];
-        if let Ok(at_cutoff) = summarize(transactions, n, cutoff, unit) {
-            for (customer, summary) in at_cutoff.present() {
-                let rft = summary.rft();
-                if let (Ok(p), Ok(e)) = (model.p_alive_one(rft), model.conditional_expected_purchases_one(rft, horizon)) {
-                    rows[customer as usize] = vec![p, e.ln_1p()];
-                }
+        let Ok(at_cutoff) = summarize(transactions, n, cutoff, unit) else { return rows };
+        let rfts = at_cutoff.rfts();
+        // Vectorised calls: the models reuse their work across customers sharing a pattern.
+        if let (Ok(p_alive), Ok(expected)) = (model.p_alive(&rfts), model.conditional_expected_purchases(&rfts, horizon)) {
+            for (i, (customer, _)) in at_cutoff.present().enumerate() {
+                rows[customer as usize] = vec![p_alive[i], expected[i].ln_1p()];
             }
         }
         rows

@@ -4,13 +4,11 @@
 //! identifiers that are never empty, timestamps that are always valid UTC instants, money
 //! that is always finite. The core never sees raw strings.
 
-mod hash;
 mod ids;
 mod money;
 mod records;
 mod time;
 
-pub use hash::{FastHashMap, FastHasher};
 pub use ids::{CampaignId, Category, CustomerId, IdError, OrderId, ProductId, ReviewId};
 pub use money::{Money, MoneyError, Quantity};
 pub use records::{

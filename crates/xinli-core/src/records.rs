@@ -1,7 +1,7 @@
 //! The canonical shop records of data contract v1 (`docs/data-contract.md`).
 
 use crate::{
-    CampaignId, FastHashMap, Category, CustomerId, Money, OrderId, ProductId, Quantity, ReviewId, Timestamp,
+    CampaignId, Category, CustomerId, Money, OrderId, ProductId, Quantity, ReviewId, Timestamp,
 };
 
 /// Columns a file carried beyond the contract: kept, never an error.
@@ -278,9 +278,9 @@ impl Shop {
     /// they index (customers in order of first appearance). Cancelled and returned lines do
     /// not count as purchases.
     pub fn transactions(&self) -> (Vec<CustomerId>, Vec<Transaction>) {
-        let mut customer_index: FastHashMap<&CustomerId, u32> = FastHashMap::default();
+        let mut customer_index: foldhash::HashMap<&CustomerId, u32> = foldhash::HashMap::default();
         let mut customers = Vec::new();
-        let mut order_index: FastHashMap<(&CustomerId, &OrderId), usize> = FastHashMap::default();
+        let mut order_index: foldhash::HashMap<(&CustomerId, &OrderId), usize> = foldhash::HashMap::default();
         let mut transactions: Vec<Transaction> = Vec::new();
         // Exports list an order's lines together: remember the last order to skip the maps.
         let mut last: Option<(&CustomerId, &OrderId, usize)> = None;
