@@ -7,7 +7,7 @@
 
 use crate::error::{finite, require_positive, ClvError, Result};
 use crate::model::{check_horizon, gamma_poisson_median_wait, gamma_poisson_silence, TransactionModel};
-use crate::optimize::{self, FitOptions, FitReport, Objective};
+use crate::optimize::{self, FitOptions, FitReport, Objective, WarmStart};
 use crate::special::{avoid_point, digamma, hyp2f1, ln_beta, ln_gamma, softplus_sigmoid};
 use crate::summary::{Patterns, Rft};
 use std::time::Instant;
@@ -306,34 +306,15 @@ pub(crate) fn fit_family(p: &Patterns, variant: Variant, opts: &FitOptions, name
     }
     // Large inputs: screen starts and run BFGS on a Horvitz–Thompson subsample (~40k patterns), then polish
     // on all patterns from that optimum with its inverse-Hessian approximation.
-    let warm = if p.len() > 80_000 {
-        let sub = p.thinned(p.len() / 40_000);
+    let warm = optimize::warm_start_step(p.len()).and_then(|k| {
+        let sub = p.thinned(k);
         let mut sub_cache = FamilyCache::new(&sub, variant);
         let mut obj = FamilyObjective { cache: &mut sub_cache, penalizer: opts.penalizer, dropout: true };
-        optimize::minimize(&mut obj, &starts, opts.starts.max(1), opts.max_iter, opts.gtol.max(1e-7)).filter(|r| r.f.is_finite())
-    } else {
-        None
-    };
+        optimize::minimize_subsample(&mut obj, &starts, opts).map(|fit| WarmStart { fit, size: p.len() / k, unit: "pattern" })
+    });
     let res = {
         let mut obj = FamilyObjective { cache: &mut cache, penalizer: opts.penalizer, dropout: true };
-        match warm {
-            Some(w) => {
-                let r = optimize::bfgs_warm(&mut obj, &w.theta, Some(&w.hinv), opts.max_iter, opts.gtol);
-                if r.converged {
-                    Some(optimize::OptResult {
-                        iterations: r.iterations,
-                        evals: r.evals,
-                        method: format!("bfgs (warm start from a {}-pattern subsample: {} iterations)", p.len() / (p.len() / 40_000), w.iterations),
-                        ..r
-                    })
-                } else {
-                    let mut all = vec![r.theta.clone()];
-                    all.extend(starts.iter().cloned());
-                    optimize::minimize(&mut obj, &all, opts.starts.max(1), opts.max_iter, opts.gtol)
-                }
-            }
-            None => optimize::minimize(&mut obj, &starts, opts.starts.max(1), opts.max_iter, opts.gtol),
-        }
+        optimize::minimize_warm(&mut obj, &starts, warm, opts)
     }
     .ok_or_else(|| ClvError::FitFailed(format!("{name}: the likelihood is not finite at any starting point")))?;
     let th: Vec<f64> = res.theta.iter().map(|v| v.exp()).collect();

@@ -8,7 +8,7 @@
 //! (note 025; FHL 2005 JMR).
 
 use crate::error::{finite, require_positive, ClvError, Result};
-use crate::optimize::{self, FitOptions, FitReport, Objective};
+use crate::optimize::{self, FitOptions, FitReport, Objective, WarmStart};
 use crate::special::{digamma, ln_gamma};
 use crate::summary::FastMap;
 use std::time::Instant;
@@ -214,34 +214,16 @@ impl GammaGamma {
         // Large inputs (z̄ is continuous, so groups barely shrink): screen starts and run BFGS on a
         // Horvitz–Thompson subsample of ~40k groups, then polish on all groups from that optimum with its
         // inverse-Hessian approximation — as for BG/NBD.
-        let warm = if cache.rows.len() > 80_000 {
-            let k = cache.rows.len() / 40_000;
+        let warm = optimize::warm_start_step(cache.rows.len()).and_then(|k| {
             let sub = cache.thinned(k);
             let mut obj = GgObjective { cache: &sub, penalizer: opts.penalizer };
-            optimize::minimize(&mut obj, &starts, opts.starts.max(1), opts.max_iter, opts.gtol.max(1e-7))
-                .filter(|r| r.f.is_finite() && sub.n > 0.0)
-                .map(|w| (w, sub.rows.len()))
-        } else {
-            None
-        };
+            optimize::minimize_subsample(&mut obj, &starts, opts)
+                .filter(|_| sub.n > 0.0)
+                .map(|fit| WarmStart { fit, size: sub.rows.len(), unit: "group" })
+        });
         let mut obj = GgObjective { cache: &cache, penalizer: opts.penalizer };
-        let res = match warm {
-            Some((w, sub_len)) => {
-                let r = optimize::bfgs_warm(&mut obj, &w.theta, Some(&w.hinv), opts.max_iter, opts.gtol);
-                if r.converged {
-                    Some(optimize::OptResult {
-                        method: format!("bfgs (warm start from a {sub_len}-group subsample: {} iterations)", w.iterations),
-                        ..r
-                    })
-                } else {
-                    let mut all = vec![r.theta.clone()];
-                    all.extend(starts.iter().cloned());
-                    optimize::minimize(&mut obj, &all, opts.starts.max(1), opts.max_iter, opts.gtol)
-                }
-            }
-            None => optimize::minimize(&mut obj, &starts, opts.starts.max(1), opts.max_iter, opts.gtol),
-        }
-        .ok_or_else(|| ClvError::FitFailed("Gamma-Gamma: likelihood not finite at any start".into()))?;
+        let res = optimize::minimize_warm(&mut obj, &starts, warm, opts)
+            .ok_or_else(|| ClvError::FitFailed("Gamma-Gamma: likelihood not finite at any start".into()))?;
         let th: Vec<f64> = res.theta.iter().map(|v| v.exp()).collect();
         let params = GammaGammaParams { p: th[0], q: th[1], v: th[2] };
         let (ll, _) = cache.eval(params.p, params.q, params.v);

@@ -468,6 +468,46 @@ pub(crate) fn minimize(obj: &mut dyn Objective, starts: &[Vec<f64>], runs: usize
     })
 }
 
+/// For an input of `n` patterns (or groups): above 80,000, the step k of the Horvitz–Thompson
+/// subsample (every k-th, weight × k; about 40,000 left) the fit is warm-started from; else None.
+pub(crate) fn warm_start_step(n: usize) -> Option<usize> {
+    (n > 80_000).then(|| n / 40_000)
+}
+
+/// The optimum on a subsample that the fit on all data starts from.
+pub(crate) struct WarmStart {
+    pub fit: OptResult,
+    /// The subsample's size and what it counts ("pattern", "group"), for the method report.
+    pub size: usize,
+    pub unit: &'static str,
+}
+
+/// The fit on a subsample: [`minimize`] with the gradient tolerance no tighter than 1e-7; None unless
+/// its optimum is finite.
+pub(crate) fn minimize_subsample(obj: &mut dyn Objective, starts: &[Vec<f64>], opts: &FitOptions) -> Option<OptResult> {
+    minimize(obj, starts, opts.starts.max(1), opts.max_iter, opts.gtol.max(1e-7)).filter(|r| r.f.is_finite())
+}
+
+/// The fit on all data. With a warm start: BFGS from the subsample optimum with its inverse-Hessian
+/// approximation; if that does not converge, [`minimize`] from where it ended and from `starts`.
+/// Without one: [`minimize`] from `starts`.
+pub(crate) fn minimize_warm(obj: &mut dyn Objective, starts: &[Vec<f64>], warm: Option<WarmStart>, opts: &FitOptions) -> Option<OptResult> {
+    let runs = opts.starts.max(1);
+    let Some(w) = warm else {
+        return minimize(obj, starts, runs, opts.max_iter, opts.gtol);
+    };
+    let r = bfgs_warm(obj, &w.fit.theta, Some(&w.fit.hinv), opts.max_iter, opts.gtol);
+    if r.converged {
+        return Some(OptResult {
+            method: format!("{} (warm start from a {}-{} subsample: {} iterations)", r.method, w.size, w.unit, w.fit.iterations),
+            ..r
+        });
+    }
+    let mut all = vec![r.theta];
+    all.extend(starts.iter().cloned());
+    minimize(obj, &all, runs, opts.max_iter, opts.gtol)
+}
+
 /// Standard errors of the natural parameters θ = exp(φ) from the Hessian of the *total* negative
 /// log-likelihood in φ, by central differences of the analytic/numeric gradient. `mean_obj` is the
 /// mean objective (no penalty); `n` the number of customers.

@@ -7,7 +7,7 @@
 use crate::bgnbd::NbdParams;
 use crate::error::{finite, require_positive, ClvError, Result};
 use crate::model::{check_horizon, gamma_poisson_median_wait, gamma_poisson_silence, one_minus_exp_over, TransactionModel};
-use crate::optimize::{self, FitOptions, FitReport, Objective};
+use crate::optimize::{self, FitOptions, FitReport, Objective, WarmStart};
 use crate::special::{hyp2f1, integrate, ln_gamma, log_add_exp, log_sub_exp, softplus_sigmoid};
 use crate::summary::{Patterns, Rft};
 use std::time::Instant;
@@ -383,9 +383,7 @@ impl ParetoNbd {
                 starts.insert(0, init.iter().map(|v| v.ln()).collect());
             }
         }
-        let gtol = opts.gtol;
-        let warm = if p.len() > 80_000 {
-            let k = p.len() / 40_000;
+        let warm = optimize::warm_start_step(p.len()).and_then(|k| {
             let sub = p.thinned(k);
             let sub_cache = ParetoCache::new(&sub);
             let b = match (&nbd, boundary_ok) {
@@ -393,34 +391,15 @@ impl ParetoNbd {
                 _ => None,
             };
             let mut obj = ParetoObjective { cache: &sub_cache, penalizer: pen, boundary: b };
-            optimize::minimize(&mut obj, &starts, opts.starts.max(1), opts.max_iter, gtol.max(1e-7))
-                .filter(|r| r.f.is_finite())
-                .map(|w| (w, p.len() / k))
-        } else {
-            None
-        };
+            optimize::minimize_subsample(&mut obj, &starts, opts).map(|fit| WarmStart { fit, size: p.len() / k, unit: "pattern" })
+        });
         let b = match (&nbd, boundary_ok) {
             (Some(nb), true) => Some((nbd_mean_nll(p, nb), max_t)),
             _ => None,
         };
         let mut obj = ParetoObjective { cache: &cache, penalizer: pen, boundary: b };
-        let res = match warm {
-            Some((w, sub_len)) => {
-                let r = optimize::bfgs_warm(&mut obj, &w.theta, Some(&w.hinv), opts.max_iter, gtol);
-                if r.converged {
-                    Some(optimize::OptResult {
-                        method: format!("{} (warm start from a {sub_len}-pattern subsample: {} iterations)", r.method, w.iterations),
-                        ..r
-                    })
-                } else {
-                    let mut all = vec![r.theta.clone()];
-                    all.extend(starts.iter().cloned());
-                    optimize::minimize(&mut obj, &all, opts.starts.max(1), opts.max_iter, gtol)
-                }
-            }
-            None => optimize::minimize(&mut obj, &starts, opts.starts.max(1), opts.max_iter, gtol),
-        }
-        .ok_or_else(|| ClvError::FitFailed("Pareto/NBD: the likelihood is not finite at any starting point".into()))?;
+        let res = optimize::minimize_warm(&mut obj, &starts, warm, opts)
+            .ok_or_else(|| ClvError::FitFailed("Pareto/NBD: the likelihood is not finite at any starting point".into()))?;
         let params = params_of(&res.theta);
         let (ll, _) = cache.eval(&params);
         let mut report = FitReport {
