@@ -272,6 +272,22 @@ pub struct Patterns {
     pub n_customers: f64,
 }
 
+/// Indexes distinct times (by bit pattern) in the order they are first seen.
+#[derive(Default)]
+struct TimeIndex(FastMap<u64, u32>);
+
+impl TimeIndex {
+    /// The index of `v` in `times`; a new time is appended.
+    fn index(&mut self, v: f64, times: &mut Vec<f64>) -> u32 {
+        let next = times.len() as u32;
+        let i = *self.0.entry(v.to_bits()).or_insert(next);
+        if i == next {
+            times.push(v);
+        }
+        i
+    }
+}
+
 impl Patterns {
     /// Groups and validates; errors on an empty input or an invalid triple. Patterns come out sorted by
     /// (x, t_x, T) index. Distinct times are indexed with a small hash map, then each customer becomes one
@@ -281,23 +297,15 @@ impl Patterns {
             return Err(ClvError::Empty);
         }
         let mut times: Vec<f64> = Vec::new();
-        let mut tmap: FastMap<u64, u32> = FastMap::default();
-        let mut index = |v: f64, times: &mut Vec<f64>| -> u32 {
-            let next = times.len() as u32;
-            let i = *tmap.entry(v.to_bits()).or_insert(next);
-            if i == next {
-                times.push(v);
-            }
-            i
-        };
+        let mut tindex = TimeIndex::default();
         let mut keys: Vec<u64> = Vec::with_capacity(customers.len());
         let mut max_x = 0u32;
         for c in customers {
             c.validate()?;
             // Normalise −0.0 so it groups with 0.0; clamp tiny recency overshoot.
             let t_x = c.t_x.min(c.t) + 0.0;
-            let a = index(t_x, &mut times) as u64;
-            let b = index(c.t + 0.0, &mut times) as u64;
+            let a = tindex.index(t_x, &mut times) as u64;
+            let b = tindex.index(c.t + 0.0, &mut times) as u64;
             max_x = max_x.max(c.x);
             if times.len() > (1 << 20) || max_x >= (1 << 24) {
                 return Self::from_rft_hashed(customers);
@@ -361,18 +369,10 @@ impl Patterns {
             }
             p.weight[idx as usize] += 1.0;
         }
-        let mut tmap: FastMap<u64, u32> = FastMap::default();
-        let mut index = |v: f64, times: &mut Vec<f64>| -> u32 {
-            let next = times.len() as u32;
-            let i = *tmap.entry(v.to_bits()).or_insert(next);
-            if i == next {
-                times.push(v);
-            }
-            i
-        };
+        let mut tindex = TimeIndex::default();
         for i in 0..p.x.len() {
-            let a = index(p.t_x[i], &mut p.times);
-            let b = index(p.t[i], &mut p.times);
+            let a = tindex.index(p.t_x[i], &mut p.times);
+            let b = tindex.index(p.t[i], &mut p.times);
             p.tx_idx.push(a);
             p.t_idx.push(b);
         }
