@@ -317,7 +317,7 @@ pub fn customer_rows(shop: &Shop, purchases: &Purchases, analysis: &Analysis, va
                 customer_id: id.to_string(),
                 first_purchase: summary.map(|s| date_string(s.first_purchase)),
                 last_purchase: summary.map(|s| date_string(s.last_purchase)),
-                frequency: summary.map(|s| f64::from(s.frequency)),
+                frequency: summary.map(|s| s.frequency),
                 recency: summary.map(|s| round6(s.recency)),
                 t: summary.map(|s| round6(s.age)),
                 monetary: summary.map(|s| round6(s.monetary_value)),

@@ -14,7 +14,7 @@ pub struct CustomerRow {
     pub first_purchase: Option<String>,
     pub last_purchase: Option<String>,
     /// Repeat purchase days in the calibration period (x).
-    pub frequency: Option<f64>,
+    pub frequency: Option<u32>,
     /// Time from first to last purchase, in the chosen unit (t_x).
     pub recency: Option<f64>,
     /// Time from first purchase to calibration end, in the chosen unit.
