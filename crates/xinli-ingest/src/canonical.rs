@@ -412,6 +412,32 @@ fn decode_header(path: &str, enc: crate::text::Enc, rec: &csv::ByteRecord) -> Re
         .collect()
 }
 
+/// Quarantines a record that repeats the header line (the same fields up to ASCII white space) or
+/// does not have `expected` fields; `true` when it did.
+#[inline]
+pub(crate) fn quarantine_misshapen(
+    run: &mut FileRun<'_>,
+    line: u64,
+    rec: &csv::ByteRecord,
+    header: Option<&csv::ByteRecord>,
+    expected: Option<usize>,
+) -> Result<bool, ImportError> {
+    if let Some(h) = header {
+        if rec.len() == h.len() && rec.iter().zip(h.iter()).all(|(a, b)| a.trim_ascii() == b.trim_ascii()) {
+            run.quarantine(line, "", "", "repeated header line")?;
+            return Ok(true);
+        }
+    }
+    if let Some(n) = expected {
+        if rec.len() != n {
+            let raw = String::from_utf8_lossy(rec.as_slice()).into_owned();
+            run.quarantine(line, "", &raw, &format!("wrong field count: expected {n}, found {}", rec.len()))?;
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Reads a delimited (CSV/TSV) canonical or mapped file.
 pub(crate) fn read_delimited(
     run: &mut FileRun<'_>,
@@ -441,26 +467,10 @@ pub(crate) fn read_delimited(
     };
     let expected = header_rec.as_ref().map(|h| h.len()).or(spec.fields);
     let kind = layout.kind;
-    loop {
-        let rec = match records.next() {
-            Ok(Some(rec)) => rec,
-            Ok(None) => break,
-            Err(e) => return Err(classify_csv(&path, e)),
-        };
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+    while let Some((rec, line)) = records.next_line(&path)? {
         run.summary.rows_read += 1;
-        if let Some(h) = &header_rec {
-            if rec.len() == h.len() && rec.iter().zip(h.iter()).all(|(a, b)| a.trim_ascii() == b.trim_ascii()) {
-                run.quarantine(line, "", "", "repeated header line")?;
-                continue;
-            }
-        }
-        if let Some(n) = expected {
-            if rec.len() != n {
-                let raw = String::from_utf8_lossy(rec.as_slice()).into_owned();
-                run.quarantine(line, "", &raw, &format!("wrong field count: expected {n}, found {}", rec.len()))?;
-                continue;
-            }
+        if quarantine_misshapen(run, line, rec, header_rec.as_ref(), expected)? {
+            continue;
         }
         let mut row = CanonRow::new(kind);
         let mut fell_back = false;

@@ -313,6 +313,17 @@ impl RecordStream {
         RecordStream::Threaded { rx, recycle, batch: Vec::new(), len: 0, pos: 0, pending_error: None, done: false }
     }
 
+    /// The next record and its line number (0 if unknown), `None` at the end; an error is classified as
+    /// one met reading `path`.
+    #[inline]
+    pub(crate) fn next_line(&mut self, path: &str) -> Result<Option<(&csv::ByteRecord, u64)>, ImportError> {
+        match self.next() {
+            Ok(Some(rec)) => Ok(Some((rec, rec.position().map(|p| p.line()).unwrap_or(0)))),
+            Ok(None) => Ok(None),
+            Err(e) => Err(classify_csv(path, e)),
+        }
+    }
+
     /// The next record, `None` at the end.
     #[inline]
     pub(crate) fn next(&mut self) -> Result<Option<&csv::ByteRecord>, csv::Error> {

@@ -1,6 +1,6 @@
 //! Presets for real exports: UCI Online Retail, CDNOW, Taobao UserBehavior.
 
-use crate::canonical::RowError;
+use crate::canonical::{quarantine_misshapen, RowError};
 use crate::input::{classify_csv, classify_io, Opened, RecordStream};
 use crate::run::{Builder, FileRun};
 use crate::text::{decode, parse_quantity, Enc, TsFormat};
@@ -299,21 +299,9 @@ fn online_retail(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Resu
     let us_date = TsFormat::Chrono("%m/%d/%Y %H:%M".into());
     let mut last_date: (Vec<u8>, Option<Timestamp>) = (Vec::new(), None);
     let (mut new_customers, mut new_products) = (0u64, 0u64);
-    loop {
-        let rec = match records.next() {
-            Ok(Some(rec)) => rec,
-            Ok(None) => break,
-            Err(e) => return Err(classify_csv(&path, e)),
-        };
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+    while let Some((rec, line)) = records.next_line(&path)? {
         run.summary.rows_read += 1;
-        if rec.len() == header.len() && rec.iter().zip(header.iter()).all(|(a, h)| a.trim_ascii() == h.trim_ascii()) {
-            run.quarantine(line, "", "", "repeated header line")?;
-            continue;
-        }
-        if rec.len() != n_fields {
-            let raw = String::from_utf8_lossy(rec.as_slice()).into_owned();
-            run.quarantine(line, "", &raw, &format!("wrong field count: expected {n_fields}, found {}", rec.len()))?;
+        if quarantine_misshapen(run, line, rec, Some(&header), Some(n_fields))? {
             continue;
         }
         let record_is_utf8 = enc == Enc::Utf8 && std::str::from_utf8(rec.as_slice()).is_ok();
@@ -550,13 +538,7 @@ fn taobao(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Result<(), 
     let mut products = SeenProducts::default();
     let (mut new_customers, mut new_products, mut orders) = (0u64, 0u64, 0u64);
     let mut first = true;
-    loop {
-        let rec = match records.next() {
-            Ok(Some(rec)) => rec,
-            Ok(None) => break,
-            Err(e) => return Err(classify_csv(&path, e)),
-        };
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+    while let Some((rec, line)) = records.next_line(&path)? {
         let is_header = rec.len() == 5
             && rec.get(4).is_some_and(|f| !f.trim_ascii().is_empty() && !f.trim_ascii().iter().all(|c| c.is_ascii_digit()))
             && rec.get(0).is_some_and(|f| f.iter().any(|c| c.is_ascii_alphabetic()));
@@ -571,9 +553,7 @@ fn taobao(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Result<(), 
             run.quarantine(line, "", &String::from_utf8_lossy(rec.as_slice()), "repeated header line")?;
             continue;
         }
-        if rec.len() != 5 {
-            let raw = String::from_utf8_lossy(rec.as_slice()).into_owned();
-            run.quarantine(line, "", &raw, &format!("wrong field count: expected 5, found {}", rec.len()))?;
+        if quarantine_misshapen(run, line, rec, None, Some(5))? {
             continue;
         }
         let result = (|| -> Result<(), RowError> {
