@@ -1,13 +1,12 @@
 //! The canonical kinds of data contract v1, their row parsers and the CSV / JSONL readers.
 
-use crate::input::{classify_csv, classify_io, Opened, RecordStream};
+use crate::input::{classify_csv, Opened, RecordStream};
 use crate::run::{Builder, FileRun};
 use crate::text::{decode, parse_bool, parse_f64, parse_money, parse_quantity, TsFormat};
 use crate::ImportError;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::BufRead;
 use xinli_core::{
     CampaignTouch, Customer, Event, EventType, Gender, Language, OrderLine, OrderStatus, Product,
     Review, Subject, Timestamp,
@@ -540,16 +539,8 @@ fn json_text(v: &serde_json::Value) -> Option<String> {
 pub(crate) fn read_jsonl(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened, kind: Kind) -> Result<(), ImportError> {
     let path = run.summary.path.clone();
     let enc = opened.enc;
-    let mut reader = std::io::BufReader::with_capacity(256 * 1024, opened.into_line_reader());
-    let mut buf = Vec::new();
-    let mut line_no = 0u64;
-    loop {
-        buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).map_err(|e| classify_io(&path, e, line_no + 1))?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
+    let mut lines = opened.into_lines();
+    while let Some((buf, line_no)) = lines.next_line(&path)? {
         let trimmed = buf.trim_ascii();
         if trimmed.is_empty() {
             continue;

@@ -237,13 +237,35 @@ pub(crate) struct Opened {
 }
 
 impl Opened {
-    /// The byte stream for line-oriented readers; inflated on a second thread when worthwhile.
-    pub(crate) fn into_line_reader(self) -> Box<dyn Read + Send> {
-        if self.threaded {
+    /// The file's lines, for line-oriented readers; inflated on a second thread when worthwhile.
+    pub(crate) fn into_lines(self) -> Lines {
+        let reader: Box<dyn Read + Send> = if self.threaded {
             Box::new(ThreadedReader::spawn(self.reader))
         } else {
             self.reader
+        };
+        Lines { reader: io::BufReader::with_capacity(256 * 1024, reader), buf: Vec::new(), line: 0 }
+    }
+}
+
+/// The lines of a file, numbered from 1.
+pub(crate) struct Lines {
+    reader: io::BufReader<Box<dyn Read + Send>>,
+    buf: Vec<u8>,
+    line: u64,
+}
+
+impl Lines {
+    /// The next line (with its line break, if any) and its number, `None` at the end; an error is
+    /// classified as one met reading `path`.
+    pub(crate) fn next_line(&mut self, path: &str) -> Result<Option<(&[u8], u64)>, ImportError> {
+        self.buf.clear();
+        let n = io::BufRead::read_until(&mut self.reader, b'\n', &mut self.buf).map_err(|e| classify_io(path, e, self.line + 1))?;
+        if n == 0 {
+            return Ok(None);
         }
+        self.line += 1;
+        Ok(Some((&self.buf, self.line)))
     }
 }
 

@@ -1,12 +1,11 @@
 //! Presets for real exports: UCI Online Retail, CDNOW, Taobao UserBehavior.
 
 use crate::canonical::{quarantine_misshapen, RowError};
-use crate::input::{classify_csv, classify_io, Opened, RecordStream};
+use crate::input::{classify_csv, Opened, RecordStream};
 use crate::run::{Builder, FileRun};
 use crate::text::{decode, parse_quantity, Enc, TsFormat};
 use crate::{ImportError, Session};
 use std::borrow::Cow;
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use xinli_core::{
     Customer, CustomerId, Event, EventType, Money, OrderId, OrderLine, OrderStatus, Product, ProductId,
@@ -423,20 +422,12 @@ fn strip_zeros(s: &str) -> &str {
 fn cdnow(run: &mut FileRun<'_>, b: &mut Builder, opened: Opened) -> Result<(), ImportError> {
     let path = run.summary.path.clone();
     let enc = opened.enc;
-    let mut reader = std::io::BufReader::with_capacity(256 * 1024, opened.into_line_reader());
-    let mut buf = Vec::new();
-    let mut line_no = 0u64;
+    let mut lines = opened.into_lines();
     let mut layout: Option<usize> = None; // number of fields: 4 master, 5 sample
     let mut header_seen = false;
     let mut customers = DerivedCustomers::new(b);
     let mut new_customers = 0u64;
-    loop {
-        buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).map_err(|e| classify_io(&path, e, line_no + 1))?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
+    while let Some((buf, line_no)) = lines.next_line(&path)? {
         let text = match decode(enc, buf.trim_ascii()) {
             Ok((s, _)) => s,
             Err(()) => {
