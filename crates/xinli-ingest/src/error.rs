@@ -65,4 +65,13 @@ impl ImportError {
     pub(crate) fn io(path: &str, source: std::io::Error) -> Self {
         ImportError::Io { path: path.to_string(), source }
     }
+
+    /// An error opening `path`: `NotFound` when it does not exist, else an I/O error.
+    pub(crate) fn opening(path: &str, source: std::io::Error) -> Self {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            ImportError::NotFound { path: path.to_string() }
+        } else {
+            ImportError::io(path, source)
+        }
+    }
 }

@@ -418,13 +418,7 @@ pub(crate) fn open_path(
     progress: &Progress,
 ) -> Result<Opened, ImportError> {
     let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| {
-        if e.kind() == io::ErrorKind::NotFound {
-            ImportError::NotFound { path: name.clone() }
-        } else {
-            ImportError::io(&name, e)
-        }
-    })?;
+    let file = std::fs::File::open(path).map_err(|e| ImportError::opening(&name, e))?;
     let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
     let raw = ProgressReader { inner: file, progress: progress.clone() };
     open_reader(&name, Box::new(raw), bytes, options, true)

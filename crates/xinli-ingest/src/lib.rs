@@ -287,13 +287,7 @@ pub(crate) fn read_canonical_opened(
 pub fn import_dir(path: impl AsRef<Path>, options: &ImportOptions) -> Result<ImportOutcome, ImportError> {
     let dir = path.as_ref();
     let name = dir.display().to_string();
-    let meta = std::fs::metadata(dir).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            ImportError::NotFound { path: name.clone() }
-        } else {
-            ImportError::io(&name, e)
-        }
-    })?;
+    let meta = std::fs::metadata(dir).map_err(|e| ImportError::opening(&name, e))?;
     if !meta.is_dir() {
         return Err(ImportError::NotADirectory { path: name });
     }

@@ -56,13 +56,7 @@ pub struct Mapping {
 impl Mapping {
     pub fn from_file(path: &Path) -> Result<Mapping, ImportError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                ImportError::NotFound { path: name.clone() }
-            } else {
-                ImportError::io(&name, e)
-            }
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| ImportError::opening(&name, e))?;
         Mapping::from_toml_str(&text, &name)
     }
 
