@@ -142,18 +142,20 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
     let quarantine_path = config.out_dir.join("quarantine.csv");
     xinli_ingest::write_quarantine_csv(&imported.quarantine, &quarantine_path)?;
 
-    progress.step("models", None);
+    progress.step("orders", None);
     let purchases = timings.time("transactions", || Purchases::from_shop(&imported.shop, config))?;
+    progress.step("models", None);
     let analysis = timings.time("models", || models::analyse(&purchases, config))?;
-    progress.finish_step();
-
+    progress.step("churn", None);
     let value = timings.time("value and churn", || models::value_and_churn(&purchases, &analysis, config));
     let validation = match purchases.holdout_end {
-        Some(holdout_end) => Some(timings.time("validation", || {
-            validation::validate(&purchases, &analysis, &value, holdout_end, config)
-        })?),
+        Some(holdout_end) => {
+            progress.step("validation", None);
+            Some(timings.time("validation", || validation::validate(&purchases, &analysis, &value, holdout_end, config))?)
+        }
         None => None,
     };
+    progress.finish_step();
 
     progress.step("write", None);
     let rows = models::customer_rows(&imported.shop, &purchases, &analysis, &value);

@@ -1,18 +1,20 @@
 //! Progress bars on a terminal; nothing when quiet or piped.
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Mutex;
 use xinli_analyze::Progress;
 
 pub struct Bars {
     enabled: bool,
+    /// Keeps each step on its own line, so finished steps stay readable.
+    lines: MultiProgress,
     current: Mutex<Option<ProgressBar>>,
 }
 
 impl Bars {
     pub fn new(quiet: bool) -> Bars {
-        Bars { enabled: !quiet && std::io::stderr().is_terminal(), current: Mutex::new(None) }
+        Bars { enabled: !quiet && std::io::stderr().is_terminal(), lines: MultiProgress::new(), current: Mutex::new(None) }
     }
 }
 
@@ -26,11 +28,14 @@ impl Progress for Bars {
             None => ProgressBar::new_spinner()
                 .with_style(ProgressStyle::with_template("{prefix:>10} {spinner} {elapsed}").expect("valid template")),
         };
+        let bar = self.lines.add(bar);
         bar.set_prefix(name.to_string());
         bar.enable_steady_tick(std::time::Duration::from_millis(100));
-        if let Some(previous) = self.current.lock().expect("progress lock").replace(bar) {
-            previous.finish_and_clear();
+        let mut current = self.current.lock().expect("progress lock");
+        if let Some(previous) = current.take() {
+            finish(&previous);
         }
+        *current = Some(bar);
     }
     fn advance(&self, done: u64) {
         if let Some(bar) = self.current.lock().expect("progress lock").as_ref() {
@@ -39,7 +44,7 @@ impl Progress for Bars {
     }
     fn finish_step(&self) {
         if let Some(bar) = self.current.lock().expect("progress lock").take() {
-            bar.finish_and_clear();
+            finish(&bar);
         }
     }
 }
@@ -61,4 +66,10 @@ fn byte_style() -> ProgressStyle {
     ProgressStyle::with_template("{prefix:>10} [{bar:30}] {bytes}/{total_bytes} {eta}")
         .expect("valid template")
         .progress_chars("=> ")
+}
+
+/// Leaves a finished step on screen as one line: its name, a tick and how long it took.
+fn finish(bar: &ProgressBar) {
+    bar.set_style(ProgressStyle::with_template("{prefix:>10} ✓ {elapsed}").expect("valid template"));
+    bar.finish();
 }
