@@ -106,17 +106,9 @@ pub fn analyse(purchases: &Purchases, config: &AnalyzeConfig) -> Result<Analysis
         (fits, early.and_then(|h| h.join().expect("internal selection does not panic")))
     });
     let (selected, selection_reason, internal_holdout) = select(&fits, early, config)?;
-    let (spend, scores) = score(&calibration, &fits, selected, config, churn_horizon_days(purchases, config))?;
-    Ok(Analysis {
-        calibration,
-        fits,
-        selected,
-        selection_reason,
-        internal_holdout,
-        spend,
-        scores,
-        churn_horizon_days: churn_horizon_days(purchases, config),
-    })
+    let churn_horizon_days = churn_horizon_days(purchases, config);
+    let (spend, scores) = score(&calibration, &fits, selected, config, churn_horizon_days)?;
+    Ok(Analysis { calibration, fits, selected, selection_reason, internal_holdout, spend, scores, churn_horizon_days })
 }
 
 type Selected = (ModelKind, String, Option<InternalHoldout>);
