@@ -1,0 +1,500 @@
+//! One pass over order lines and one over events into per-customer counts.
+
+use crate::signals::*;
+use crate::TraitConfig;
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use xinli_core::{CustomerId, EventType, OrderId, OrderStatus, ProductId, Shop, Subject, Timestamp};
+
+/// A customer's counts: `x[s]` successes / events and `n[s]` trials / exposure per signal.
+#[derive(Clone, Debug, Default)]
+pub struct CustomerAcc {
+    pub x: [f32; N_SIGNALS],
+    pub n: [f32; N_SIGNALS],
+    pub purchase_categories: Vec<(u32, u32)>,
+    pub view_categories: Vec<(u32, u32)>,
+    pub sessions: u32,
+    pub orders: u32,
+    return_requests: u32,
+    /// (time, order index, product index) of bought lines, for repeat detection.
+    lines: Vec<(i64, u32, u32)>,
+}
+
+pub struct Accumulated {
+    pub ids: Vec<CustomerId>,
+    pub customers: Vec<CustomerAcc>,
+    pub present: [bool; N_SIGNALS],
+    pub n_categories: usize,
+}
+
+#[derive(Default, Clone)]
+struct ProductInfo {
+    category: Option<u32>,
+    list_price: Option<f64>,
+    launched_at: Option<i64>,
+    rating: Option<f64>,
+    modal_price: Option<f64>,
+    first_sale: Option<i64>,
+}
+
+#[derive(Default, Clone, Copy)]
+struct OrderAcc {
+    customer: u32,
+    coupon: bool,
+    payment_known: bool,
+    cod: bool,
+    channel_known: bool,
+    app: bool,
+    returned: bool,
+}
+
+#[derive(Clone, Copy)]
+struct SessionAcc {
+    customer: u32,
+    first_ts: i64,
+    first_purchase_ts: i64,
+    views: u32,
+    research: u32,
+    coupon_claims: u32,
+    shares: u32,
+    payment: bool,
+    purchase: bool,
+    cart: bool,
+    trust_page: bool,
+    social_arrival: bool,
+}
+
+impl SessionAcc {
+    fn new(customer: u32) -> Self {
+        SessionAcc {
+            customer,
+            first_ts: i64::MAX,
+            first_purchase_ts: i64::MAX,
+            views: 0,
+            research: 0,
+            coupon_claims: 0,
+            shares: 0,
+            payment: false,
+            purchase: false,
+            cart: false,
+            trust_page: false,
+            social_arrival: false,
+        }
+    }
+}
+
+fn add_count(counts: &mut Vec<(u32, u32)>, k: u32) {
+    match counts.iter_mut().find(|c| c.0 == k) {
+        Some(c) => c.1 += 1,
+        None => counts.push((k, 1)),
+    }
+}
+
+fn price_known(line: &xinli_core::OrderLine) -> bool {
+    !line.extra.iter().any(|(k, v)| k == "price_known" && v.eq_ignore_ascii_case("false"))
+}
+
+fn is_cod(method: &str) -> bool {
+    let m = method.trim().to_ascii_lowercase();
+    m == "cod" || m.contains("cash_on_delivery") || m.contains("cash on delivery") || m.contains("货到付款")
+}
+
+fn is_app(channel: &str) -> bool {
+    let c = channel.trim().to_ascii_lowercase();
+    matches!(c.as_str(), "app" | "mini_program" | "miniprogram" | "mini-program" | "mobile_app" | "小程序")
+}
+
+/// Pages that reassure: returns, refunds, security, FAQ, guarantees, privacy.
+fn is_trust_page(page: &str) -> bool {
+    let p = page.to_ascii_lowercase();
+    ["return", "refund", "secur", "faq", "guarantee", "warrant", "privacy", "trust", "help"].iter().any(|k| p.contains(k))
+        || ["退", "安全", "常见问题", "保障", "隐私"].iter().any(|k| page.contains(k))
+}
+
+fn is_social_via(via: &str) -> bool {
+    let v = via.trim().to_ascii_lowercase();
+    v == "share" || v == "referral" || v == "friend" || v == "social" || v == "分享" || v == "推荐好友"
+}
+
+#[derive(serde::Deserialize, Default)]
+struct Props {
+    #[serde(default)]
+    page: Option<serde_json::Value>,
+    #[serde(default)]
+    via: Option<serde_json::Value>,
+}
+
+fn props(text: &Option<String>) -> Option<(Option<String>, Option<String>)> {
+    let t = text.as_deref()?;
+    if !t.contains("page") && !t.contains("via") {
+        return None;
+    }
+    let p: Props = serde_json::from_str(t).ok()?;
+    let s = |v: Option<serde_json::Value>| match v {
+        Some(serde_json::Value::String(s)) => Some(s),
+        _ => None,
+    };
+    Some((s(p.page), s(p.via)))
+}
+
+pub fn accumulate<'a>(shop: &'a Shop, as_of: Timestamp, config: &TraitConfig) -> Accumulated {
+    let as_of = as_of.unix_seconds();
+    let day = 86_400i64;
+
+    // Products and categories.
+    let mut category_index: HashMap<&'a str, u32> = HashMap::new();
+    let mut product_index: HashMap<&ProductId, u32> = HashMap::new();
+    let mut products: Vec<ProductInfo> = Vec::new();
+    for p in &shop.products {
+        let idx = *product_index.entry(&p.product_id).or_insert_with(|| {
+            products.push(ProductInfo::default());
+            (products.len() - 1) as u32
+        });
+        let info = &mut products[idx as usize];
+        if let Some(c) = &p.category {
+            info.category = Some(intern_category(c.as_str(), &mut category_index));
+        }
+        info.list_price = p.list_price.map(|m| m.get()).filter(|v| *v > 0.0);
+        info.launched_at = p.launched_at.map(|t| t.unix_seconds());
+        info.rating = p.avg_rating;
+    }
+    let bought = |l: &xinli_core::OrderLine| l.status != OrderStatus::Cancelled && l.ordered_at.unix_seconds() <= as_of;
+
+    // Pre-pass over order lines: modal price, first sale and weekly sales per product.
+    let mut price_counts: HashMap<(u32, u64), u32> = HashMap::new();
+    let mut week_sales: HashMap<(u32, i64), u32> = HashMap::new();
+    let mut data_start = i64::MAX;
+    let mut line_products: Vec<Option<u32>> = Vec::with_capacity(shop.orders.len());
+    for line in &shop.orders {
+        let Some(pid) = line.product_id.as_ref().filter(|_| bought(line)) else {
+            line_products.push(None);
+            continue;
+        };
+        let idx = *product_index.entry(pid).or_insert_with(|| {
+            products.push(ProductInfo::default());
+            (products.len() - 1) as u32
+        });
+        line_products.push(Some(idx));
+        let t = line.ordered_at.unix_seconds();
+        data_start = data_start.min(t);
+        let info = &mut products[idx as usize];
+        info.first_sale = Some(info.first_sale.map_or(t, |f| f.min(t)));
+        if info.category.is_none() {
+            if let Some(c) = &line.category {
+                info.category = Some(intern_category(c.as_str(), &mut category_index));
+            }
+        }
+        if price_known(line) && line.unit_price.get() > 0.0 {
+            *price_counts.entry((idx, line.unit_price.get().to_bits())).or_insert(0) += 1;
+        }
+        *week_sales.entry((idx, t.div_euclid(7 * day))).or_insert(0) += 1;
+    }
+    let mut best: HashMap<u32, (u32, f64)> = HashMap::new();
+    for (&(p, bits), &count) in &price_counts {
+        let price = f64::from_bits(bits);
+        let e = best.entry(p).or_insert((0, 0.0));
+        if count > e.0 || (count == e.0 && price > e.1) {
+            *e = (count, price);
+        }
+    }
+    for (p, (_, price)) in best {
+        products[p as usize].modal_price = Some(price);
+    }
+    // Trending: per week, the products among the top share by lines (at least 2 lines).
+    let mut per_week: HashMap<i64, Vec<u32>> = HashMap::new();
+    for (&(_, w), &c) in &week_sales {
+        per_week.entry(w).or_default().push(c);
+    }
+    let week_threshold: HashMap<i64, u32> = per_week
+        .into_iter()
+        .map(|(w, mut counts)| {
+            counts.sort_unstable_by(|a, b| b.cmp(a));
+            let k = ((counts.len() as f64 * config.trending_top_share).ceil() as usize).clamp(1, counts.len());
+            (w, counts[k - 1].max(2))
+        })
+        .collect();
+    // Top-rated threshold.
+    let mut ratings: Vec<f64> = products.iter().filter_map(|p| p.rating).collect();
+    ratings.sort_unstable_by(f64::total_cmp);
+    let top_rated = (!ratings.is_empty())
+        .then(|| ratings[((ratings.len() - 1) as f64 * config.top_rated_quantile).round() as usize]);
+    let new_window = config.new_arrival_days * day;
+
+    // Customers.
+    let mut customer_index: HashMap<&'a CustomerId, u32> = HashMap::new();
+    let mut ids: Vec<CustomerId> = Vec::new();
+    let mut customers: Vec<CustomerAcc> = Vec::new();
+    let mut customer_of = |id: &'a CustomerId, ids: &mut Vec<CustomerId>, customers: &mut Vec<CustomerAcc>| -> u32 {
+        *customer_index.entry(id).or_insert_with(|| {
+            ids.push(id.clone());
+            customers.push(CustomerAcc::default());
+            (customers.len() - 1) as u32
+        })
+    };
+
+    // Pass over order lines.
+    let mut order_index: HashMap<(u32, &OrderId), u32> = HashMap::new();
+    let mut orders: Vec<OrderAcc> = Vec::new();
+    let mut any_coupon = false;
+    for (line, product) in shop.orders.iter().zip(&line_products) {
+        if !bought(line) {
+            continue;
+        }
+        let ci = customer_of(&line.customer_id, &mut ids, &mut customers);
+        let oi = *order_index.entry((ci, &line.order_id)).or_insert_with(|| {
+            orders.push(OrderAcc { customer: ci, ..OrderAcc::default() });
+            (orders.len() - 1) as u32
+        });
+        let o = &mut orders[oi as usize];
+        if line.coupon_code.is_some() {
+            o.coupon = true;
+            any_coupon = true;
+        }
+        if let Some(m) = &line.payment_method {
+            o.payment_known = true;
+            o.cod |= is_cod(m);
+        }
+        if let Some(ch) = &line.channel {
+            o.channel_known = true;
+            o.app |= is_app(ch);
+        }
+        o.returned |= line.status == OrderStatus::Returned;
+        let c = &mut customers[ci as usize];
+        let t = line.ordered_at.unix_seconds();
+        let info = product.map(|p| &products[p as usize]);
+        // Price: regular = line list price, else product list price, else modal paid price.
+        let regular = line
+            .list_price
+            .map(|m| m.get())
+            .filter(|v| *v > 0.0)
+            .or(info.and_then(|i| i.list_price))
+            .or(info.and_then(|i| i.modal_price));
+        if let Some(regular) = regular.filter(|_| price_known(line) && line.unit_price.get() > 0.0) {
+            c.n[DISCOUNT_LINES] += 1.0;
+            if line.unit_price.get() < regular * (1.0 - config.discount_tolerance) {
+                c.x[DISCOUNT_LINES] += 1.0;
+            }
+        }
+        let category = line.category.as_ref().map(|cat| intern_category(cat.as_str(), &mut category_index)).or(info.and_then(|i| i.category));
+        if let Some(k) = category {
+            add_count(&mut c.purchase_categories, k);
+        }
+        if let (Some(p), Some(info)) = (*product, info) {
+            c.lines.push((t, oi, p));
+            if let (Some(r), Some(top)) = (info.rating, top_rated) {
+                c.n[TOP_RATED] += 1.0;
+                c.x[TOP_RATED] += (r >= top) as u8 as f32;
+            }
+            if let Some(&threshold) = week_threshold.get(&t.div_euclid(7 * day)) {
+                let sold = week_sales.get(&(p, t.div_euclid(7 * day))).copied().unwrap_or(0);
+                c.n[TRENDING] += 1.0;
+                c.x[TRENDING] += (sold >= threshold) as u8 as f32;
+            }
+            // Launch: the product's launched_at, else its first sale when that is not at the
+            // start of the data (left-censored: it may have been sold long before).
+            let launch = info
+                .launched_at
+                .or(info.first_sale.filter(|&f| f >= data_start + new_window));
+            if let Some(launch) = launch {
+                c.n[NEW_ARRIVALS] += 1.0;
+                c.x[NEW_ARRIVALS] += (t - launch <= new_window) as u8 as f32;
+            }
+        }
+    }
+
+    // Pass over events: assign sessions, then accumulate.
+    let mut session_index: HashMap<(u32, &str), u32> = HashMap::new();
+    let mut sessions: Vec<SessionAcc> = Vec::new();
+    let mut event_session: Vec<u32> = vec![u32::MAX; shop.events.len()];
+    let mut unsessioned: Vec<(u32, i64, usize)> = Vec::new();
+    let mut event_customer: Vec<u32> = vec![u32::MAX; shop.events.len()];
+    let mut any_cart = false;
+    let mut any_page_view_page = false;
+    for (e_idx, e) in shop.events.iter().enumerate() {
+        let Subject::Customer(id) = &e.subject else { continue };
+        if e.ts.unix_seconds() > as_of {
+            continue;
+        }
+        let ci = customer_of(id, &mut ids, &mut customers);
+        event_customer[e_idx] = ci;
+        match &e.session_id {
+            Some(sid) => {
+                let si = *session_index.entry((ci, sid.as_str())).or_insert_with(|| {
+                    sessions.push(SessionAcc::new(ci));
+                    (sessions.len() - 1) as u32
+                });
+                event_session[e_idx] = si;
+            }
+            None => unsessioned.push((ci, e.ts.unix_seconds(), e_idx)),
+        }
+    }
+    unsessioned.sort_unstable();
+    let gap = config.session_gap_minutes * 60;
+    let mut last: Option<(u32, i64)> = None;
+    for &(ci, t, e_idx) in &unsessioned {
+        match last {
+            Some((lc, lt)) if lc == ci && t - lt <= gap => {}
+            _ => sessions.push(SessionAcc::new(ci)),
+        }
+        event_session[e_idx] = (sessions.len() - 1) as u32;
+        last = Some((ci, t));
+    }
+    for (e_idx, e) in shop.events.iter().enumerate() {
+        let si = event_session[e_idx];
+        if si == u32::MAX {
+            continue;
+        }
+        let ci = event_customer[e_idx];
+        let s = &mut sessions[si as usize];
+        let t = e.ts.unix_seconds();
+        s.first_ts = s.first_ts.min(t);
+        match e.event_type {
+            EventType::ProductView => {
+                s.views += 1;
+                let category = e
+                    .category
+                    .as_ref()
+                    .map(|c| intern_category(c.as_str(), &mut category_index))
+                    .or_else(|| e.product_id.as_ref().and_then(|p| product_index.get(p)).and_then(|&p| products[p as usize].category));
+                if let Some(k) = category {
+                    add_count(&mut customers[ci as usize].view_categories, k);
+                }
+            }
+            EventType::ReviewRead | EventType::Compare | EventType::Search => s.research += 1,
+            EventType::AddToCart => {
+                s.cart = true;
+                any_cart = true;
+            }
+            EventType::PaymentStart => s.payment = true,
+            EventType::Purchase => {
+                s.purchase = true;
+                s.first_purchase_ts = s.first_purchase_ts.min(t);
+            }
+            EventType::CouponClaim => s.coupon_claims += 1,
+            EventType::Share | EventType::ReferralSignup => s.shares += 1,
+            EventType::ReturnRequest => customers[ci as usize].return_requests += 1,
+            _ => {}
+        }
+        if let Some((page, via)) = props(&e.properties) {
+            if let Some(page) = page {
+                any_page_view_page = true;
+                s.trust_page |= is_trust_page(&page);
+            }
+            if let Some(via) = via {
+                s.social_arrival |= is_social_via(&via);
+            }
+        }
+    }
+
+    // Quick purchase: time from the session's first event to its first purchase, against the
+    // shop's median.
+    let mut durations: Vec<i64> = sessions.iter().filter(|s| s.purchase).map(|s| s.first_purchase_ts - s.first_ts).collect();
+    durations.sort_unstable();
+    let median_duration = durations.get(durations.len() / 2).copied();
+
+    for s in &sessions {
+        let c = &mut customers[s.customer as usize];
+        c.sessions += 1;
+        c.n[VIEWS_PER_SESSION] += 1.0;
+        c.x[VIEWS_PER_SESSION] += s.views as f32;
+        c.n[RESEARCH_PER_SESSION] += 1.0;
+        c.x[RESEARCH_PER_SESSION] += s.research as f32;
+        c.n[COUPON_CLAIMS] += 1.0;
+        c.x[COUPON_CLAIMS] += s.coupon_claims as f32;
+        c.n[SHARES] += 1.0;
+        c.x[SHARES] += s.shares as f32;
+        c.n[SOCIAL_ARRIVALS] += 1.0;
+        c.x[SOCIAL_ARRIVALS] += s.social_arrival as u8 as f32;
+        c.n[TRUST_PAGES] += 1.0;
+        c.x[TRUST_PAGES] += s.trust_page as u8 as f32;
+        if s.payment {
+            c.n[PAYMENT_ABANDON] += 1.0;
+            c.x[PAYMENT_ABANDON] += (!s.purchase) as u8 as f32;
+        }
+        if s.purchase {
+            c.n[DEPTH_BEFORE_BUYING] += 1.0;
+            c.x[DEPTH_BEFORE_BUYING] += (s.views + s.research) as f32;
+            c.n[NO_CART] += 1.0;
+            c.x[NO_CART] += (!s.cart) as u8 as f32;
+            if let Some(m) = median_duration {
+                let d = s.first_purchase_ts - s.first_ts;
+                c.n[QUICK_BUY] += 1.0;
+                c.x[QUICK_BUY] += if d < m { 1.0 } else if d == m { 0.5 } else { 0.0 };
+            }
+        }
+    }
+
+    for o in &orders {
+        let c = &mut customers[o.customer as usize];
+        c.orders += 1;
+        c.n[COUPON_ORDERS] += 1.0;
+        c.x[COUPON_ORDERS] += o.coupon as u8 as f32;
+        if o.payment_known {
+            c.n[COD_ORDERS] += 1.0;
+            c.x[COD_ORDERS] += o.cod as u8 as f32;
+        }
+        if o.channel_known {
+            c.n[APP_ORDERS] += 1.0;
+            c.x[APP_ORDERS] += o.app as u8 as f32;
+        }
+        c.n[RETURNS] += 1.0;
+        c.x[RETURNS] += o.returned as u8 as f32;
+    }
+
+    // Per customer: return requests (capped at orders) and repeats of products bought in an
+    // earlier order.
+    let mut earlier: HashSet<u32> = HashSet::new();
+    let mut current: Vec<u32> = Vec::new();
+    for c in &mut customers {
+        c.x[RETURNS] = (c.x[RETURNS] + c.return_requests as f32).min(c.n[RETURNS]);
+        c.lines.sort_unstable();
+        earlier.clear();
+        current.clear();
+        let first_order = c.lines.first().map(|l| l.1);
+        let mut current_order = first_order;
+        for &(_, order, product) in &c.lines {
+            if Some(order) != current_order {
+                earlier.extend(current.drain(..));
+                current_order = Some(order);
+            }
+            current.push(product);
+            if Some(order) != first_order {
+                c.n[REORDER_LINES] += 1.0;
+                c.n[NEW_PRODUCTS] += 1.0;
+                if earlier.contains(&product) {
+                    c.x[REORDER_LINES] += 1.0;
+                } else {
+                    c.x[NEW_PRODUCTS] += 1.0;
+                }
+            }
+        }
+        c.lines = Vec::new();
+    }
+
+    // Presence: the shop's data hold the signal (some exposure and some occurrence), plus the
+    // conditions that make an absence meaningful.
+    let mut present = [false; N_SIGNALS];
+    for (s, p) in present.iter_mut().enumerate() {
+        let (mut xs, mut ns) = (0.0f64, 0.0f64);
+        for c in &customers {
+            xs += c.x[s] as f64;
+            ns += c.n[s] as f64;
+        }
+        *p = match SIGNALS[s].kind {
+            crate::signals::Kind::Spread => {
+                let pick = |c: &CustomerAcc| if s == PURCHASE_SPREAD { !c.purchase_categories.is_empty() } else { !c.view_categories.is_empty() };
+                category_index.len() >= 2 && customers.iter().any(pick)
+            }
+            _ => ns > 0.0 && xs > 0.0,
+        };
+    }
+    present[COUPON_ORDERS] &= any_coupon;
+    present[NO_CART] &= any_cart;
+    present[TRUST_PAGES] &= any_page_view_page;
+
+    Accumulated { ids, customers, present, n_categories: category_index.len() }
+}
+
+fn intern_category<'a>(c: &'a str, idx: &mut HashMap<&'a str, u32>) -> u32 {
+    let next = idx.len() as u32;
+    *idx.entry(c).or_insert(next)
+}

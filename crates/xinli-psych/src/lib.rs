@@ -1,0 +1,306 @@
+//! Customer psychology: six trait scores per customer.
+//!
+//! [`score_traits`] turns a [`Shop`] into a [`TraitTable`]: for every customer with a completed
+//! (or returned) order line or an identified event up to `as_of`, six [`TraitScore`]s —
+//! price sensitivity (价格敏感), information seeking (信息获取), convenience (便捷), trust
+//! concern (安全感/信任), social influence (社交/口碑) and novelty seeking (个性化/求新) — each a
+//! shop percentile in [0, 1] with a confidence in [0, 1] and the evidence behind it, plus a
+//! [`Persona`].
+//!
+//! How (details and justification in `docs/psychology.md`):
+//! 1. **One pass** over order lines and one over events fills per-customer, per-order and
+//!    per-session accumulators (counts only; no per-event storage beyond a session index).
+//! 2. Every signal ([`signals::SIGNALS`]) is a **share** (k of n), a **rate** (x per exposure)
+//!    or a **category spread**: rates and shares, never raw counts, so the score measures the
+//!    trait and not how active the customer is.
+//! 3. Each signal is **shrunk toward the shop** by empirical Bayes (beta-binomial,
+//!    gamma-Poisson, Dirichlet-multinomial; priors by the method of moments, [`shrink`]); the
+//!    signal's credibility n/(n+κ) is the customer's confidence in it.
+//! 4. A signal is **present** only when the shop's data hold it (someone used a coupon, some
+//!    event carries `properties.via`, …). A trait with no present signal is unknown
+//!    (`score: None`, confidence 0); otherwise it uses the present signals only.
+//! 5. Each shrunken signal becomes the customer's **shop percentile** (oriented: high = more of
+//!    the trait); the trait's score is the percentile of the weighted mean of those percentiles,
+//!    so scores are uniform on [0, 1] within a shop and comparable across shops and traits.
+//!    Confidence is the weighted mean credibility of the present signals.
+//! 6. **Persona**: the top trait if its score ≥ `persona_threshold`, it leads the second by
+//!    ≥ `persona_margin` and its confidence ≥ `persona_min_confidence`; else `balanced`.
+
+mod accumulate;
+pub mod shrink;
+pub mod signals;
+mod traits;
+
+pub use traits::{CustomerTraits, Evidence, Persona, Trait, TraitCoverage, TraitScore, TraitTable};
+
+use accumulate::Accumulated;
+use shrink::{plug_in_entropy, BetaPrior, DirichletPrior, GammaPrior};
+use signals::{Kind, N_SIGNALS, SIGNALS};
+use xinli_core::{Shop, Timestamp};
+
+/// Settings of [`score_traits`].
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TraitConfig {
+    /// A purchase within this many days of the product's launch is a new arrival.
+    pub new_arrival_days: i64,
+    /// Events without a `session_id` start a new session after this many minutes of silence.
+    pub session_gap_minutes: i64,
+    /// A line is "below the regular price" when unit_price < regular × (1 − tolerance).
+    pub discount_tolerance: f64,
+    /// A product is trending in a week when it is among this top share of that week's products
+    /// by order lines (and sold on at least 2 lines).
+    pub trending_top_share: f64,
+    /// A product is top-rated when its `avg_rating` is at or above this quantile of the shop's
+    /// rated products.
+    pub top_rated_quantile: f64,
+    /// Persona rule: the top trait needs at least this score …
+    pub persona_threshold: f64,
+    /// … a lead of at least this much over the second trait …
+    pub persona_margin: f64,
+    /// … and at least this confidence; otherwise the persona is `balanced`.
+    pub persona_min_confidence: f64,
+}
+
+impl Default for TraitConfig {
+    fn default() -> Self {
+        TraitConfig {
+            new_arrival_days: 30,
+            session_gap_minutes: 30,
+            discount_tolerance: 0.01,
+            trending_top_share: 0.1,
+            top_rated_quantile: 0.75,
+            persona_threshold: 0.7,
+            persona_margin: 0.1,
+            persona_min_confidence: 0.2,
+        }
+    }
+}
+
+/// Scores the six traits of every customer active up to `as_of` (records after it are ignored).
+pub fn score_traits(shop: &Shop, as_of: Timestamp, config: &TraitConfig) -> TraitTable {
+    let acc = accumulate::accumulate(shop, as_of, config);
+    finish(acc, config)
+}
+
+/// One signal after shrinkage, for every customer.
+struct Fitted {
+    shrunk: Vec<f64>,
+    credibility: Vec<f64>,
+    /// Observed value (None without observations).
+    raw: Vec<Option<f64>>,
+    percentile: Vec<f64>,
+    shop_median: f64,
+}
+
+fn fit_signal(acc: &Accumulated, s: usize) -> Option<Fitted> {
+    let def = &SIGNALS[s];
+    let n_customers = acc.customers.len();
+    if !acc.present[s] {
+        return None;
+    }
+    let (shrunk, credibility, raw): (Vec<f64>, Vec<f64>, Vec<Option<f64>>) = match def.kind {
+        Kind::Share => {
+            let pairs = acc.customers.iter().map(|c| (c.x[s] as f64, c.n[s] as f64));
+            let prior = BetaPrior::fit(pairs)?;
+            let mut out = (Vec::with_capacity(n_customers), Vec::with_capacity(n_customers), Vec::with_capacity(n_customers));
+            for c in &acc.customers {
+                let (k, n) = (c.x[s] as f64, c.n[s] as f64);
+                out.0.push(prior.posterior_mean(k, n));
+                out.1.push(prior.credibility(n));
+                out.2.push((n > 0.0).then(|| k / n));
+            }
+            out
+        }
+        Kind::Rate => {
+            let pairs = acc.customers.iter().map(|c| (c.x[s] as f64, c.n[s] as f64));
+            let prior = GammaPrior::fit(pairs)?;
+            let mut out = (Vec::with_capacity(n_customers), Vec::with_capacity(n_customers), Vec::with_capacity(n_customers));
+            for c in &acc.customers {
+                let (x, e) = (c.x[s] as f64, c.n[s] as f64);
+                out.0.push(prior.posterior_mean(x, e));
+                out.1.push(prior.credibility(e));
+                out.2.push((e > 0.0).then(|| x / e));
+            }
+            out
+        }
+        Kind::Spread => {
+            fn pick(c: &accumulate::CustomerAcc, s: usize) -> &[(u32, u32)] {
+                if s == signals::PURCHASE_SPREAD { &c.purchase_categories } else { &c.view_categories }
+            }
+            let counts = |c| pick(c, s);
+            let prior = DirichletPrior::fit(acc.n_categories, acc.customers.iter().map(counts))?;
+            let mut out = (Vec::with_capacity(n_customers), Vec::with_capacity(n_customers), Vec::with_capacity(n_customers));
+            for c in &acc.customers {
+                let cs = counts(c);
+                let n: f64 = cs.iter().map(|x| x.1 as f64).sum();
+                out.0.push(prior.posterior_entropy(cs));
+                out.1.push(prior.credibility(n));
+                out.2.push((n > 0.0).then(|| plug_in_entropy(cs)));
+            }
+            out
+        }
+    };
+    let percentile = percentiles(&shrunk);
+    let mut observed: Vec<f64> = raw.iter().flatten().copied().collect();
+    let shop_median = median(&mut observed);
+    Some(Fitted { shrunk, credibility, raw, percentile, shop_median })
+}
+
+fn finish(acc: Accumulated, config: &TraitConfig) -> TraitTable {
+    let n_customers = acc.customers.len();
+    let fitted: Vec<Option<Fitted>> = (0..N_SIGNALS).map(|s| fit_signal(&acc, s)).collect();
+
+    let mut coverage = Vec::new();
+    // Per trait: combined score (None when unknown) and confidence, per customer.
+    let mut trait_scores: Vec<Option<Vec<f64>>> = Vec::new();
+    let mut trait_conf: Vec<Vec<f64>> = Vec::new();
+    for t in Trait::ALL {
+        let members: Vec<usize> = (0..N_SIGNALS).filter(|&s| SIGNALS[s].trait_ == t).collect();
+        let used: Vec<usize> = members.iter().copied().filter(|&s| fitted[s].is_some()).collect();
+        coverage.push(TraitCoverage {
+            trait_: t,
+            signals_used: used.iter().map(|&s| SIGNALS[s].id).collect(),
+            signals_missing: members.iter().filter(|s| !used.contains(s)).map(|&s| SIGNALS[s].id).collect(),
+        });
+        if used.is_empty() {
+            trait_scores.push(None);
+            trait_conf.push(vec![0.0; n_customers]);
+            continue;
+        }
+        let total_weight: f64 = used.iter().map(|&s| SIGNALS[s].weight).sum();
+        let mut combined = vec![0.0; n_customers];
+        let mut conf = vec![0.0; n_customers];
+        for &s in &used {
+            let f = fitted[s].as_ref().expect("used signals are fitted");
+            let w = SIGNALS[s].weight / total_weight;
+            for i in 0..n_customers {
+                combined[i] += w * f.percentile[i];
+                conf[i] += w * f.credibility[i];
+            }
+        }
+        trait_scores.push(Some(if used.len() == 1 { combined } else { percentiles(&combined) }));
+        trait_conf.push(conf);
+    }
+
+    let mut customers = Vec::with_capacity(n_customers);
+    for (i, c) in acc.customers.iter().enumerate() {
+        let traits: [TraitScore; 6] = std::array::from_fn(|ti| {
+            let t = Trait::ALL[ti];
+            let score = trait_scores[ti].as_ref().map(|v| v[i]);
+            let evidence = (0..N_SIGNALS)
+                .filter(|&s| SIGNALS[s].trait_ == t)
+                .filter_map(|s| fitted[s].as_ref().map(|f| evidence(s, f, i, c)))
+                .collect();
+            TraitScore { trait_: t, score, confidence: if score.is_some() { trait_conf[ti][i] } else { 0.0 }, evidence }
+        });
+        let persona = persona(&traits, config);
+        customers.push(CustomerTraits {
+            customer_id: acc.ids[i].clone(),
+            traits,
+            persona,
+            sessions: c.sessions,
+            orders: c.orders,
+        });
+    }
+    TraitTable { customers, coverage }
+}
+
+/// The documented persona rule (see [`TraitConfig`]).
+pub fn persona(traits: &[TraitScore; 6], config: &TraitConfig) -> Persona {
+    let mut known: Vec<(&TraitScore, f64)> = traits.iter().filter_map(|t| t.score.map(|s| (t, s))).collect();
+    known.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let Some(&(top, top_score)) = known.first() else { return Persona::Balanced };
+    let second = known.get(1).map_or(0.5, |x| x.1);
+    if top_score >= config.persona_threshold
+        && top_score - second >= config.persona_margin
+        && top.confidence >= config.persona_min_confidence
+    {
+        top.trait_.persona()
+    } else {
+        Persona::Balanced
+    }
+}
+
+fn evidence(s: usize, f: &Fitted, i: usize, c: &accumulate::CustomerAcc) -> Evidence {
+    let def = &SIGNALS[s];
+    let n = if def.kind == Kind::Spread {
+        let cs = if s == signals::PURCHASE_SPREAD { &c.purchase_categories } else { &c.view_categories };
+        cs.iter().map(|x| x.1 as f64).sum()
+    } else {
+        c.n[s] as f64
+    };
+    let x = c.x[s] as f64;
+    let shrunk = f.shrunk[i];
+    let median = f.shop_median;
+    let (text_en, text_zh) = match (f.raw[i], def.kind) {
+        (None, Kind::Share) => (
+            format!("no {} observed; the shop's typical {} assumed ({}); shop median {}", def.unit_en, def.id, pct(shrunk), pct(median)),
+            format!("无{}观测，采用全店典型值 {}（{}）；全店中位数 {}", def.unit_zh, pct(shrunk), def.what_zh, pct(median)),
+        ),
+        (None, _) => (
+            format!("no {} observed; the shop's typical {:.2} {} assumed; shop median {:.2}", def.unit_en, shrunk, def.what_en, median),
+            format!("无{}观测，采用全店典型值 {:.2}（{}）；全店中位数 {:.2}", def.unit_zh, shrunk, def.what_zh, median),
+        ),
+        (Some(v), Kind::Share) => (
+            format!("{} {} ({} of {} {}); shop median {}", pct(v), def.what_en, num(x), num(n), def.unit_en, pct(median)),
+            format!("{} {}（{}{}中 {}）；全店中位数 {}", def.what_zh, pct(v), num(n), def.unit_zh, num(x), pct(median)),
+        ),
+        (Some(v), Kind::Rate) => (
+            format!("{:.2} {} ({} over {} {}); shop median {:.2}", v, def.what_en, num(x), num(n), def.unit_en, median),
+            format!("{} {:.2}（{}{}共 {} 次）；全店中位数 {:.2}", def.what_zh, v, num(n), def.unit_zh, num(x), median),
+        ),
+        (Some(v), Kind::Spread) => (
+            format!("{} {:.2} over {} {} (shrunk {:.2}); shop median {:.2}", def.what_en, v, num(n), def.unit_en, shrunk, median),
+            format!("{} {:.2}（{}{}，收缩后 {:.2}）；全店中位数 {:.2}", def.what_zh, v, num(n), def.unit_zh, shrunk, median),
+        ),
+    };
+    Evidence {
+        signal: def.id,
+        value: f.raw[i].unwrap_or(shrunk),
+        shop_median: median,
+        shrunk,
+        observations: n,
+        percentile: f.percentile[i],
+        text_zh,
+        text_en,
+    }
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.0} %", v * 100.0)
+}
+
+fn num(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 { format!("{}", v.round() as i64) } else { format!("{v:.1}") }
+}
+
+/// Mid-rank percentiles in (0, 1): (midrank − ½)/N, ties share their mean rank.
+pub fn percentiles(values: &[f64]) -> Vec<f64> {
+    let n = values.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_unstable_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut out = vec![0.5; n];
+    let mut start = 0;
+    while start < n {
+        let mut end = start + 1;
+        while end < n && values[order[end]] == values[order[start]] {
+            end += 1;
+        }
+        // 1-based ranks start+1 ..= end; midrank = (start + 1 + end) / 2
+        let p = ((start + 1 + end) as f64 / 2.0 - 0.5) / n as f64;
+        for &k in &order[start..end] {
+            out[k] = p;
+        }
+        start = end;
+    }
+    out
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_unstable_by(f64::total_cmp);
+    let m = values.len() / 2;
+    if values.len() % 2 == 1 { values[m] } else { 0.5 * (values[m - 1] + values[m]) }
+}
