@@ -60,6 +60,15 @@ struct SessionAcc {
     purchase: bool,
     cart: bool,
     trust_page: bool,
+    reorder_page: bool,
+    channel_known: bool,
+    app: bool,
+    support: u32,
+    /// The session's focal category: that of its first product view (time, category).
+    focal_category: Option<(i64, u32)>,
+    deal_page: bool,
+    bestseller_page: bool,
+    new_arrival_page: bool,
     social_arrival: bool,
 }
 
@@ -77,6 +86,14 @@ impl SessionAcc {
             purchase: false,
             cart: false,
             trust_page: false,
+            reorder_page: false,
+            channel_known: false,
+            app: false,
+            support: 0,
+            focal_category: None,
+            deal_page: false,
+            bestseller_page: false,
+            new_arrival_page: false,
             social_arrival: false,
         }
     }
@@ -110,6 +127,34 @@ fn is_trust_page(page: &str) -> bool {
         || ["退", "安全", "常见问题", "保障", "隐私"].iter().any(|k| page.contains(k))
 }
 
+/// Pages for buying again: order history, reorder, buy again.
+fn is_reorder_page(page: &str) -> bool {
+    let p = page.to_ascii_lowercase();
+    ["order_history", "order-history", "reorder", "buy_again", "buy-again", "my_orders", "purchase_history"].iter().any(|k| p.contains(k))
+        || ["我的订单", "历史订单", "再次购买", "再来一单"].iter().any(|k| page.contains(k))
+}
+
+/// Pages of deals: promotions, sales, coupons, discounts.
+fn is_deal_page(page: &str) -> bool {
+    let p = page.to_ascii_lowercase();
+    ["promo", "deal", "sale", "coupon", "discount", "clearance", "offer"].iter().any(|k| p.contains(k))
+        || ["促销", "优惠", "折扣", "特价", "秒杀"].iter().any(|k| page.contains(k))
+}
+
+/// Pages of social proof: bestsellers, trending, popular, rankings.
+fn is_bestseller_page(page: &str) -> bool {
+    let p = page.to_ascii_lowercase();
+    ["bestseller", "best_seller", "best-seller", "trending", "popular", "top_sellers", "ranking", "hot"].iter().any(|k| p.contains(k))
+        || ["热销", "排行", "爆款", "人气"].iter().any(|k| page.contains(k))
+}
+
+/// Pages of novelty: new arrivals, what's new, launches.
+fn is_new_arrival_page(page: &str) -> bool {
+    let p = page.to_ascii_lowercase();
+    ["new_arrival", "new-arrival", "newarrival", "new arrival", "whats_new", "what's new", "new_in", "launch"].iter().any(|k| p.contains(k))
+        || ["新品", "上新"].iter().any(|k| page.contains(k))
+}
+
 fn is_social_via(via: &str) -> bool {
     let v = via.trim().to_ascii_lowercase();
     v == "share" || v == "referral" || v == "friend" || v == "social" || v == "分享" || v == "推荐好友"
@@ -121,11 +166,13 @@ struct Props {
     page: Option<serde_json::Value>,
     #[serde(default)]
     via: Option<serde_json::Value>,
+    #[serde(default)]
+    channel: Option<serde_json::Value>,
 }
 
-fn props(text: &Option<String>) -> Option<(Option<String>, Option<String>)> {
+fn props(text: &Option<String>) -> Option<(Option<String>, Option<String>, Option<String>)> {
     let t = text.as_deref()?;
-    if !t.contains("page") && !t.contains("via") {
+    if !t.contains("page") && !t.contains("via") && !t.contains("channel") {
         return None;
     }
     let p: Props = serde_json::from_str(t).ok()?;
@@ -133,7 +180,7 @@ fn props(text: &Option<String>) -> Option<(Option<String>, Option<String>)> {
         Some(serde_json::Value::String(s)) => Some(s),
         _ => None,
     };
-    Some((s(p.page), s(p.via)))
+    Some((s(p.page), s(p.via), s(p.channel)))
 }
 
 pub fn accumulate<'a>(shop: &'a Shop, as_of: Timestamp, config: &TraitConfig) -> Accumulated {
@@ -218,6 +265,7 @@ pub fn accumulate<'a>(shop: &'a Shop, as_of: Timestamp, config: &TraitConfig) ->
     let top_rated = (!ratings.is_empty())
         .then(|| ratings[((ratings.len() - 1) as f64 * config.top_rated_quantile).round() as usize]);
     let new_window = config.new_arrival_days * day;
+
 
     // Customers.
     let mut customer_index: HashMap<&'a CustomerId, u32> = HashMap::new();
@@ -356,7 +404,9 @@ pub fn accumulate<'a>(shop: &'a Shop, as_of: Timestamp, config: &TraitConfig) ->
                     .map(|c| intern_category(c.as_str(), &mut category_index))
                     .or_else(|| e.product_id.as_ref().and_then(|p| product_index.get(p)).and_then(|&p| products[p as usize].category));
                 if let Some(k) = category {
-                    add_count(&mut customers[ci as usize].view_categories, k);
+                    if s.focal_category.is_none_or(|(ft, _)| t < ft) {
+                        s.focal_category = Some((t, k));
+                    }
                 }
             }
             EventType::ReviewRead | EventType::Compare | EventType::Search => s.research += 1,
@@ -372,12 +422,21 @@ pub fn accumulate<'a>(shop: &'a Shop, as_of: Timestamp, config: &TraitConfig) ->
             EventType::CouponClaim => s.coupon_claims += 1,
             EventType::Share | EventType::ReferralSignup => s.shares += 1,
             EventType::ReturnRequest => customers[ci as usize].return_requests += 1,
+            EventType::SupportContact => s.support += 1,
             _ => {}
         }
-        if let Some((page, via)) = props(&e.properties) {
+        if let Some((page, via, channel)) = props(&e.properties) {
+            if let Some(channel) = channel {
+                s.channel_known = true;
+                s.app |= is_app(&channel);
+            }
             if let Some(page) = page {
                 any_page_view_page = true;
                 s.trust_page |= is_trust_page(&page);
+                s.deal_page |= is_deal_page(&page);
+                s.reorder_page |= is_reorder_page(&page);
+                s.bestseller_page |= is_bestseller_page(&page);
+                s.new_arrival_page |= is_new_arrival_page(&page);
             }
             if let Some(via) = via {
                 s.social_arrival |= is_social_via(&via);
@@ -404,8 +463,25 @@ pub fn accumulate<'a>(shop: &'a Shop, as_of: Timestamp, config: &TraitConfig) ->
         c.x[SHARES] += s.shares as f32;
         c.n[SOCIAL_ARRIVALS] += 1.0;
         c.x[SOCIAL_ARRIVALS] += s.social_arrival as u8 as f32;
-        c.n[TRUST_PAGES] += 1.0;
-        c.x[TRUST_PAGES] += s.trust_page as u8 as f32;
+        for (signal, hit) in [
+            (TRUST_PAGES, s.trust_page),
+            (REORDER_PAGES, s.reorder_page),
+            (DEAL_PAGES, s.deal_page),
+            (BESTSELLER_PAGES, s.bestseller_page),
+            (NEW_ARRIVAL_PAGES, s.new_arrival_page),
+        ] {
+            c.n[signal] += 1.0;
+            c.x[signal] += hit as u8 as f32;
+        }
+        c.n[SUPPORT_CONTACTS] += 1.0;
+        c.x[SUPPORT_CONTACTS] += s.support as f32;
+        if s.channel_known {
+            c.n[APP_SESSIONS] += 1.0;
+            c.x[APP_SESSIONS] += s.app as u8 as f32;
+        }
+        if let Some((_, k)) = s.focal_category {
+            add_count(&mut c.view_categories, k);
+        }
         if s.payment {
             c.n[PAYMENT_ABANDON] += 1.0;
             c.x[PAYMENT_ABANDON] += (!s.purchase) as u8 as f32;
@@ -440,12 +516,26 @@ pub fn accumulate<'a>(shop: &'a Shop, as_of: Timestamp, config: &TraitConfig) ->
         c.x[RETURNS] += o.returned as u8 as f32;
     }
 
+    // Written reviews per order.
+    let mut any_review = false;
+    for r in &shop.reviews {
+        if r.ts.unix_seconds() > as_of {
+            continue;
+        }
+        if let Some(&ci) = r.customer_id.as_ref().and_then(|id| customer_index.get(id)) {
+            customers[ci as usize].x[REVIEWS_WRITTEN] += 1.0;
+            any_review = true;
+        }
+    }
+
     // Per customer: return requests (capped at orders) and repeats of products bought in an
     // earlier order.
     let mut earlier: HashSet<u32> = HashSet::new();
     let mut current: Vec<u32> = Vec::new();
     for c in &mut customers {
         c.x[RETURNS] = (c.x[RETURNS] + c.return_requests as f32).min(c.n[RETURNS]);
+        c.n[REVIEWS_WRITTEN] = c.orders as f32;
+        c.x[REVIEWS_WRITTEN] = c.x[REVIEWS_WRITTEN].min(c.n[REVIEWS_WRITTEN]);
         c.lines.sort_unstable();
         earlier.clear();
         current.clear();
@@ -459,11 +549,8 @@ pub fn accumulate<'a>(shop: &'a Shop, as_of: Timestamp, config: &TraitConfig) ->
             current.push(product);
             if Some(order) != first_order {
                 c.n[REORDER_LINES] += 1.0;
-                c.n[NEW_PRODUCTS] += 1.0;
                 if earlier.contains(&product) {
                     c.x[REORDER_LINES] += 1.0;
-                } else {
-                    c.x[NEW_PRODUCTS] += 1.0;
                 }
             }
         }
@@ -490,6 +577,7 @@ pub fn accumulate<'a>(shop: &'a Shop, as_of: Timestamp, config: &TraitConfig) ->
     present[COUPON_ORDERS] &= any_coupon;
     present[NO_CART] &= any_cart;
     present[TRUST_PAGES] &= any_page_view_page;
+    present[REVIEWS_WRITTEN] &= any_review;
 
     Accumulated { ids, customers, present, n_categories: category_index.len() }
 }

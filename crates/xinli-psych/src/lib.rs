@@ -55,7 +55,9 @@ pub struct TraitConfig {
     pub top_rated_quantile: f64,
     /// Persona rule: the top trait needs at least this score …
     pub persona_threshold: f64,
-    /// … a lead of at least this much over the second trait …
+    /// … a lead of at least this much over the mean of the customer's other known traits …
+    pub persona_gap: f64,
+    /// … and over the second trait …
     pub persona_margin: f64,
     /// … and at least this confidence; otherwise the persona is `balanced`.
     pub persona_min_confidence: f64,
@@ -69,9 +71,10 @@ impl Default for TraitConfig {
             discount_tolerance: 0.01,
             trending_top_share: 0.1,
             top_rated_quantile: 0.75,
-            persona_threshold: 0.7,
-            persona_margin: 0.1,
-            persona_min_confidence: 0.2,
+            persona_threshold: 0.6,
+            persona_gap: 0.3,
+            persona_margin: 0.05,
+            persona_min_confidence: 0.0,
         }
     }
 }
@@ -211,7 +214,9 @@ pub fn persona(traits: &[TraitScore; 6], config: &TraitConfig) -> Persona {
     known.sort_by(|a, b| b.1.total_cmp(&a.1));
     let Some(&(top, top_score)) = known.first() else { return Persona::Balanced };
     let second = known.get(1).map_or(0.5, |x| x.1);
+    let others = if known.len() > 1 { known[1..].iter().map(|x| x.1).sum::<f64>() / (known.len() - 1) as f64 } else { 0.5 };
     if top_score >= config.persona_threshold
+        && top_score - others >= config.persona_gap
         && top_score - second >= config.persona_margin
         && top.confidence >= config.persona_min_confidence
     {
@@ -243,15 +248,15 @@ fn evidence(s: usize, f: &Fitted, i: usize, c: &accumulate::CustomerAcc) -> Evid
         ),
         (Some(v), Kind::Share) => (
             format!("{} {} ({} of {} {}); shop median {}", pct(v), def.what_en, num(x), num(n), def.unit_en, pct(median)),
-            format!("{} {}（{}{}中 {}）；全店中位数 {}", def.what_zh, pct(v), num(n), def.unit_zh, num(x), pct(median)),
+            format!("{} {}（{} {}中 {}）；全店中位数 {}", def.what_zh, pct(v), num(n), def.unit_zh, num(x), pct(median)),
         ),
         (Some(v), Kind::Rate) => (
             format!("{:.2} {} ({} over {} {}); shop median {:.2}", v, def.what_en, num(x), num(n), def.unit_en, median),
-            format!("{} {:.2}（{}{}共 {} 次）；全店中位数 {:.2}", def.what_zh, v, num(n), def.unit_zh, num(x), median),
+            format!("{} {:.2}（{} {}共 {} 次）；全店中位数 {:.2}", def.what_zh, v, num(n), def.unit_zh, num(x), median),
         ),
         (Some(v), Kind::Spread) => (
             format!("{} {:.2} over {} {} (shrunk {:.2}); shop median {:.2}", def.what_en, v, num(n), def.unit_en, shrunk, median),
-            format!("{} {:.2}（{}{}，收缩后 {:.2}）；全店中位数 {:.2}", def.what_zh, v, num(n), def.unit_zh, shrunk, median),
+            format!("{} {:.2}（{} {}，收缩后 {:.2}）；全店中位数 {:.2}", def.what_zh, v, num(n), def.unit_zh, shrunk, median),
         ),
     };
     Evidence {

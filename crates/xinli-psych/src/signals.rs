@@ -47,11 +47,13 @@ macro_rules! signals {
 
 signals! {
     DISCOUNT_LINES = "discount_line_share", PriceSensitivity, Share, 1.0,
-        "of order lines bought below the regular price", "低于原价购买的订单行占比", "order lines", "订单行";
+        "of order lines bought below the regular price", "低于原价购买的订单行占比", "order lines", "条订单行";
     COUPON_ORDERS = "coupon_order_share", PriceSensitivity, Share, 1.0,
         "of orders used a coupon", "使用优惠券的订单占比", "orders", "个订单";
     COUPON_CLAIMS = "coupon_claims_per_session", PriceSensitivity, Rate, 0.5,
         "coupon claims per session", "每次访问领取优惠券次数", "sessions", "次访问";
+    DEAL_PAGES = "deal_page_session_share", PriceSensitivity, Share, 0.5,
+        "of sessions visited promotion, deal or coupon pages", "访问促销/优惠页面的访问占比", "sessions", "次访问";
     VIEWS_PER_SESSION = "product_views_per_session", InfoSeeking, Rate, 0.5,
         "product views per session", "每次访问浏览商品次数", "sessions", "次访问";
     RESEARCH_PER_SESSION = "research_per_session", InfoSeeking, Rate, 1.0,
@@ -59,10 +61,14 @@ signals! {
     DEPTH_BEFORE_BUYING = "info_events_per_purchase_session", InfoSeeking, Rate, 1.0,
         "views, review reads, compares and searches per purchase session", "每次购买访问中的浏览/评价/对比/搜索次数", "purchase sessions", "次购买访问";
     REORDER_LINES = "reorder_line_share", Convenience, Share, 1.0,
-        "of order lines (after the first order) re-buy a product bought before", "复购同一商品的订单行占比（首单之后）", "order lines", "订单行";
+        "of order lines (after the first order) re-buy a product bought before", "复购同一商品的订单行占比（首单之后）", "order lines", "条订单行";
     NO_CART = "no_cart_purchase_share", Convenience, Share, 1.0,
         "of purchase sessions bought without the cart", "未经购物车直接购买的访问占比", "purchase sessions", "次购买访问";
-    APP_ORDERS = "app_order_share", Convenience, Share, 1.0,
+    APP_SESSIONS = "app_session_share", Convenience, Share, 1.0,
+        "of sessions in the app or mini-program", "通过 App/小程序访问的占比", "sessions", "次访问";
+    REORDER_PAGES = "reorder_page_session_share", Convenience, Share, 1.0,
+        "of sessions used order history or buy-again pages", "使用历史订单/再次购买页面的访问占比", "sessions", "次访问";
+    APP_ORDERS = "app_order_share", Convenience, Share, 0.5,
         "of orders placed in the app or mini-program", "通过 App/小程序下单的订单占比", "orders", "个订单";
     QUICK_BUY = "quick_purchase_share", Convenience, Share, 1.0,
         "of purchase sessions bought faster than the shop's median time to buy", "购买用时短于全店中位数的访问占比", "purchase sessions", "次购买访问";
@@ -72,8 +78,10 @@ signals! {
         "of sessions reaching payment ended without a purchase", "进入支付但未购买的访问占比", "payment sessions", "次支付访问";
     TRUST_PAGES = "trust_page_session_share", TrustConcern, Share, 1.0,
         "of sessions visited return-policy, security or FAQ pages", "访问退换货/安全/常见问题页面的访问占比", "sessions", "次访问";
+    SUPPORT_CONTACTS = "support_contacts_per_session", TrustConcern, Rate, 0.5,
+        "support contacts per session", "每次访问联系客服次数", "sessions", "次访问";
     TOP_RATED = "top_rated_line_share", TrustConcern, Share, 0.5,
-        "of order lines are top-rated products", "购买高评分商品的订单行占比", "rated order lines", "有评分的订单行";
+        "of order lines are top-rated products", "购买高评分商品的订单行占比", "rated order lines", "条有评分的订单行";
     RETURNS = "return_order_share", TrustConcern, Share, 0.5,
         "of orders returned or with a return request", "退货或申请退货的订单占比", "orders", "个订单";
     SOCIAL_ARRIVALS = "social_arrival_session_share", SocialInfluence, Share, 1.0,
@@ -81,13 +89,17 @@ signals! {
     SHARES = "shares_per_session", SocialInfluence, Rate, 1.0,
         "shares and referral sign-ups per session", "每次访问分享/推荐注册次数", "sessions", "次访问";
     TRENDING = "trending_line_share", SocialInfluence, Share, 0.5,
-        "of order lines are the week's best sellers", "购买当周热销商品的订单行占比", "order lines", "订单行";
-    PURCHASE_SPREAD = "purchase_category_entropy", NoveltySeeking, Spread, 1.0,
-        "category entropy of purchases (nats)", "购买品类熵（nats）", "order lines", "订单行";
-    VIEW_SPREAD = "view_category_entropy", NoveltySeeking, Spread, 0.5,
-        "category entropy of product views (nats)", "浏览品类熵（nats）", "product views", "次浏览";
-    NEW_ARRIVALS = "new_arrival_line_share", NoveltySeeking, Share, 1.0,
-        "of order lines are new arrivals", "购买新品的订单行占比", "order lines", "订单行";
-    NEW_PRODUCTS = "new_product_line_share", NoveltySeeking, Share, 0.25,
-        "of order lines (after the first order) are products not bought before", "首次购买的商品订单行占比（首单之后）", "order lines", "订单行";
+        "of order lines are the week's best sellers", "购买当周热销商品的订单行占比", "order lines", "条订单行";
+    REVIEWS_WRITTEN = "review_order_share", SocialInfluence, Share, 0.5,
+        "of orders followed by a written review", "写评价的订单占比", "orders", "个订单";
+    BESTSELLER_PAGES = "bestseller_page_session_share", SocialInfluence, Share, 0.5,
+        "of sessions visited bestseller or trending pages", "访问热销/排行榜页面的访问占比", "sessions", "次访问";
+    PURCHASE_SPREAD = "purchase_category_entropy", NoveltySeeking, Spread, 0.5,
+        "category entropy of purchases (nats)", "购买品类熵（nats）", "order lines", "条订单行";
+    VIEW_SPREAD = "view_category_entropy", NoveltySeeking, Spread, 1.0,
+        "category entropy of browsing sessions (nats; a session counts its first viewed category)", "浏览品类熵（nats，每次访问计其首个浏览品类）", "browsing sessions", "次浏览访问";
+    NEW_ARRIVALS = "new_arrival_line_share", NoveltySeeking, Share, 0.5,
+        "of order lines are new arrivals", "购买新品的订单行占比", "order lines", "条订单行";
+    NEW_ARRIVAL_PAGES = "new_arrival_page_session_share", NoveltySeeking, Share, 1.0,
+        "of sessions visited new-arrival pages", "访问新品页面的访问占比", "sessions", "次访问";
 }
