@@ -17,14 +17,17 @@
 //!    gamma-Poisson, Dirichlet-multinomial; priors by the method of moments, [`shrink`]); the
 //!    signal's credibility n/(n+κ) is the customer's confidence in it.
 //! 4. A signal is **present** only when the shop's data hold it (someone used a coupon, some
-//!    event carries `properties.via`, …). A trait with no present signal is unknown
-//!    (`score: None`, confidence 0); otherwise it uses the present signals only.
+//!    event carries `properties.via`, …). A trait with no present primary signal is unknown
+//!    (`score: None`, confidence 0) — supporting signals (best sellers, top-rated products,
+//!    returns, written reviews) never make a trait known alone; otherwise the trait uses the
+//!    present signals only, and [`TraitTable::coverage`] says which.
 //! 5. Each shrunken signal becomes the customer's **shop percentile** (oriented: high = more of
 //!    the trait); the trait's score is the percentile of the weighted mean of those percentiles,
 //!    so scores are uniform on [0, 1] within a shop and comparable across shops and traits.
 //!    Confidence is the weighted mean credibility of the present signals.
-//! 6. **Persona**: the top trait if its score ≥ `persona_threshold`, it leads the second by
-//!    ≥ `persona_margin` and its confidence ≥ `persona_min_confidence`; else `balanced`.
+//! 6. **Persona**: the top trait if it reaches `persona_threshold`, leads the mean of the
+//!    others by `persona_gap` and the second by `persona_margin`, with confidence ≥
+//!    `persona_min_confidence`; else `balanced` ([`persona`]).
 
 mod accumulate;
 pub mod shrink;
@@ -59,7 +62,7 @@ pub struct TraitConfig {
     pub persona_gap: f64,
     /// … and over the second trait …
     pub persona_margin: f64,
-    /// … and at least this confidence; otherwise the persona is `balanced`.
+    /// … and at least this confidence in it; otherwise the persona is `balanced`.
     pub persona_min_confidence: f64,
 }
 
@@ -72,9 +75,9 @@ impl Default for TraitConfig {
             trending_top_share: 0.1,
             top_rated_quantile: 0.75,
             persona_threshold: 0.6,
-            persona_gap: 0.3,
-            persona_margin: 0.05,
-            persona_min_confidence: 0.0,
+            persona_gap: 0.35,
+            persona_margin: 0.0,
+            persona_min_confidence: 0.1,
         }
     }
 }
@@ -154,17 +157,22 @@ fn finish(acc: Accumulated, config: &TraitConfig) -> TraitTable {
     let fitted: Vec<Option<Fitted>> = (0..N_SIGNALS).map(|s| fit_signal(&acc, s)).collect();
 
     let mut coverage = Vec::new();
+    let mut coverage_used: Vec<Vec<usize>> = Vec::new();
     // Per trait: combined score (None when unknown) and confidence, per customer.
     let mut trait_scores: Vec<Option<Vec<f64>>> = Vec::new();
     let mut trait_conf: Vec<Vec<f64>> = Vec::new();
     for t in Trait::ALL {
         let members: Vec<usize> = (0..N_SIGNALS).filter(|&s| SIGNALS[s].trait_ == t).collect();
-        let used: Vec<usize> = members.iter().copied().filter(|&s| fitted[s].is_some()).collect();
+        let mut used: Vec<usize> = members.iter().copied().filter(|&s| fitted[s].is_some()).collect();
+        if used.iter().all(|&s| SIGNALS[s].supporting) {
+            used.clear();
+        }
         coverage.push(TraitCoverage {
             trait_: t,
             signals_used: used.iter().map(|&s| SIGNALS[s].id).collect(),
             signals_missing: members.iter().filter(|s| !used.contains(s)).map(|&s| SIGNALS[s].id).collect(),
         });
+        coverage_used.push(used.clone());
         if used.is_empty() {
             trait_scores.push(None);
             trait_conf.push(vec![0.0; n_customers]);
@@ -177,11 +185,11 @@ fn finish(acc: Accumulated, config: &TraitConfig) -> TraitTable {
             let f = fitted[s].as_ref().expect("used signals are fitted");
             let w = SIGNALS[s].weight / total_weight;
             for i in 0..n_customers {
-                combined[i] += w * f.percentile[i];
+                combined[i] += w * probit(f.percentile[i]);
                 conf[i] += w * f.credibility[i];
             }
         }
-        trait_scores.push(Some(if used.len() == 1 { combined } else { percentiles(&combined) }));
+        trait_scores.push(Some(percentiles(&combined)));
         trait_conf.push(conf);
     }
 
@@ -192,6 +200,7 @@ fn finish(acc: Accumulated, config: &TraitConfig) -> TraitTable {
             let score = trait_scores[ti].as_ref().map(|v| v[i]);
             let evidence = (0..N_SIGNALS)
                 .filter(|&s| SIGNALS[s].trait_ == t)
+                .filter(|s| coverage_used[ti].contains(s))
                 .filter_map(|s| fitted[s].as_ref().map(|f| evidence(s, f, i, c)))
                 .collect();
             TraitScore { trait_: t, score, confidence: if score.is_some() { trait_conf[ti][i] } else { 0.0 }, evidence }
@@ -208,7 +217,11 @@ fn finish(acc: Accumulated, config: &TraitConfig) -> TraitTable {
     TraitTable { customers, coverage }
 }
 
-/// The documented persona rule (see [`TraitConfig`]).
+/// The documented persona rule (see [`TraitConfig`]): the top-scoring known trait is the
+/// persona when its score ≥ `persona_threshold`, it leads the mean of the customer's other known
+/// traits by ≥ `persona_gap` and the second trait by ≥ `persona_margin`, and its confidence is
+/// ≥ `persona_min_confidence` (a customer with little evidence is `balanced`, not typed by
+/// chance); otherwise `balanced`.
 pub fn persona(traits: &[TraitScore; 6], config: &TraitConfig) -> Persona {
     let mut known: Vec<(&TraitScore, f64)> = traits.iter().filter_map(|t| t.score.map(|s| (t, s))).collect();
     known.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -239,12 +252,12 @@ fn evidence(s: usize, f: &Fitted, i: usize, c: &accumulate::CustomerAcc) -> Evid
     let median = f.shop_median;
     let (text_en, text_zh) = match (f.raw[i], def.kind) {
         (None, Kind::Share) => (
-            format!("no {} observed; the shop's typical {} assumed ({}); shop median {}", def.unit_en, def.id, pct(shrunk), pct(median)),
-            format!("无{}观测，采用全店典型值 {}（{}）；全店中位数 {}", def.unit_zh, pct(shrunk), def.what_zh, pct(median)),
+            format!("{} {} (shop typical; no {} observed); shop median {}", pct(shrunk), def.what_en, def.unit_en, pct(median)),
+            format!("{} {}（无{}观测，采用全店典型值）；全店中位数 {}", def.what_zh, pct(shrunk), def.unit_zh, pct(median)),
         ),
         (None, _) => (
-            format!("no {} observed; the shop's typical {:.2} {} assumed; shop median {:.2}", def.unit_en, shrunk, def.what_en, median),
-            format!("无{}观测，采用全店典型值 {:.2}（{}）；全店中位数 {:.2}", def.unit_zh, shrunk, def.what_zh, median),
+            format!("{}: no {} observed, the shop's typical {:.2} assumed; shop median {:.2}", def.what_en, def.unit_en, shrunk, median),
+            format!("{}：无{}观测，采用全店典型值 {:.2}；全店中位数 {:.2}", def.what_zh, def.unit_zh, shrunk, median),
         ),
         (Some(v), Kind::Share) => (
             format!("{} {} ({} of {} {}); shop median {}", pct(v), def.what_en, num(x), num(n), def.unit_en, pct(median)),
@@ -268,6 +281,27 @@ fn evidence(s: usize, f: &Fitted, i: usize, c: &accumulate::CustomerAcc) -> Evid
         percentile: f.percentile[i],
         text_zh,
         text_en,
+    }
+}
+
+/// Φ⁻¹(p), Acklam's rational approximation (relative error < 1.2e-9), for p in (0, 1).
+pub fn probit(p: f64) -> f64 {
+    const A: [f64; 6] = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00];
+    const B: [f64; 5] = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01, -1.328068155288572e+01];
+    const C: [f64; 6] = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00];
+    const D: [f64; 4] = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00];
+    let p = p.clamp(1e-12, 1.0 - 1e-12);
+    let low = 0.02425;
+    if p < low {
+        let q = (-2.0 * p.ln()).sqrt();
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5]) / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    } else if p <= 1.0 - low {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    } else {
+        -probit(1.0 - p)
     }
 }
 

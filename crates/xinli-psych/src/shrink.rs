@@ -167,14 +167,15 @@ pub fn plug_in_entropy(counts: &[(u32, u32)]) -> f64 {
     if n <= 0.0 {
         return 0.0;
     }
-    -counts
+    let h = -counts
         .iter()
         .filter(|c| c.1 > 0)
         .map(|&(_, c)| {
             let p = c as f64 / n;
             p * p.ln()
         })
-        .sum::<f64>()
+        .sum::<f64>();
+    h.max(0.0)
 }
 
 /// ψ(x) for x > 0: recurrence up to 6, then the asymptotic series.

@@ -27,13 +27,46 @@ pub struct SignalDef {
     /// The unit of the trials / exposure ("order lines", "sessions").
     pub unit_en: &'static str,
     pub unit_zh: &'static str,
+    /// A supporting signal is used only alongside a primary signal of the same trait: alone it
+    /// is too indirect to report the trait (e.g. buying best sellers, in orders-only data, is not
+    /// evidence of social influence by itself).
+    pub supporting: bool,
+}
+
+/// Supporting signals (see [`SignalDef::supporting`]).
+const SUPPORTING: &[&str] = &["trending_line_share", "top_rated_line_share", "return_order_share", "review_order_share"];
+
+const fn is_supporting(id: &str) -> bool {
+    let mut i = 0;
+    while i < SUPPORTING.len() {
+        if const_eq(SUPPORTING[i], id) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+const fn const_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 macro_rules! signals {
     ($($konst:ident = $id:literal, $t:ident, $kind:ident, $w:literal, $en:literal, $zh:literal, $uen:literal, $uzh:literal;)*) => {
         signals!(@consts 0usize; $($konst)*);
         pub const SIGNALS: &[SignalDef] = &[
-            $(SignalDef { id: $id, trait_: Trait::$t, kind: Kind::$kind, weight: $w, what_en: $en, what_zh: $zh, unit_en: $uen, unit_zh: $uzh },)*
+            $(SignalDef { id: $id, trait_: Trait::$t, kind: Kind::$kind, weight: $w, what_en: $en, what_zh: $zh, unit_en: $uen, unit_zh: $uzh, supporting: is_supporting($id) },)*
         ];
     };
     (@consts $n:expr; $first:ident $($rest:ident)*) => {

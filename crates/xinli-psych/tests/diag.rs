@@ -43,17 +43,17 @@ fn persona_grid() {
         let as_of = config.start.add_days(config.days as i64 + 1);
         let table = score_traits(&sim.shop, as_of, &TraitConfig::default());
         let by_id: std::collections::HashMap<_, _> = table.customers.iter().map(|c| (c.customer_id.clone(), c)).collect();
-        for threshold in [0.55, 0.6, 0.65, 0.7] {
-            for margin in [0.0, 0.05, 0.1, 0.15] {
-                for min_conf in [0.0, 0.2, 0.4] {
-                    let cfg = TraitConfig { persona_threshold: threshold, persona_margin: margin, persona_min_confidence: min_conf, ..TraitConfig::default() };
+        for threshold in [0.0, 0.1, 0.2, 0.3] {
+            for gap in [0.25, 0.3, 0.35] {
+                for margin in [0.0, 0.05] {
+                    let cfg = TraitConfig { persona_min_confidence: threshold, persona_gap: gap, persona_margin: margin, ..TraitConfig::default() };
                     let (mut right, mut total) = (0, 0);
                     for c in &sim.truth {
                         let f = by_id[&c.customer_id];
                         total += 1;
                         right += (xinli_psych::persona(&f.traits, &cfg).name() == c.persona) as usize;
                     }
-                    println!("seed {seed} threshold {threshold} margin {margin} min_conf {min_conf}: accuracy {:.3}", right as f64 / total as f64);
+                    println!("seed {seed} threshold {threshold} gap {gap} margin {margin}: accuracy {:.3}", right as f64 / total as f64);
                 }
             }
         }
