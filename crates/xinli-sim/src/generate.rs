@@ -9,7 +9,7 @@ use xinli_core::{
 
 const DAY: i64 = 86_400;
 const PROMO_CYCLE_DAYS: i64 = 28;
-const NEW_ARRIVAL_DAYS: i64 = 45;
+const NEW_ARRIVAL_DAYS: i64 = 60;
 const CANDIDATES: usize = 8;
 
 const CATEGORY_NAMES: [&str; 16] = [
@@ -80,6 +80,8 @@ struct Item {
     list_price: f64,
     rating: f64,
     pop_z: f64,
+    /// ln(category base price / list price): cheapness within the category.
+    cheapness: f64,
     launched: i64,
     promo: Option<Promo>,
 }
@@ -88,7 +90,6 @@ struct Catalog {
     start: i64,
     items: Vec<Item>,
     categories: Vec<Category>,
-    cat_price: Vec<f64>,
     by_cat: Vec<Vec<usize>>,
     cum_pop: Vec<Vec<f64>>,
 }
@@ -122,12 +123,13 @@ impl Catalog {
         let brands = (n / 10).max(3);
         let mut items = Vec::with_capacity(n);
         let mut products = Vec::with_capacity(n);
+        #[allow(clippy::needless_range_loop)]
         for k in 0..n {
             let category = if k < n_cat { k } else { r.below(n_cat) };
             let list_price = ((cat_price[category] * (0.4 * r.normal()).exp()).round() - 0.1).max(1.9);
             let list_price = (list_price * 100.0).round() / 100.0;
             let rating = ((2.5 + 2.5 * r.beta(4.0, 2.0)) * 10.0).round() / 10.0;
-            let launched = if r.chance(0.25) {
+            let launched = if r.chance(0.3) {
                 start + (r.uniform(0.0, config.days as f64 * 0.9) * DAY as f64) as i64
             } else {
                 start - (r.uniform(30.0, 900.0) * DAY as f64) as i64
@@ -149,7 +151,8 @@ impl Catalog {
                 avg_rating: Some(rating),
                 extra: Vec::new(),
             });
-            items.push(Item { id, category, list_price, rating, pop_z: (log_pop[k] - mean) / sd, launched, promo });
+            let cheapness = (cat_price[category] / list_price).ln();
+            items.push(Item { id, category, list_price, rating, pop_z: (log_pop[k] - mean) / sd, cheapness, launched, promo });
         }
         let mut by_cat = vec![Vec::new(); n_cat];
         for (k, item) in items.iter().enumerate() {
@@ -167,7 +170,7 @@ impl Catalog {
                     .collect()
             })
             .collect();
-        (Catalog { start, items, categories, cat_price, by_cat, cum_pop }, products)
+        (Catalog { start, items, categories, by_cat, cum_pop }, products)
     }
 
     fn discount(&self, k: usize, ts: i64) -> f64 {
@@ -290,16 +293,15 @@ impl Gen<'_> {
             return 0.0;
         }
         let t = &self.t;
-        let mut w = (2.2 * t[O] * item.pop_z).exp();
+        // exp(2.2o·popularity z) · (base / price)^(1.5p) · exp(2.5s·(rating − 4.2))
+        let mut w = (2.2 * t[O] * item.pop_z + 1.5 * t[P] * item.cheapness + 2.5 * t[S] * (item.rating - 4.2)).exp();
         let d = self.cat.discount(k, self.now);
         if d > 0.0 {
             w *= 1.0 + 10.0 * t[P] * d / 0.25;
         }
-        w *= (self.cat.cat_price[item.category] / item.list_price).powf(1.5 * t[P]);
         if self.cat.is_new(k, self.now) {
-            w *= 1.0 + 12.0 * t[N];
+            w *= 1.0 + 20.0 * t[N] * t[N];
         }
-        w *= (2.5 * t[S] * (item.rating - 4.2)).exp();
         if self.bought.contains(&k) {
             w *= 1.0 - 0.9 * t[N];
         }
@@ -309,8 +311,10 @@ impl Gen<'_> {
     fn choose_product(&mut self, cat: usize) -> Option<usize> {
         let mut cands = [0usize; CANDIDATES];
         let mut weights = [0.0; CANDIDATES];
+        let list = &self.cat.by_cat[cat];
         for j in 0..CANDIDATES {
-            cands[j] = self.cat.popular(cat, &mut self.r);
+            // Half the shelf is what sells, half is whatever the listing shows.
+            cands[j] = if j % 2 == 0 { self.cat.popular(cat, &mut self.r) } else { list[self.r.below(list.len())] };
             weights[j] = self.appeal(cands[j]);
         }
         if weights.iter().all(|&w| w <= 0.0) {
@@ -718,8 +722,8 @@ pub fn simulate(config: &SimConfig) -> SimulatedShop {
     let width = digits(config.customers);
     let mut customers = Vec::with_capacity(config.customers);
     let mut truth = Vec::with_capacity(config.customers);
-    let mut events = Vec::new();
-    let mut orders = Vec::new();
+    let mut events = Vec::with_capacity(config.customers * 100);
+    let mut orders = Vec::with_capacity(config.customers * 4);
     let mut reviews = Vec::new();
     let n_cat = catalog.categories.len();
     for idx in 0..config.customers {

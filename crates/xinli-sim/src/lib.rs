@@ -14,8 +14,8 @@
 //! (log-normal, median ¥80). `products` products: a category (every category has at least one),
 //! a list price (category base × log-normal noise), a brand, an average rating in 2.5–5
 //! (`2.5 + 2.5·Beta(4,2)`), a Zipf popularity (exponent 0.8 over a random order: the
-//! bestsellers), a launch date (75 % launched 1–30 months before `start`; 25 % are **new
-//! arrivals** launched during the period and invisible before) and, for 60 % of products, a
+//! bestsellers), a launch date (70 % launched 1–30 months before `start`; 30 % are **new
+//! arrivals** launched during the period, invisible before and "new" for 60 days) and, for 60 % of products, a
 //! **periodic promotion**: every 28 days, from a per-product phase, a 5–9 day window with a
 //! 10–40 % discount.
 //!
@@ -57,7 +57,7 @@
 //! | reorder (needs a past purchase) | `page_view order_history`, `product_view`, straight to checkout | `0.03+0.55c`: a past product bought again, few steps |
 //! | need / search | `search {query}` | Poisson mean `0.2+2.0i` |
 //! | browse | `product_view` (value = shown price) | 1 + Poisson `(0.6+5i)(1−0.5c)` views in a focal category: a favourite one, or a random one with `0.10+0.8n` |
-//! | product choice | | 8 candidates ∝ popularity, then weighted by `exp(2.2o·popularity z)`, `1+10p·discount/0.25` if on promotion, `(category base / price)^(1.5p)`, `1+12n` if launched in the last 45 days, `exp(2.5s·(rating−4.2))`, `1−0.9n` if bought before |
+//! | product choice | | 8 candidates (4 drawn ∝ popularity, 4 uniformly in the category), then weighted by `exp(2.2o·popularity z)`, `1+10p·discount/0.25` if on promotion, `(category base / price)^(1.5p)`, `1+20n²` if launched in the last 60 days, `exp(2.5s·(rating−4.2))`, `1−0.9n` if bought before |
 //! | evaluate | `review_read`, `share`, `wishlist`, `compare`, `support_contact` | per view `0.04+0.6i+0.1s`, `0.01+0.12o`, `0.03+0.1n+0.05p`; per session (≥ 2 views) `0.05+0.7i`; `0.02+0.2s` |
 //! | intent | | `0.28·(1+0.3c)`, × `(1+0.8p)` if the item is discounted or a coupon is held, else × `(1−0.6p)`; without intent 12 % still add to cart and leave |
 //! | cart | `add_to_cart` (sometimes a 2nd item), `remove_from_cart` | cart skipped ("buy now") with `0.05+0.65c`; removal 10 %; 15 % of carts abandoned |

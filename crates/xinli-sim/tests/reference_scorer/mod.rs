@@ -35,8 +35,13 @@ fn percentiles(v: &[Option<f64>]) -> Vec<f64> {
     r
 }
 
-/// Scores (customer order of `customers`), one `[f64; 6]` per customer.
-pub fn score(shop: &Shop, customers: &[String]) -> Vec<[f64; 6]> {
+/// One feature's percentiles: (trait, feature index, value per customer).
+pub type FeatureValues = (usize, usize, Vec<f64>);
+type Feature = Box<dyn Fn(&Acc) -> Option<(f64, f64)>>;
+
+/// Scores (customer order of `customers`), one `[f64; 6]` per customer, and each feature's
+/// percentiles `(trait, feature, values)`.
+pub fn score(shop: &Shop, customers: &[String]) -> (Vec<[f64; 6]>, Vec<FeatureValues>) {
     let index: HashMap<&str, usize> = customers.iter().enumerate().map(|(k, c)| (c.as_str(), k)).collect();
     let mut acc = vec![Acc::default(); customers.len()];
     let launched: HashMap<String, i64> = shop
@@ -49,9 +54,18 @@ pub fn score(shop: &Shop, customers: &[String]) -> Vec<[f64; 6]> {
         .iter()
         .map(|p| (p.product_id.to_string(), (p.list_price.map_or(0.0, |m| m.get()), p.avg_rating.unwrap_or(4.0))))
         .collect();
+    let mut previous: Option<(&str, i64)> = None;
     for e in &shop.events {
         let Subject::Customer(c) = &e.subject else { continue };
         let a = &mut acc[index[c.as_str()]];
+        let sid = e.session_id.as_deref().unwrap_or("");
+        if let Some((s, t)) = previous {
+            if s == sid {
+                a.add("gap", -((e.ts.unix_seconds() - t) as f64).min(600.0));
+                a.add("gaps", 1.0);
+            }
+        }
+        previous = Some((sid, e.ts.unix_seconds()));
         a.sessions.insert(e.session_id.clone().unwrap_or_default());
         let props = e.properties.as_deref().unwrap_or("");
         match e.event_type {
@@ -83,7 +97,7 @@ pub fn score(shop: &Shop, customers: &[String]) -> Vec<[f64; 6]> {
                 if e.value.unwrap_or(list) < list - 1e-9 {
                     a.add("discounted_view", 1.0);
                 }
-                if e.ts.unix_seconds() - launched[&p] < 45 * 86_400 {
+                if e.ts.unix_seconds() - launched[&p] < 60 * 86_400 {
                     a.add("new_view", 1.0);
                 }
                 a.add("rating_sum", rating - 4.0);
@@ -111,7 +125,7 @@ pub fn score(shop: &Shop, customers: &[String]) -> Vec<[f64; 6]> {
             EventType::Purchase => {
                 a.add("purchase", 1.0);
                 let p = e.product_id.as_ref().map(|p| p.to_string()).unwrap_or_default();
-                if e.ts.unix_seconds() - launched.get(&p).copied().unwrap_or(0) < 45 * 86_400 {
+                if e.ts.unix_seconds() - launched.get(&p).copied().unwrap_or(0) < 60 * 86_400 {
                     a.add("new_buy", 1.0);
                 }
                 if a.bought.contains(&p) {
@@ -134,7 +148,7 @@ pub fn score(shop: &Shop, customers: &[String]) -> Vec<[f64; 6]> {
     }
     // (count, exposure); shrunk below towards the population rate by two pseudo-exposures.
     let rate = |a: &Acc, k: &str, per: f64| if per > 0.0 { Some((a.get(k), per)) } else { None };
-    let feature_sets: [Vec<Box<dyn Fn(&Acc) -> Option<(f64, f64)>>>; 6] = [
+    let feature_sets: [Vec<Feature>; 6] = [
         vec![
             Box::new(move |a| rate(a, "discounted", a.get("lines"))),
             Box::new(move |a| rate(a, "coupon_claim", a.sessions.len() as f64)),
@@ -152,6 +166,8 @@ pub fn score(shop: &Shop, customers: &[String]) -> Vec<[f64; 6]> {
             Box::new(move |a| rate(a, "mobile", a.sessions.len() as f64)),
             Box::new(move |a| rate(a, "buy_now", a.get("checkout"))),
             Box::new(move |a| rate(a, "via_direct", a.sessions.len() as f64)),
+            Box::new(move |a| rate(a, "repeat", a.get("purchase"))),
+            Box::new(move |a| rate(a, "gap", a.get("gaps"))),
         ],
         vec![
             Box::new(move |a| rate(a, "trust_page", a.sessions.len() as f64)),
@@ -182,16 +198,19 @@ pub fn score(shop: &Shop, customers: &[String]) -> Vec<[f64; 6]> {
         ],
     ];
     let mut out = vec![[0.0; 6]; customers.len()];
+    let mut per_feature = Vec::new();
     for (tr, features) in feature_sets.iter().enumerate() {
-        for f in features {
-            let raw: Vec<Option<(f64, f64)>> = acc.iter().map(|a| f(a)).collect();
+        for (fi, f) in features.iter().enumerate() {
+            let raw: Vec<Option<(f64, f64)>> = acc.iter().map(f).collect();
             let (sc, se) = raw.iter().flatten().fold((0.0, 0.0), |(c, e), (x, y)| (c + x, e + y));
             let pop = if se > 0.0 { sc / se } else { 0.0 };
             let values: Vec<Option<f64>> = raw.iter().map(|r| r.map(|(c, e)| (c + 2.0 * pop) / (e + 2.0))).collect();
-            for (k, p) in percentiles(&values).into_iter().enumerate() {
+            let pct = percentiles(&values);
+            for (k, p) in pct.iter().enumerate() {
                 out[k][tr] += p / features.len() as f64;
             }
+            per_feature.push((tr, fi, pct));
         }
     }
-    out
+    (out, per_feature)
 }
