@@ -98,7 +98,9 @@ impl Catalog {
     fn build(config: &SimConfig) -> (Catalog, Vec<Product>) {
         let mut r = Rng::stream(config.seed, u64::MAX, 0);
         let start = config.start.unix_seconds();
-        let n_cat = config.categories.max(1);
+        let n = config.products.max(1);
+        // Every category holds at least one product.
+        let n_cat = config.categories.clamp(1, n);
         let categories: Vec<Category> = (0..n_cat)
             .map(|k| {
                 let base = CATEGORY_NAMES[k % CATEGORY_NAMES.len()];
@@ -107,7 +109,6 @@ impl Catalog {
             })
             .collect();
         let cat_price: Vec<f64> = (0..n_cat).map(|_| 80.0 * (0.8 * r.normal()).exp()).collect();
-        let n = config.products.max(1);
         // Zipf popularity over a random order.
         let mut order: Vec<usize> = (0..n).collect();
         for k in (1..n).rev() {

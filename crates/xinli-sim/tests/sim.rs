@@ -153,3 +153,23 @@ fn written_shops_import_without_quarantine_and_truth_reads_back() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn tiny_and_degenerate_configs_work() {
+    for config in [
+        SimConfig { customers: 0, ..SimConfig::default() },
+        SimConfig { customers: 20, products: 1, categories: 5, days: 1, ..SimConfig::default() },
+        SimConfig { customers: 20, products: 3, categories: 0, days: 0, sparse_share: 1.0, ..SimConfig::default() },
+        SimConfig { customers: 50, products: 30, categories: 40, sparse_share: 0.0, ..SimConfig::default() },
+    ] {
+        let sim = simulate(&config);
+        assert_eq!(sim.truth.len(), config.customers);
+        assert!(sim.truth.iter().all(|t| t.sessions >= 1));
+        if config.sparse_share == 1.0 {
+            assert!(sim.truth.iter().all(|t| t.sessions <= 2));
+        }
+        if config.sparse_share == 0.0 {
+            assert!(sim.truth.iter().all(|t| t.sessions >= 3));
+        }
+    }
+}
