@@ -11,13 +11,13 @@
 //! ## 1. Catalogue
 //!
 //! `categories` categories (named `apparel`, `skincare`, `tea`, …; at most one per product), each
-//! with a base price (log-normal, median ¥80). `products` products (at least one): a category (every category has at least one),
-//! a list price (category base × log-normal noise), a brand, an average rating in 2.5–5
-//! (`2.5 + 2.5·Beta(4,2)`), a Zipf popularity (exponent 0.8 over a random order: the
-//! bestsellers), a launch date (70 % launched 1–30 months before `start`; 30 % are **new
-//! arrivals** launched during the period, invisible before and "new" for 60 days) and, for 60 % of products, a
-//! **periodic promotion**: every 28 days, from a per-product phase, a 5–9 day window with a
-//! 10–40 % discount.
+//! with a base price (log-normal, median ¥80). `products` products (at least one), each with a
+//! category (every category has at least one), a list price (category base × log-normal noise),
+//! a brand, an average rating in 2.5–5 (`2.5 + 2.5·Beta(4,2)`, one decimal), a Zipf popularity
+//! (exponent 0.8 over a random order: the bestsellers), a launch date (70 % launched 1–30 months
+//! before `start`; 30 % are **new arrivals** launched during the period, invisible before and
+//! "new" for 60 days) and, for 60 % of products, a **periodic promotion**: every 28 days, from a
+//! per-product phase, a 5–9 day window with a 10–40 % discount.
 //!
 //! ## 2. Traits and personas
 //!
@@ -40,9 +40,9 @@
 //!
 //! The number of sessions is drawn from its own stream, independently of the traits: with
 //! probability `sparse_share` (default 0.1) the customer is **sparse** with 1 or 2 sessions;
-//! otherwise `round(exp(ln 9 + 0.75·N(0,1)))` clamped to 3–150 (median 9, about 60 % with ≥ 8).
-//! The first session falls in the first half of the period, the others uniformly after it;
-//! sessions never overlap. Sign-up precedes the first session.
+//! otherwise `round(exp(ln 9 + 0.75·N(0,1)))` clamped to 3–150 (median 9; with the defaults about
+//! 55 % of all customers have ≥ 8). The first session falls in the first half of the period, the
+//! others uniformly after it, at 08:00–24:00 (evening-heavy); sessions never overlap (≥ 10 min apart). Sign-up precedes the first session.
 //!
 //! ## 4. A session: the decision journey (need → search → compare → purchase → review)
 //!
@@ -52,7 +52,7 @@
 //!
 //! | step | events | dependence on traits |
 //! |---|---|---|
-//! | arrival | `page_view {"page", "via", "channel"}` | `via` ∝ share `0.03+0.6o`, referral `0.02+0.25o`, search `0.25+0.35i`, recommendation `0.25`, campaign `0.08+0.35p`, direct `0.3+0.4c`; channel app / mini_program with `0.15+0.7c`, else web |
+//! | arrival | `page_view {"page", "via", "channel"}` | `via` ∝ share `0.03+0.6o`, referral `0.02+0.25o`, search `0.25+0.35i`, recommendation `0.25`, campaign `0.08+0.35p`, direct `0.3+0.4c` (a share lands on a popular product, then viewed); channel app / mini_program with `0.15+0.7c`, else web |
 //! | post-purchase (from the previous session) | `page_view return_policy`, `return_request`; reviews in `reviews.csv` | see purchase |
 //! | login | `login` | 35 %, no trait |
 //! | reassurance | `page_view` return_policy / security / faq / shipping / privacy / about_us | repeated while a draw `< 0.03+0.5s` (≤ 4); plus 6 % faq/shipping for everyone |
@@ -71,8 +71,8 @@
 //! | after | `share {"after":"purchase"}`, `referral_signup` | `0.03+0.45o`, per session `0.01+0.15o` |
 //! | post-purchase (next session) | `return_request`, order status `returned`; a review | return `0.02+0.18s`; review `0.05+0.3o+0.1i`, rating near the product's, zh or en text |
 //!
-//! Inter-event gaps are exponential with mean `15 + 50(1−c) + 20i` seconds (convenience-seekers
-//! are quick). Session ids are `<customer>-s<k>`; every event has a customer id.
+//! Inter-event gaps are 3 s plus an exponential with mean `(15 + 50(1−c) + 20i)` seconds × a
+//! nuisance factor (convenience-seekers are quick). Session ids are `<customer>-s<k>`; every event has a customer id.
 //!
 //! # Output
 //!
