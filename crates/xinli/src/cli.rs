@@ -54,6 +54,38 @@ xinli import ./my-shop --strict --out ./checked")]
 xinli gen-transactions --customers 100000 --seed 7 --out orders.csv\n  \
 xinli gen-transactions --customers 1000000 --params r=0.25,alpha=4,a=0.8,b=2.5,p=6,q=4,v=15 --weeks 78 --out shop/orders.csv.gz")]
     GenTransactions(GenArgs),
+    /// Generate a shop whose customers carry planted psychological traits (orders, events, reviews + truth.csv).
+    #[command(after_help = "Examples:\n  \
+xinli simulate --out ./sim-shop\n  \
+xinli simulate --customers 50000 --days 365 --seed 7 --out ./big-shop\n\n\
+Writes canonical customers.csv, products.csv, orders.csv, events.csv, reviews.csv and truth.csv \
+(each customer's six planted traits, persona and number of sessions). The generative story is \
+documented in the xinli-sim crate.")]
+    Simulate(SimulateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    #[arg(long, default_value_t = 2000)]
+    pub customers: usize,
+    #[arg(long, default_value_t = 400)]
+    pub products: usize,
+    #[arg(long, default_value_t = 12)]
+    pub categories: usize,
+    /// Length of the simulated period in days.
+    #[arg(long, default_value_t = 180)]
+    pub days: u32,
+    /// First day of the simulated shop.
+    #[arg(long, default_value = "2024-01-01")]
+    pub start: String,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Share of customers with very little data (1–2 sessions).
+    #[arg(long, default_value_t = 0.1)]
+    pub sparse_share: f64,
+    /// Directory to write the shop into.
+    #[arg(long, short)]
+    pub out: PathBuf,
 }
 
 /// How to read the input (shared by `analyze` and `import`).

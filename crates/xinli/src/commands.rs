@@ -1,6 +1,6 @@
 //! What each subcommand does, on top of the library crates.
 
-use crate::cli::{AnalyzeArgs, Cli, Command, GenArgs, ImportArgs, InputArgs};
+use crate::cli::{AnalyzeArgs, Cli, Command, GenArgs, ImportArgs, InputArgs, SimulateArgs};
 use crate::generate;
 use crate::progress::Bars;
 use std::io::Write;
@@ -42,6 +42,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Import(args) => import(args),
         Command::Demo { out, lang, quiet } => demo(out, &lang, quiet),
         Command::GenTransactions(args) => gen_transactions(args),
+        Command::Simulate(args) => simulate(args),
     }
 }
 
@@ -158,6 +159,32 @@ fn gen_transactions(args: GenArgs) -> Result<(), Failure> {
         None => generate::write_orders(&simulation, &mut std::io::stdout().lock()),
     };
     written.map_err(|e| Failure::internal(format!("cannot write transactions: {e}")))
+}
+
+fn simulate(args: SimulateArgs) -> Result<(), Failure> {
+    if !(0.0..=1.0).contains(&args.sparse_share) {
+        return Err(Failure::input(format!("--sparse-share must be in [0, 1], got {}", args.sparse_share)));
+    }
+    let config = xinli_sim::SimConfig {
+        customers: args.customers,
+        products: args.products.max(1),
+        categories: args.categories.max(1),
+        days: args.days.max(1),
+        start: date_flag("--start", &args.start)?,
+        seed: args.seed,
+        sparse_share: args.sparse_share,
+    };
+    let shop = xinli_sim::simulate(&config);
+    xinli_sim::write_shop(&shop, &args.out)
+        .map_err(|e| Failure::internal(format!("cannot write {}: {e}", args.out.display())))?;
+    println!(
+        "wrote a simulated shop of {} customers ({} order lines, {} events) with planted traits to {}",
+        shop.truth.len(),
+        shop.shop.orders.len(),
+        shop.shop.events.len(),
+        args.out.display()
+    );
+    Ok(())
 }
 
 /// Writes a file through `write`, gzip-compressed when its name ends in `.gz`.

@@ -44,3 +44,24 @@ fn generated_shops_are_canonical_orders_the_pipeline_analyses() {
     let bad = xinli(&["gen-transactions", "--customers", "10", "--params", "r=-1"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn simulated_psychology_shops_import_cleanly_and_analyse() {
+    let dir = temp_dir("simulate");
+    let shop = dir.join("shop");
+    xinli_ok(&["simulate", "--customers", "400", "--seed", "5", "--out", shop.to_str().unwrap()]);
+    for file in ["customers.csv", "products.csv", "orders.csv", "events.csv", "truth.csv"] {
+        assert!(shop.join(file).is_file(), "{file}");
+    }
+    let out = dir.join("out");
+    xinli_ok(&["analyze", shop.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    let summary = json(&out.join("summary.json"));
+    for file in summary["import"]["files"].as_array().unwrap() {
+        assert_eq!(file["quarantined"], 0, "{file}");
+        assert_eq!(file["rows_read"], file["accepted"], "{file}");
+    }
+    let (_, rows) = customers_csv(&out);
+    assert_eq!(rows.len(), 400, "one row per simulated customer, buyers or not");
+    let bad = xinli(&["simulate", "--sparse-share", "2", "--out", dir.join("x").to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+}
