@@ -357,19 +357,30 @@ pub fn accumulate<'a>(shop: &'a Shop, as_of: Timestamp, config: &TraitConfig) ->
     let mut event_customer: Vec<u32> = vec![u32::MAX; shop.events.len()];
     let mut any_cart = false;
     let mut any_page_view_page = false;
+    let mut last_customer: Option<(&CustomerId, u32)> = None;
+    let mut last_session: Option<(u32, &str, u32)> = None;
     for (e_idx, e) in shop.events.iter().enumerate() {
         let Subject::Customer(id) = &e.subject else { continue };
         if e.ts.unix_seconds() > as_of {
             continue;
         }
-        let ci = customer_of(id, &mut ids, &mut customers);
+        // Exports list a session's events together: remember the last one to skip the maps.
+        let ci = match last_customer {
+            Some((last_id, ci)) if last_id == id => ci,
+            _ => customer_of(id, &mut ids, &mut customers),
+        };
+        last_customer = Some((id, ci));
         event_customer[e_idx] = ci;
         match &e.session_id {
             Some(sid) => {
-                let si = *session_index.entry((ci, sid.as_str())).or_insert_with(|| {
-                    sessions.push(SessionAcc::new(ci));
-                    (sessions.len() - 1) as u32
-                });
+                let si = match last_session {
+                    Some((lc, ls, si)) if lc == ci && ls == sid.as_str() => si,
+                    _ => *session_index.entry((ci, sid.as_str())).or_insert_with(|| {
+                        sessions.push(SessionAcc::new(ci));
+                        (sessions.len() - 1) as u32
+                    }),
+                };
+                last_session = Some((ci, sid.as_str(), si));
                 event_session[e_idx] = si;
             }
             None => unsessioned.push((ci, e.ts.unix_seconds(), e_idx)),
