@@ -1,0 +1,9 @@
+//! Custom segments and tags for xinli.
+mod error;
+mod expr;
+mod lexer;
+mod value;
+
+pub use error::{edit_distance, suggest, ErrorKind, Expected, ParseError, Span};
+pub use expr::{CmpOp, Expr, Expression, Operand};
+pub use value::{MapRecord, Record, Scalar, Schema, Type, Value, TRAITS};
