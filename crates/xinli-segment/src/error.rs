@@ -85,6 +85,9 @@ pub enum ErrorKind {
     /// The expression is empty (or only whitespace).
     Empty,
     UnexpectedChar(char),
+    /// A run of non-ASCII letters outside quotes, e.g. `城市`: field names are ASCII unless
+    /// backquoted, and text values need quotes.
+    UnquotedWord(String),
     /// A string literal without its closing quote (the span is the opening quote).
     UnterminatedString,
     /// A backquoted field name without its closing backquote.
@@ -166,6 +169,9 @@ impl ParseError {
                 };
                 format!("unexpected character '{c}' {at}{hint}")
             }
+            ErrorKind::UnquotedWord(w) => format!(
+                "unexpected '{w}' {at}: quote text values (\"{w}\") and backquote other field names (`{w}`)"
+            ),
             ErrorKind::UnterminatedString => format!("string starting {at} is never closed: add the closing quote"),
             ErrorKind::UnterminatedField => format!("field name starting {at} is never closed: add the closing '`'"),
             ErrorKind::BadEscape(e) => {
@@ -189,7 +195,7 @@ impl ParseError {
                 m
             }
             ErrorKind::TypeMismatch { op, left, left_type, right, right_type } => format!(
-                "type mismatch {at}: cannot use '{op}' between {} {left} and {} {right}",
+                "type mismatch {at}: cannot use '{op}' between {left} ({}) and {right} ({})",
                 left_type.name_en(),
                 right_type.name_en()
             ),
@@ -220,6 +226,9 @@ impl ParseError {
                 };
                 format!("{at}：无法识别的字符 '{c}'{hint}")
             }
+            ErrorKind::UnquotedWord(w) => {
+                format!("{at}：无法识别 '{w}'：文本值请加引号（\"{w}\"），非英文字段名请用反引号（`{w}`）")
+            }
             ErrorKind::UnterminatedString => format!("{at}：字符串缺少结束引号"),
             ErrorKind::UnterminatedField => format!("{at}：字段名缺少结束的反引号 '`'"),
             ErrorKind::BadEscape(e) => format!("{at}：未知的转义序列 '{e}'（可用 \\\\、\\\"、\\'、\\n、\\t、\\r 或 \\u{{…}}）"),
@@ -241,7 +250,7 @@ impl ParseError {
                 m
             }
             ErrorKind::TypeMismatch { op, left, left_type, right, right_type } => format!(
-                "{at}：类型不匹配，不能对{}{left}和{}{right}使用 '{op}'",
+                "{at}：类型不匹配，不能对 {left}（{}）和 {right}（{}）使用 '{op}'",
                 left_type.name_zh(),
                 right_type.name_zh()
             ),

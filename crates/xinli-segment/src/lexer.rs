@@ -149,6 +149,14 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
                 };
                 Token { tok, span: Span::new(start, j) }
             }
+            other if other.is_alphabetic() => {
+                let end = src[i..]
+                    .char_indices()
+                    .find(|&(_, c)| !(c.is_alphanumeric() || c == '_') || matches!(c, '且' | '或' | '非'))
+                    .map_or(src.len(), |(off, _)| i + off);
+                let end = end.max(start + clen);
+                return err(ErrorKind::UnquotedWord(src[start..end].to_string()), start, end);
+            }
             other => return err(ErrorKind::UnexpectedChar(other), start, start + clen),
         };
         i = token.span.end;

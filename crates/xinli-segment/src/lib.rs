@@ -7,3 +7,7 @@ mod value;
 pub use error::{edit_distance, suggest, ErrorKind, Expected, ParseError, Span};
 pub use expr::{CmpOp, Expr, Expression, Operand};
 pub use value::{MapRecord, Record, Scalar, Schema, Type, Value, TRAITS};
+mod segment;
+mod table;
+pub use segment::{evaluate, evaluate_compiled, CsvMembers, Members, Segment};
+pub use table::{CsvRow, CsvTable, TableError};
