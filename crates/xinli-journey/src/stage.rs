@@ -1,0 +1,260 @@
+//! The journey stage of each customer at an analysis date.
+//!
+//! # Activity
+//!
+//! A customer's activity up to `as_of` (inclusive) is: their events (known customers and
+//! anonymous visitors alike, each its own subject), their completed or returned order lines
+//! (a *purchase* at `ordered_at`; cancelled lines are ignored) and the reviews they wrote.
+//! Subjects with no activity up to `as_of` are not listed.
+//!
+//! **Sessions**: events with a `session_id` belong to that session; every other activity is cut
+//! into sessions by silence longer than `session_gap_minutes` (default 30). The *latest
+//! session* is the run of activities, at the end of the time-sorted history, that share the
+//! last activity's session; the *latest sessions* are the shortest such run at the end that
+//! covers `recent_sessions` (default 2) sessions.
+//!
+//! # Rules — the first that matches wins
+//!
+//! | # | stage | rule |
+//! |---|---|---|
+//! | 1 | `dormant` | the last activity is more than `dormant_days` (default 30) before `as_of` |
+//! | 2 | `purchase` | the latest session has `checkout_start`, `payment_start` or `purchase` (or an order line) |
+//! | 3 | `post_purchase` | the last purchase is at most `post_purchase_days` (default 14) before `as_of`, and no *shopping* event (`product_view`, `search`, `review_read`, `compare`, `add_to_cart`, `wishlist`, `checkout_start`, `payment_start`) came after it — only service or social activity (reviews written, `support_contact`, `complaint`, `return_request`, `share`, `referral_signup`, page views, logins, campaign opens …) or none |
+//! | 4 | `evaluation` | among the *considered events* — the events of the latest sessions after the last purchase — there is a `compare`, `review_read`, `add_to_cart`, `remove_from_cart`, `wishlist`, or an abandoned `checkout_start`/`payment_start` |
+//! | 5 | `information_search` | `search` + `product_view` are at least `search_share` (default 0.5) of the considered events |
+//! | 6 | `need_recognition` | anything else: first visits and returns made of page views, campaign arrivals (`campaign_open`/`campaign_click`), logins, coupon claims … with little or no product looking |
+//!
+//! Rule 2 is checked before rule 3: a customer whose latest session ended in a purchase is in
+//! `purchase` until their next session (or dormancy). Rules 4–6 look only at what happened
+//! after the last purchase, so a customer who bought and came back browsing has started a new
+//! cycle.
+
+use xinli_core::{Event, EventType, OrderStatus, Shop, Subject, Timestamp};
+
+/// A stage of the consumer decision process (Engel–Kollat–Blackwell), plus `dormant`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JourneyStage {
+    NeedRecognition,
+    InformationSearch,
+    Evaluation,
+    Purchase,
+    PostPurchase,
+    Dormant,
+}
+
+impl JourneyStage {
+    pub const ALL: [JourneyStage; 6] = [
+        JourneyStage::NeedRecognition,
+        JourneyStage::InformationSearch,
+        JourneyStage::Evaluation,
+        JourneyStage::Purchase,
+        JourneyStage::PostPurchase,
+        JourneyStage::Dormant,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            JourneyStage::NeedRecognition => "need_recognition",
+            JourneyStage::InformationSearch => "information_search",
+            JourneyStage::Evaluation => "evaluation",
+            JourneyStage::Purchase => "purchase",
+            JourneyStage::PostPurchase => "post_purchase",
+            JourneyStage::Dormant => "dormant",
+        }
+    }
+}
+
+/// Settings of [`journey_stages`].
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct JourneyConfig {
+    pub dormant_days: i64,
+    pub post_purchase_days: i64,
+    pub session_gap_minutes: i64,
+    pub recent_sessions: usize,
+    pub search_share: f64,
+}
+
+impl Default for JourneyConfig {
+    fn default() -> Self {
+        JourneyConfig { dormant_days: 30, post_purchase_days: 14, session_gap_minutes: 30, recent_sessions: 2, search_share: 0.5 }
+    }
+}
+
+/// One customer's stage and why.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CustomerJourney {
+    pub customer_id: String,
+    pub anonymous: bool,
+    pub stage: JourneyStage,
+    /// The rule that matched (1–6, the table's numbering).
+    pub rule: u8,
+    pub last_activity: Timestamp,
+    pub last_purchase: Option<Timestamp>,
+    /// Events the rules 4–6 looked at.
+    pub considered_events: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Act {
+    Event(EventType),
+    Order,
+    Review,
+}
+
+impl Act {
+    fn is_purchase(self) -> bool {
+        matches!(self, Act::Order | Act::Event(EventType::Purchase))
+    }
+}
+
+fn is_shopping(t: EventType) -> bool {
+    use EventType::*;
+    matches!(t, ProductView | Search | ReviewRead | Compare | AddToCart | Wishlist | CheckoutStart | PaymentStart)
+}
+
+fn is_evaluation(t: EventType) -> bool {
+    use EventType::*;
+    matches!(t, Compare | ReviewRead | AddToCart | RemoveFromCart | Wishlist | CheckoutStart | PaymentStart)
+}
+
+struct Activity<'a> {
+    ts: i64,
+    act: Act,
+    session: Option<&'a str>,
+    order: usize,
+}
+
+/// The journey stage of every subject with activity up to `as_of`, sorted by (anonymous,
+/// customer id). Rules: see the [module docs](self).
+pub fn journey_stages(shop: &Shop, as_of: Timestamp, config: &JourneyConfig) -> Vec<CustomerJourney> {
+    let cut = as_of.unix_seconds();
+    let mut by_subject: foldhash::HashMap<Subject, Vec<Activity<'_>>> = foldhash::HashMap::default();
+    let mut order = 0usize;
+    for e in shop.events.iter().filter(|e| e.ts.unix_seconds() <= cut) {
+        order += 1;
+        by_subject.entry(e.subject.clone()).or_default().push(activity_of(e, order));
+    }
+    for l in shop.orders.iter().filter(|l| l.status != OrderStatus::Cancelled && l.ordered_at.unix_seconds() <= cut) {
+        order += 1;
+        by_subject.entry(Subject::Customer(l.customer_id.clone())).or_default().push(Activity { ts: l.ordered_at.unix_seconds(), act: Act::Order, session: None, order });
+    }
+    for r in shop.reviews.iter().filter(|r| r.ts.unix_seconds() <= cut) {
+        if let Some(c) = &r.customer_id {
+            order += 1;
+            by_subject.entry(Subject::Customer(c.clone())).or_default().push(Activity { ts: r.ts.unix_seconds(), act: Act::Review, session: None, order });
+        }
+    }
+    let mut out: Vec<CustomerJourney> = by_subject
+        .into_iter()
+        .map(|(subject, mut acts)| {
+            acts.sort_by_key(|a| (a.ts, a.order));
+            let (stage, rule, last_purchase, considered) = classify(&acts, cut, config);
+            let (id, anonymous) = match &subject {
+                Subject::Customer(id) => (id.as_str().to_string(), false),
+                Subject::Anonymous(id) => (id.as_str().to_string(), true),
+            };
+            CustomerJourney {
+                customer_id: id,
+                anonymous,
+                stage,
+                rule,
+                last_activity: Timestamp::from_unix_seconds(acts.last().expect("non-empty").ts),
+                last_purchase: last_purchase.map(Timestamp::from_unix_seconds),
+                considered_events: considered,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| (a.anonymous, &a.customer_id).cmp(&(b.anonymous, &b.customer_id)));
+    out
+}
+
+fn activity_of(e: &Event, order: usize) -> Activity<'_> {
+    Activity {
+        ts: e.ts.unix_seconds(),
+        act: Act::Event(e.event_type),
+        session: e.session_id.as_deref().map(str::trim).filter(|s| !s.is_empty()),
+        order,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SessionKey<'a> {
+    Named(&'a str),
+    Gap(usize),
+}
+
+/// (stage, rule, last purchase, considered events) for one subject's time-sorted activity.
+fn classify(acts: &[Activity<'_>], as_of: i64, config: &JourneyConfig) -> (JourneyStage, u8, Option<i64>, usize) {
+    let day = 86_400;
+    let last = acts.last().expect("non-empty").ts;
+    let last_purchase = acts.iter().rev().find(|a| a.act.is_purchase()).map(|a| a.ts);
+    // 1. dormant
+    if as_of - last > config.dormant_days * day {
+        return (JourneyStage::Dormant, 1, last_purchase, 0);
+    }
+    // Sessions.
+    let gap = config.session_gap_minutes.max(0) * 60;
+    let mut keys = Vec::with_capacity(acts.len());
+    let (mut gap_id, mut prev_unnamed): (usize, Option<i64>) = (0, None);
+    for a in acts {
+        keys.push(match a.session {
+            Some(s) => SessionKey::Named(s),
+            None => {
+                if prev_unnamed.is_some_and(|p| a.ts - p > gap) {
+                    gap_id += 1;
+                }
+                prev_unnamed = Some(a.ts);
+                SessionKey::Gap(gap_id)
+            }
+        });
+    }
+    let latest_key = *keys.last().expect("non-empty");
+    let latest_start = keys.iter().rposition(|k| *k != latest_key).map_or(0, |p| p + 1);
+    // 2. purchase
+    let in_checkout = |a: &Activity<'_>| {
+        matches!(a.act, Act::Order | Act::Event(EventType::CheckoutStart | EventType::PaymentStart | EventType::Purchase))
+    };
+    if acts[latest_start..].iter().any(in_checkout) {
+        return (JourneyStage::Purchase, 2, last_purchase, 0);
+    }
+    // 3. post_purchase
+    if let Some(lp) = last_purchase {
+        let shopping_after = acts.iter().any(|a| a.ts > lp && matches!(a.act, Act::Event(t) if is_shopping(t)));
+        if as_of - lp <= config.post_purchase_days * day && !shopping_after {
+            return (JourneyStage::PostPurchase, 3, last_purchase, 0);
+        }
+    }
+    // The latest sessions: the shortest suffix covering `recent_sessions` distinct sessions.
+    let mut seen: Vec<SessionKey<'_>> = Vec::new();
+    let mut start = acts.len();
+    for (i, k) in keys.iter().enumerate().rev() {
+        if !seen.contains(k) {
+            if seen.len() == config.recent_sessions.max(1) {
+                break;
+            }
+            seen.push(*k);
+        }
+        start = i;
+    }
+    let considered: Vec<EventType> = acts[start..]
+        .iter()
+        .filter(|a| last_purchase.is_none_or(|lp| a.ts > lp))
+        .filter_map(|a| match a.act {
+            Act::Event(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    let n = considered.len();
+    // 4. evaluation
+    if considered.iter().any(|&t| is_evaluation(t)) {
+        return (JourneyStage::Evaluation, 4, last_purchase, n);
+    }
+    // 5. information_search
+    let looking = considered.iter().filter(|&&t| matches!(t, EventType::Search | EventType::ProductView)).count();
+    if looking > 0 && looking as f64 >= config.search_share * n as f64 {
+        return (JourneyStage::InformationSearch, 5, last_purchase, n);
+    }
+    // 6. need_recognition
+    (JourneyStage::NeedRecognition, 6, last_purchase, n)
+}
