@@ -11,3 +11,5 @@ mod segment;
 mod table;
 pub use segment::{evaluate, evaluate_compiled, CsvMembers, Members, Segment};
 pub use table::{CsvRow, CsvTable, TableError};
+mod tags;
+pub use tags::{CompiledTags, Tag, TagCategory, TagError, TagGroup, TagRef, TagSizes, TagTree, DEFAULT_TAGS_TOML};

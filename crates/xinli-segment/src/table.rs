@@ -256,3 +256,13 @@ fn parse_bool(t: &str) -> Option<bool> {
         None
     }
 }
+
+impl CsvTable {
+    /// Compiles `tree` against [`contract_schema`](Self::contract_schema) (so tags on columns
+    /// this file lacks compile and match nobody) and returns the compiled tags with their sizes.
+    pub fn tag_sizes(&self, tree: &crate::tags::TagTree) -> Result<(crate::tags::CompiledTags, crate::tags::TagSizes), crate::tags::TagError> {
+        let compiled = tree.compile(Some(&self.contract_schema()))?;
+        let sizes = compiled.sizes(self.rows());
+        Ok((compiled, sizes))
+    }
+}

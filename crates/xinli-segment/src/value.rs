@@ -156,7 +156,7 @@ impl Schema {
 
     /// The columns of `customers.csv`: data contract v1 (see `xinli-analyze/src/output.rs`)
     /// plus the announced psychology and demographic columns (`trait_*`, `confidence_*`,
-    /// `persona`, `journey_stage`, `main_barrier`, `gender`, `age`, `city`, `channel`).
+    /// `persona`, `journey_stage`, `main_barrier`, `gender`, `age`, `city`, `acquisition_channel`).
     pub fn customers() -> Schema {
         use Type::*;
         let mut s = Schema::new();
@@ -196,7 +196,7 @@ impl Schema {
             ("gender", Text),
             ("age", Number),
             ("city", Text),
-            ("channel", Text),
+            ("acquisition_channel", Text),
         ] {
             s.insert(name, ty);
         }
