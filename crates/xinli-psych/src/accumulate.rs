@@ -70,6 +70,9 @@ struct SessionAcc {
     bestseller_page: bool,
     new_arrival_page: bool,
     social_arrival: bool,
+    campaign_arrival: bool,
+    search_arrival: bool,
+    direct_arrival: bool,
 }
 
 impl SessionAcc {
@@ -95,6 +98,9 @@ impl SessionAcc {
             bestseller_page: false,
             new_arrival_page: false,
             social_arrival: false,
+            campaign_arrival: false,
+            search_arrival: false,
+            direct_arrival: false,
         }
     }
 }
@@ -451,6 +457,10 @@ pub fn accumulate<'a>(shop: &'a Shop, as_of: Timestamp, config: &TraitConfig) ->
             }
             if let Some(via) = via {
                 s.social_arrival |= is_social_via(&via);
+                let v = via.trim().to_ascii_lowercase();
+                s.campaign_arrival |= matches!(v.as_str(), "campaign" | "email" | "sms" | "push" | "ad" | "ads" | "活动" | "广告");
+                s.search_arrival |= matches!(v.as_str(), "search" | "seo" | "search_engine" | "搜索");
+                s.direct_arrival |= matches!(v.as_str(), "direct" | "bookmark" | "直接访问");
             }
         }
     }
@@ -476,6 +486,9 @@ pub fn accumulate<'a>(shop: &'a Shop, as_of: Timestamp, config: &TraitConfig) ->
         c.x[SOCIAL_ARRIVALS] += s.social_arrival as u8 as f32;
         for (signal, hit) in [
             (TRUST_PAGES, s.trust_page),
+            (CAMPAIGN_ARRIVALS, s.campaign_arrival),
+            (SEARCH_ARRIVALS, s.search_arrival),
+            (DIRECT_ARRIVALS, s.direct_arrival),
             (REORDER_PAGES, s.reorder_page),
             (DEAL_PAGES, s.deal_page),
             (BESTSELLER_PAGES, s.bestseller_page),

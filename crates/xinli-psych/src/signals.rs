@@ -87,6 +87,10 @@ signals! {
         "coupon claims per session", "每次访问领取优惠券次数", "sessions", "次访问";
     DEAL_PAGES = "deal_page_session_share", PriceSensitivity, Share, 0.5,
         "of sessions visited promotion, deal or coupon pages", "访问促销/优惠页面的访问占比", "sessions", "次访问";
+    CAMPAIGN_ARRIVALS = "campaign_arrival_session_share", PriceSensitivity, Share, 0.5,
+        "of sessions arrived from a campaign", "经营销活动进入的访问占比", "sessions", "次访问";
+    SEARCH_ARRIVALS = "search_arrival_session_share", InfoSeeking, Share, 0.5,
+        "of sessions arrived from a search engine", "经搜索进入的访问占比", "sessions", "次访问";
     VIEWS_PER_SESSION = "product_views_per_session", InfoSeeking, Rate, 0.5,
         "product views per session", "每次访问浏览商品次数", "sessions", "次访问";
     RESEARCH_PER_SESSION = "research_per_session", InfoSeeking, Rate, 1.0,
@@ -101,6 +105,8 @@ signals! {
         "of sessions in the app or mini-program", "通过 App/小程序访问的占比", "sessions", "次访问";
     REORDER_PAGES = "reorder_page_session_share", Convenience, Share, 1.0,
         "of sessions used order history or buy-again pages", "使用历史订单/再次购买页面的访问占比", "sessions", "次访问";
+    DIRECT_ARRIVALS = "direct_arrival_session_share", Convenience, Share, 0.5,
+        "of sessions arrived directly (typed address, bookmark, app icon)", "直接进入的访问占比", "sessions", "次访问";
     APP_ORDERS = "app_order_share", Convenience, Share, 0.5,
         "of orders placed in the app or mini-program", "通过 App/小程序下单的订单占比", "orders", "个订单";
     QUICK_BUY = "quick_purchase_share", Convenience, Share, 1.0,
