@@ -17,8 +17,14 @@ use rusqlite::Connection;
 use xinli_core::{EventType, Subject};
 use xinli_journey::{funnel, funnel_users};
 
+/// `shared/` beside the repository (CI's layout), else `/work/shared`.
 fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/taobao_user_behavior")
+    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/taobao_user_behavior");
+    if beside.exists() {
+        beside
+    } else {
+        PathBuf::from("/work/shared/data/taobao_user_behavior")
+    }
 }
 
 fn code(t: EventType) -> &'static str {
