@@ -1,0 +1,175 @@
+//! Behaviour on small hand-made shops: unknown traits stay unknown, thin customers are shrunk
+//! and not trusted, shares (not counts) drive scores, the column names and the persona rule.
+
+use xinli_core::{CustomerId, Event, EventType, Money, OrderId, OrderLine, OrderStatus, ProductId, Quantity, Shop, Subject, Timestamp};
+use xinli_psych::{persona, score_traits, Persona, Trait, TraitConfig, TraitScore};
+
+fn line(order: &str, customer: &str, day: i64, product: &str, paid: f64, list: f64) -> OrderLine {
+    OrderLine {
+        order_id: OrderId::parse(order).unwrap(),
+        customer_id: CustomerId::parse(customer).unwrap(),
+        ordered_at: Timestamp::parse("2024-01-01").unwrap().add_days(day),
+        product_id: Some(ProductId::parse(product).unwrap()),
+        category: None,
+        quantity: Quantity::new(1.0).unwrap(),
+        unit_price: Money::new(paid).unwrap(),
+        list_price: Some(Money::new(list).unwrap()),
+        coupon_code: None,
+        payment_method: None,
+        channel: None,
+        status: OrderStatus::Completed,
+        promised_delivery_at: None,
+        delivered_at: None,
+        extra: Vec::new(),
+    }
+}
+
+/// `n` orders of one line each; the first `k` bought at a discount.
+fn customer(shop: &mut Shop, id: &str, n: usize, k: usize) {
+    for i in 0..n {
+        let paid = if i < k { 80.0 } else { 100.0 };
+        shop.orders.push(line(&format!("{id}-{i}"), id, i as i64, &format!("p{}", i % 7), paid, 100.0));
+    }
+}
+
+fn orders_only_shop() -> Shop {
+    let mut shop = Shop::default();
+    // A population with varied discount habits.
+    for c in 0..60 {
+        customer(&mut shop, &format!("c{c}"), 10, c % 11);
+    }
+    customer(&mut shop, "thin_deal", 1, 1);
+    customer(&mut shop, "thick_deal", 40, 40);
+    customer(&mut shop, "full_price", 40, 0);
+    shop
+}
+
+fn as_of() -> Timestamp {
+    Timestamp::parse("2025-01-01").unwrap()
+}
+
+#[test]
+fn traits_without_signals_are_unknown_never_invented() {
+    let table = score_traits(&orders_only_shop(), as_of(), &TraitConfig::default());
+    for c in &table.customers {
+        for t in [Trait::InfoSeeking, Trait::TrustConcern, Trait::SocialInfluence] {
+            let s = c.get(t);
+            assert_eq!(s.score, None);
+            assert_eq!(s.confidence, 0.0);
+            assert!(s.evidence.is_empty());
+        }
+        let price = c.get(Trait::PriceSensitivity);
+        assert!(price.score.is_some());
+        assert_eq!(price.evidence.len(), 1);
+        assert_eq!(price.evidence[0].signal, "discount_line_share");
+    }
+    let price = table.coverage.iter().find(|c| c.trait_ == Trait::PriceSensitivity).unwrap();
+    assert_eq!(price.signals_used, vec!["discount_line_share"]);
+    assert!(price.signals_missing.contains(&"coupon_order_share"));
+}
+
+#[test]
+fn thin_customers_are_shrunk_and_not_trusted() {
+    let table = score_traits(&orders_only_shop(), as_of(), &TraitConfig::default());
+    let get = |id: &str| table.customers.iter().find(|c| c.customer_id.as_str() == id).unwrap().get(Trait::PriceSensitivity).clone();
+    let (thin, thick, full) = (get("thin_deal"), get("thick_deal"), get("full_price"));
+    // Both bought 100 % on discount, but one line is weak evidence.
+    assert_eq!(thin.evidence[0].value, 1.0);
+    assert_eq!(thick.evidence[0].value, 1.0);
+    assert!(thin.evidence[0].shrunk < thick.evidence[0].shrunk);
+    assert!(thin.score.unwrap() < thick.score.unwrap());
+    assert!(thin.confidence < 0.5 * thick.confidence, "{} vs {}", thin.confidence, thick.confidence);
+    assert!(full.score.unwrap() < 0.1 && thick.score.unwrap() > 0.9);
+    assert!(thick.evidence[0].text_en.contains("100 %") && thick.evidence[0].text_zh.contains("全店中位数"));
+}
+
+#[test]
+fn shares_not_counts_drive_the_score() {
+    // The same habit (half the lines discounted) at 10 and at 40 orders: same observed share,
+    // close scores; more evidence only raises confidence.
+    let mut shop = orders_only_shop();
+    customer(&mut shop, "half10", 10, 5);
+    customer(&mut shop, "half40", 40, 20);
+    let table = score_traits(&shop, as_of(), &TraitConfig::default());
+    let get = |id: &str| table.customers.iter().find(|c| c.customer_id.as_str() == id).unwrap().get(Trait::PriceSensitivity).clone();
+    let (a, b) = (get("half10"), get("half40"));
+    assert_eq!(a.evidence[0].value, b.evidence[0].value);
+    assert!((a.score.unwrap() - b.score.unwrap()).abs() < 0.15, "{:?} {:?}", a.score, b.score);
+    assert!(b.confidence > a.confidence);
+}
+
+#[test]
+fn events_unlock_event_traits_and_anonymous_visitors_are_ignored() {
+    let mut shop = orders_only_shop();
+    let t0 = Timestamp::parse("2024-03-01 10:00:00").unwrap();
+    for c in 0..30 {
+        for s in 0..4 {
+            for k in 0..(1 + (c + s) % 5) {
+                shop.events.push(Event {
+                    ts: Timestamp::from_unix_seconds(t0.unix_seconds() + (s * 3600 + k * 30) as i64),
+                    subject: Subject::Customer(CustomerId::parse(&format!("c{c}")).unwrap()),
+                    session_id: None,
+                    event_type: if k % 2 == 0 { EventType::ProductView } else { EventType::ReviewRead },
+                    product_id: None,
+                    category: None,
+                    query: None,
+                    value: None,
+                    properties: Some(format!(r#"{{"via":"{}"}}"#, if c % 3 == 0 { "share" } else { "direct" })),
+                    extra: Vec::new(),
+                });
+            }
+        }
+    }
+    shop.events.push(Event {
+        ts: t0,
+        subject: Subject::Anonymous(CustomerId::parse("visitor").unwrap()),
+        session_id: None,
+        event_type: EventType::ProductView,
+        product_id: None,
+        category: None,
+        query: None,
+        value: None,
+        properties: None,
+        extra: Vec::new(),
+    });
+    let table = score_traits(&shop, as_of(), &TraitConfig::default());
+    assert!(table.customers.iter().all(|c| c.customer_id.as_str() != "visitor"));
+    let c0 = table.customers.iter().find(|c| c.customer_id.as_str() == "c0").unwrap();
+    assert_eq!(c0.sessions, 4, "30-minute gap sessions");
+    assert!(c0.get(Trait::InfoSeeking).score.is_some());
+    assert!(c0.get(Trait::SocialInfluence).score.unwrap() > 0.6);
+    assert!(c0.get(Trait::TrustConcern).score.is_none());
+    // Customers without events still get the event traits, from the shop's prior, with no confidence.
+    let thin = table.customers.iter().find(|c| c.customer_id.as_str() == "thin_deal").unwrap();
+    assert_eq!(thin.get(Trait::InfoSeeking).confidence, 0.0);
+}
+
+#[test]
+fn column_names() {
+    let cols: Vec<&str> = Trait::ALL.iter().map(|t| t.column()).collect();
+    assert_eq!(
+        cols,
+        ["trait_price_sensitivity", "trait_info_seeking", "trait_convenience", "trait_trust_concern", "trait_social_influence", "trait_novelty_seeking"]
+    );
+    for t in Trait::ALL {
+        assert_eq!(t.confidence_column(), t.column().replacen("trait_", "confidence_", 1));
+    }
+}
+
+#[test]
+fn persona_rule() {
+    let scores = |s: [Option<f64>; 6], conf: f64| -> [TraitScore; 6] {
+        std::array::from_fn(|i| TraitScore { trait_: Trait::ALL[i], score: s[i], confidence: conf, evidence: Vec::new() })
+    };
+    let config = TraitConfig::default();
+    let dominant = scores([Some(0.95), Some(0.4), Some(0.3), Some(0.5), Some(0.35), Some(0.45)], 0.6);
+    assert_eq!(persona(&dominant, &config), Persona::PriceSensitive);
+    let flat = scores([Some(0.8), Some(0.75), Some(0.7), Some(0.6), Some(0.7), Some(0.65)], 0.6);
+    assert_eq!(persona(&flat, &config), Persona::Balanced);
+    let unsure = scores([Some(0.95), Some(0.4), Some(0.3), Some(0.5), Some(0.35), Some(0.45)], 0.05);
+    assert_eq!(persona(&unsure, &config), Persona::Balanced);
+    let unknown = scores([None; 6], 0.0);
+    assert_eq!(persona(&unknown, &config), Persona::Balanced);
+    let partial = scores([None, None, Some(0.2), None, None, Some(0.9)], 0.5);
+    assert_eq!(persona(&partial, &config), Persona::NoveltySeeker);
+}
