@@ -11,7 +11,7 @@
 //!   Gamma(shape λ²/σ², rate b = λ/σ²), the posterior mean (a + x)/(b + E), credibility E/(E+b).
 //! - **category spread** (counts over categories): Dirichlet-multinomial with base measure the
 //!   shop's category mix p and concentration α from the same-category pair probability
-//!   S = E[Σθ²] = (αΣp² + 1)/(α + 1). The signal is the posterior expected Shannon entropy
+//!   S = E\[Σθ²\] = (αΣp² + 1)/(α + 1). The signal is the posterior expected Shannon entropy
 //!   E[H(θ) | counts] = ψ(A+1) − Σ (aₖ/A) ψ(aₖ+1), aₖ = cₖ + αpₖ, A = n + α — unlike the plug-in
 //!   entropy of a few purchases, it is not biased low for customers with little data.
 

@@ -11,6 +11,8 @@ struct Figures {
     persona_accuracy: f64,
     persona_accuracy_dense: f64,
     balanced_share: f64,
+    /// Persona accuracy by planted sessions: 1–2, 3–7, ≥ 8.
+    persona_by_band: [f64; 3],
 }
 
 fn measure(config: &SimConfig) -> Figures {
@@ -37,12 +39,16 @@ fn measure(config: &SimConfig) -> Figures {
         spearman_sessions[ti] = spearman(&all_score, &sessions);
     }
     let (mut right, mut total, mut right_dense, mut total_dense, mut balanced) = (0, 0, 0, 0, 0);
+    let mut band = [(0usize, 0usize); 3];
     for c in &sim.truth {
         let Some(found) = by_id.get(&c.customer_id) else { continue };
         let ok = found.persona.name() == c.persona;
         total += 1;
         right += ok as usize;
         balanced += (found.persona.name() == "balanced") as usize;
+        let b = if c.sessions <= 2 { 0 } else if c.sessions < 8 { 1 } else { 2 };
+        band[b].0 += ok as usize;
+        band[b].1 += 1;
         if c.sessions >= 8 {
             total_dense += 1;
             right_dense += ok as usize;
@@ -55,6 +61,7 @@ fn measure(config: &SimConfig) -> Figures {
         persona_accuracy: right as f64 / total as f64,
         persona_accuracy_dense: right_dense as f64 / total_dense as f64,
         balanced_share: balanced as f64 / total as f64,
+        persona_by_band: band.map(|(r, t)| r as f64 / t.max(1) as f64),
     }
 }
 
@@ -71,6 +78,10 @@ fn print(label: &str, f: &Figures) {
     println!(
         "  persona accuracy: {:.3} (all), {:.3} (≥8 sessions); predicted balanced {:.3}",
         f.persona_accuracy, f.persona_accuracy_dense, f.balanced_share
+    );
+    println!(
+        "  persona accuracy by sessions: 1–2 {:.3}, 3–7 {:.3}, ≥8 {:.3}",
+        f.persona_by_band[0], f.persona_by_band[1], f.persona_by_band[2]
     );
 }
 
