@@ -173,3 +173,20 @@ fn persona_rule() {
     let partial = scores([None, None, Some(0.2), None, None, Some(0.9)], 0.5);
     assert_eq!(persona(&partial, &config), Persona::NoveltySeeker);
 }
+
+#[test]
+fn empty_and_tiny_shops_do_not_panic() {
+    let empty = score_traits(&Shop::default(), as_of(), &TraitConfig::default());
+    assert!(empty.customers.is_empty());
+    let mut one = Shop::default();
+    customer(&mut one, "solo", 3, 1);
+    let table = score_traits(&one, as_of(), &TraitConfig::default());
+    assert_eq!(table.customers.len(), 1);
+    for t in &table.customers[0].traits {
+        assert!(t.score.is_none_or(|s| (0.0..=1.0).contains(&s)));
+        assert!(t.confidence.is_finite());
+    }
+    // Everything after as_of is ignored.
+    let before = score_traits(&orders_only_shop(), Timestamp::parse("2023-01-01").unwrap(), &TraitConfig::default());
+    assert!(before.customers.is_empty());
+}
