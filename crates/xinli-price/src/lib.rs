@@ -92,11 +92,26 @@ impl Seasonality {
     }
 }
 
+/// The price of a (product, period) cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceMeasure {
+    /// Revenue / units: the mean unit price actually paid, weighted by units. A single large
+    /// order at a quantity-tier discount pulls it down in exactly the period its units push
+    /// `Q` up.
+    QuantityWeightedMean,
+    /// The median unit price over the period's order lines, unweighted: closer to the posted
+    /// price most orders saw, less driven by one big discounted order.
+    MedianLine,
+}
+
 /// Settings of [`estimate`]. The defaults are the documented rules.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ElasticityConfig {
     /// Period length in days (7 = Monday-based weeks).
     pub period_days: u32,
+    /// How a cell's price is measured.
+    pub price: PriceMeasure,
     /// Seasonality of the per-product regressions.
     pub product_seasonality: Seasonality,
     /// Seasonality of the pooled (category, all-products) regressions.
@@ -121,6 +136,7 @@ impl Default for ElasticityConfig {
     fn default() -> Self {
         ElasticityConfig {
             period_days: 7,
+            price: PriceMeasure::QuantityWeightedMean,
             product_seasonality: Seasonality::Fourier { harmonics: 2 },
             pooled_seasonality: Seasonality::MonthOfYear,
             min_periods: 12,
@@ -284,19 +300,29 @@ impl ElasticityReport {
 struct Cell {
     period: i64,
     units: f64,
-    revenue: f64,
+    /// The cell's price under the configured [`PriceMeasure`].
+    price: f64,
 }
 
 impl Cell {
     fn price(&self) -> f64 {
-        self.revenue / self.units
+        self.price
     }
+}
+
+/// A cell while lines are being added.
+struct Building {
+    period: i64,
+    units: f64,
+    revenue: f64,
+    prices: Vec<f64>,
 }
 
 struct ProductCells {
     id: ProductId,
     category: Option<Category>,
     cells: Vec<Cell>,
+    building: Vec<Building>,
 }
 
 fn distinct_prices(cells: &[Cell]) -> usize {
@@ -357,7 +383,7 @@ pub fn estimate(shop: &Shop, config: &ElasticityConfig) -> ElasticityReport {
         used += 1;
         let p = *index.entry(pid).or_insert_with(|| {
             let category = line.category.clone().or_else(|| product_category.get(pid).map(|c| (*c).clone()));
-            products.push(ProductCells { id: pid.clone(), category, cells: Vec::new() });
+            products.push(ProductCells { id: pid.clone(), category, cells: Vec::new(), building: Vec::new() });
             products.len() - 1
         });
         if products[p].category.is_none() {
@@ -365,16 +391,38 @@ pub fn estimate(shop: &Shop, config: &ElasticityConfig) -> ElasticityReport {
         }
         let period = (line.ordered_at.day_index() + 3).div_euclid(period_days as i64);
         let slot = *cell_index.entry((p, period)).or_insert_with(|| {
-            products[p].cells.push(Cell { period, units: 0.0, revenue: 0.0 });
-            products[p].cells.len() - 1
+            products[p].building.push(Building { period, units: 0.0, revenue: 0.0, prices: Vec::new() });
+            products[p].building.len() - 1
         });
-        let cell = &mut products[p].cells[slot];
+        let cell = &mut products[p].building[slot];
         cell.units += q;
         cell.revenue += q * price;
+        if config.price == PriceMeasure::MedianLine {
+            cell.prices.push(price);
+        }
     }
     products.sort_by(|a, b| a.id.cmp(&b.id));
     for p in &mut products {
-        p.cells.sort_by_key(|c| c.period);
+        let mut building = std::mem::take(&mut p.building);
+        building.sort_by_key(|c| c.period);
+        p.cells = building
+            .into_iter()
+            .map(|mut b| {
+                let price = match config.price {
+                    PriceMeasure::QuantityWeightedMean => b.revenue / b.units,
+                    PriceMeasure::MedianLine => {
+                        b.prices.sort_by(f64::total_cmp);
+                        let m = b.prices.len();
+                        if m % 2 == 1 {
+                            b.prices[m / 2]
+                        } else {
+                            (b.prices[m / 2 - 1] + b.prices[m / 2]) / 2.0
+                        }
+                    }
+                };
+                Cell { period: b.period, units: b.units, price }
+            })
+            .collect();
     }
 
     let product_results: Vec<ProductElasticity> = products
