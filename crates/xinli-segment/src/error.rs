@@ -15,7 +15,10 @@ impl Span {
         Span { start, end }
     }
     pub fn to(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 }
 
@@ -51,7 +54,9 @@ impl Expected {
         match self {
             Expected::Value => "a value (field name, string, number, true, false or null)",
             Expected::Condition => "a condition (a field, '(' or 'not')",
-            Expected::Operator => "a comparison ('=', '!=', '<', '<=', '>', '>=', 'in', 'not in', 'between' or 'is')",
+            Expected::Operator => {
+                "a comparison ('=', '!=', '<', '<=', '>', '>=', 'in', 'not in', 'between' or 'is')"
+            }
             Expected::CloseParen => "')'",
             Expected::ListStart => "'[' starting a list",
             Expected::ListItem => "a list item (string, number or boolean)",
@@ -66,7 +71,9 @@ impl Expected {
         match self {
             Expected::Value => "一个值（字段名、字符串、数字、true、false 或 null）",
             Expected::Condition => "一个条件（字段、'(' 或 'not'）",
-            Expected::Operator => "比较运算符（'='、'!='、'<'、'<='、'>'、'>='、'in'、'not in'、'between' 或 'is'）",
+            Expected::Operator => {
+                "比较运算符（'='、'!='、'<'、'<='、'>'、'>='、'in'、'not in'、'between' 或 'is'）"
+            }
             Expected::CloseParen => "')'",
             Expected::ListStart => "列表开头 '['",
             Expected::ListItem => "列表元素（字符串、数字或布尔值）",
@@ -97,23 +104,45 @@ pub enum ErrorKind {
     BadNumber(String),
     /// `after`: the text of the previous token, if any; `found`: the offending token (None at
     /// the end of input).
-    Expected { expected: Expected, after: Option<String>, found: Option<String> },
+    Expected {
+        expected: Expected,
+        after: Option<String>,
+        found: Option<String>,
+    },
     /// A field missing from the schema, with the closest known names.
-    UnknownField { name: String, suggestions: Vec<String> },
+    UnknownField {
+        name: String,
+        suggestions: Vec<String>,
+    },
     /// Two sides of a comparison (or a list item / bound) with incompatible types.
-    TypeMismatch { op: String, left: String, left_type: Type, right: String, right_type: Type },
+    TypeMismatch {
+        op: String,
+        left: String,
+        left_type: Type,
+        right: String,
+        right_type: Type,
+    },
     /// An ordering comparison (`<`, `between`, …) on booleans.
-    NotOrderable { op: String, operand: String },
+    NotOrderable {
+        op: String,
+        operand: String,
+    },
     /// A value used as a condition that is not boolean (e.g. `churn_risk and …`).
-    NotACondition { operand: String, ty: Type },
+    NotACondition {
+        operand: String,
+        ty: Type,
+    },
     /// `x = null` / `x != null`: comparisons with null are never true; use `is null`.
-    CompareWithNull { op: String },
+    CompareWithNull {
+        op: String,
+    },
 }
 
 /// A compile error: kind, position and the source it points into.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParseError {
-    pub kind: ErrorKind,
+    /// Boxed to keep `Result<_, ParseError>` small.
+    pub kind: Box<ErrorKind>,
     pub span: Span,
     /// 1-based line of `span.start`.
     pub line: usize,
@@ -133,7 +162,13 @@ impl ParseError {
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = source[line_start..start].chars().count() + 1;
-        ParseError { kind, span, line, column, source: source.to_string() }
+        ParseError {
+            kind: Box::new(kind),
+            span,
+            line,
+            column,
+            source: source.to_string(),
+        }
     }
 
     fn multiline(&self) -> bool {
@@ -159,7 +194,7 @@ impl ParseError {
     /// One-line English message, e.g. `expected a value … after '>' at column 27, found end of input`.
     pub fn message_en(&self) -> String {
         let at = self.at_en();
-        match &self.kind {
+        match &*self.kind {
             ErrorKind::Empty => "the expression is empty: expected a condition such as churn_risk > 0.5".into(),
             ErrorKind::UnexpectedChar(c) => {
                 let hint = match c {
@@ -216,7 +251,7 @@ impl ParseError {
     /// 中文提示，例如 `第 27 列：'>' 后面应为一个值……，但表达式已结束`。
     pub fn message_zh(&self) -> String {
         let at = self.at_zh();
-        match &self.kind {
+        match &*self.kind {
             ErrorKind::Empty => "表达式为空：需要一个条件，例如 churn_risk > 0.5".into(),
             ErrorKind::UnexpectedChar(c) => {
                 let hint = match c {
@@ -231,10 +266,19 @@ impl ParseError {
             }
             ErrorKind::UnterminatedString => format!("{at}：字符串缺少结束引号"),
             ErrorKind::UnterminatedField => format!("{at}：字段名缺少结束的反引号 '`'"),
-            ErrorKind::BadEscape(e) => format!("{at}：未知的转义序列 '{e}'（可用 \\\\、\\\"、\\'、\\n、\\t、\\r 或 \\u{{…}}）"),
+            ErrorKind::BadEscape(e) => format!(
+                "{at}：未知的转义序列 '{e}'（可用 \\\\、\\\"、\\'、\\n、\\t、\\r 或 \\u{{…}}）"
+            ),
             ErrorKind::BadNumber(n) => format!("{at}：'{n}' 不是有效的数字"),
-            ErrorKind::Expected { expected, after, found } => {
-                let after = after.as_deref().map(|a| format!("{} 后面", q(a))).unwrap_or_default();
+            ErrorKind::Expected {
+                expected,
+                after,
+                found,
+            } => {
+                let after = after
+                    .as_deref()
+                    .map(|a| format!("{} 后面", q(a)))
+                    .unwrap_or_default();
                 let found = match found {
                     Some(f) => format!("但遇到了 {}", q(f)),
                     None => "但表达式已结束".into(),
@@ -249,7 +293,13 @@ impl ParseError {
                 }
                 m
             }
-            ErrorKind::TypeMismatch { op, left, left_type, right, right_type } => format!(
+            ErrorKind::TypeMismatch {
+                op,
+                left,
+                left_type,
+                right,
+                right_type,
+            } => format!(
                 "{at}：类型不匹配，不能对 {left}（{}）和 {right}（{}）使用 '{op}'",
                 left_type.name_zh(),
                 right_type.name_zh()
@@ -262,7 +312,11 @@ impl ParseError {
                 ty.name_zh()
             ),
             ErrorKind::CompareWithNull { op } => {
-                let fix = if op == "!=" || op == "<>" { "is not null" } else { "is null" };
+                let fix = if op == "!=" || op == "<>" {
+                    "is not null"
+                } else {
+                    "is null"
+                };
                 format!("{at}：'{op} null' 永远不成立，请使用 '{fix}'")
             }
         }
@@ -277,14 +331,27 @@ impl ParseError {
     pub fn excerpt(&self) -> String {
         let start = self.span.start.min(self.source.len());
         let line_start = self.source[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = self.source[start..].find('\n').map_or(self.source.len(), |i| start + i);
+        let line_end = self.source[start..]
+            .find('\n')
+            .map_or(self.source.len(), |i| start + i);
         let text = &self.source[line_start..line_end];
-        let pad: usize = self.source[line_start..start].chars().map(display_width).sum();
+        let pad: usize = self.source[line_start..start]
+            .chars()
+            .map(display_width)
+            .sum();
         let end = self.span.end.clamp(start, line_end);
-        let width: usize = self.source[start..end].chars().map(display_width).sum::<usize>().max(1);
+        let width: usize = self.source[start..end]
+            .chars()
+            .map(display_width)
+            .sum::<usize>()
+            .max(1);
         let num = self.line.to_string();
         let gutter = " ".repeat(num.len());
-        format!("{num} | {text}\n{gutter} | {}{}", " ".repeat(pad), "^".repeat(width))
+        format!(
+            "{num} | {text}\n{gutter} | {}{}",
+            " ".repeat(pad),
+            "^".repeat(width)
+        )
     }
 
     /// Message and excerpt in English.

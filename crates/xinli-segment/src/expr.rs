@@ -62,10 +62,26 @@ pub enum Expr {
     Or(Vec<Expr>),
     And(Vec<Expr>),
     Not(Box<Expr>),
-    Compare { op: CmpOp, left: Operand, right: Operand },
-    In { operand: Operand, list: Vec<Scalar>, negated: bool },
-    Between { operand: Operand, low: Operand, high: Operand, negated: bool },
-    IsNull { operand: Operand, negated: bool },
+    Compare {
+        op: CmpOp,
+        left: Operand,
+        right: Operand,
+    },
+    In {
+        operand: Operand,
+        list: Vec<Scalar>,
+        negated: bool,
+    },
+    Between {
+        operand: Operand,
+        low: Operand,
+        high: Operand,
+        negated: bool,
+    },
+    IsNull {
+        operand: Operand,
+        negated: bool,
+    },
     /// A boolean field or literal used as a condition.
     Truth(Operand),
 }
@@ -123,15 +139,26 @@ impl Expr {
                 }
                 compare(a, b).map(|o| op.holds(o))
             }
-            Expr::In { operand, list, negated } => {
+            Expr::In {
+                operand,
+                list,
+                negated,
+            } => {
                 let v = operand.value(r);
                 if v == Value::Null {
                     return None;
                 }
-                let found = list.iter().any(|item| compare(v, item.as_value()) == Some(Ordering::Equal));
+                let found = list
+                    .iter()
+                    .any(|item| compare(v, item.as_value()) == Some(Ordering::Equal));
                 Some(found != *negated)
             }
-            Expr::Between { operand, low, high, negated } => {
+            Expr::Between {
+                operand,
+                low,
+                high,
+                negated,
+            } => {
                 let v = operand.value(r);
                 if matches!(v, Value::Bool(_)) {
                     return None;
@@ -140,7 +167,9 @@ impl Expr {
                 let hi = compare(v, high.value(r))?;
                 Some((lo != Ordering::Less && hi != Ordering::Greater) != *negated)
             }
-            Expr::IsNull { operand, negated } => Some((operand.value(r) == Value::Null) != *negated),
+            Expr::IsNull { operand, negated } => {
+                Some((operand.value(r) == Value::Null) != *negated)
+            }
             Expr::Truth(operand) => match operand.value(r) {
                 Value::Bool(b) => Some(b),
                 _ => None,
@@ -163,8 +192,12 @@ impl Expr {
                 push(left);
                 push(right);
             }
-            Expr::In { operand, .. } | Expr::IsNull { operand, .. } | Expr::Truth(operand) => push(operand),
-            Expr::Between { operand, low, high, .. } => {
+            Expr::In { operand, .. } | Expr::IsNull { operand, .. } | Expr::Truth(operand) => {
+                push(operand)
+            }
+            Expr::Between {
+                operand, low, high, ..
+            } => {
                 push(operand);
                 push(low);
                 push(high);
@@ -190,15 +223,27 @@ impl Expression {
     /// Parses `source`; with a schema, unknown fields and type errors are compile errors.
     pub fn compile(source: &str, schema: Option<&Schema>) -> Result<Expression, ParseError> {
         let tokens = tokenize(source)?;
-        let mut p = Parser { src: source, tokens, pos: 0, schema };
+        let mut p = Parser {
+            src: source,
+            tokens,
+            pos: 0,
+            schema,
+        };
         if p.tokens.is_empty() {
-            return Err(ParseError::new(ErrorKind::Empty, Span::new(0, source.len()), source));
+            return Err(ParseError::new(
+                ErrorKind::Empty,
+                Span::new(0, source.len()),
+                source,
+            ));
         }
         let ast = p.parse_or()?;
         if p.pos < p.tokens.len() {
             return Err(p.expected(Expected::End));
         }
-        Ok(Expression { source: source.to_string(), ast })
+        Ok(Expression {
+            source: source.to_string(),
+            ast,
+        })
     }
 
     /// True when the expression is true for the record (unknown counts as false).
@@ -266,7 +311,10 @@ impl<'a> Parser<'a> {
 
     /// "expected X after 'prev', found 'tok'" at the current token (or at the end of input).
     fn expected(&self, expected: Expected) -> ParseError {
-        let after = self.pos.checked_sub(1).map(|i| self.text(self.tokens[i].span).to_string());
+        let after = self
+            .pos
+            .checked_sub(1)
+            .map(|i| self.text(self.tokens[i].span).to_string());
         let (span, found) = match self.tokens.get(self.pos) {
             Some(t) => (t.span, Some(self.text(t.span).to_string())),
             None => {
@@ -274,7 +322,14 @@ impl<'a> Parser<'a> {
                 (Span::new(end, end), None)
             }
         };
-        self.err(ErrorKind::Expected { expected, after, found }, span)
+        self.err(
+            ErrorKind::Expected {
+                expected,
+                after,
+                found,
+            },
+            span,
+        )
     }
 
     fn eat(&mut self, tok: &Tok) -> bool {
@@ -291,7 +346,11 @@ impl<'a> Parser<'a> {
         while self.eat(&Tok::Or) {
             items.push(self.parse_and()?);
         }
-        Ok(if items.len() == 1 { items.pop().unwrap() } else { Expr::Or(items) })
+        Ok(if items.len() == 1 {
+            items.pop().unwrap()
+        } else {
+            Expr::Or(items)
+        })
     }
 
     fn parse_and(&mut self) -> Result<Expr, ParseError> {
@@ -299,7 +358,11 @@ impl<'a> Parser<'a> {
         while self.eat(&Tok::And) {
             items.push(self.parse_not()?);
         }
-        Ok(if items.len() == 1 { items.pop().unwrap() } else { Expr::And(items) })
+        Ok(if items.len() == 1 {
+            items.pop().unwrap()
+        } else {
+            Expr::And(items)
+        })
     }
 
     fn parse_not(&mut self) -> Result<Expr, ParseError> {
@@ -332,7 +395,11 @@ impl<'a> Parser<'a> {
             self.pos += 1;
             let right = self.parse_operand(Expected::Value)?;
             self.check_compare(op, self.text(op_span), &left, &right)?;
-            return Ok(Expr::Compare { op, left: left.operand, right: right.operand });
+            return Ok(Expr::Compare {
+                op,
+                left: left.operand,
+                right: right.operand,
+            });
         }
         match self.peek() {
             Some(Tok::In) => {
@@ -363,20 +430,21 @@ impl<'a> Parser<'a> {
                 if !self.eat(&Tok::Null) {
                     return Err(self.expected(Expected::Null));
                 }
-                Ok(Expr::IsNull { operand: left.operand, negated })
+                Ok(Expr::IsNull {
+                    operand: left.operand,
+                    negated,
+                })
             }
-            None | Some(Tok::And) | Some(Tok::Or) | Some(Tok::RParen) => {
-                match left.ty {
-                    Some(Type::Bool) | Some(Type::Any) => Ok(Expr::Truth(left.operand)),
-                    ty => Err(self.err(
-                        ErrorKind::NotACondition {
-                            operand: self.text(left.span).to_string(),
-                            ty: ty.unwrap_or(Type::Any),
-                        },
-                        left.span,
-                    )),
-                }
-            }
+            None | Some(Tok::And) | Some(Tok::Or) | Some(Tok::RParen) => match left.ty {
+                Some(Type::Bool) | Some(Type::Any) => Ok(Expr::Truth(left.operand)),
+                ty => Err(self.err(
+                    ErrorKind::NotACondition {
+                        operand: self.text(left.span).to_string(),
+                        ty: ty.unwrap_or(Type::Any),
+                    },
+                    left.span,
+                )),
+            },
             Some(_) => Err(self.expected(Expected::Operator)),
         }
     }
@@ -399,7 +467,11 @@ impl<'a> Parser<'a> {
                 let span = span.unwrap();
                 self.pos += 1;
                 let item_ty = item.as_value().type_of();
-                let right = Spanned { operand: Operand::Literal(item.clone()), span, ty: item_ty };
+                let right = Spanned {
+                    operand: Operand::Literal(item.clone()),
+                    span,
+                    ty: item_ty,
+                };
                 self.check_types(if negated { "not in" } else { "in" }, &left, &right)?;
                 list.push(item);
                 if self.eat(&Tok::Comma) {
@@ -415,7 +487,11 @@ impl<'a> Parser<'a> {
                 return Err(self.expected(Expected::CommaOrCloseBracket));
             }
         }
-        Ok(Expr::In { operand: left.operand, list, negated })
+        Ok(Expr::In {
+            operand: left.operand,
+            list,
+            negated,
+        })
     }
 
     fn parse_between(&mut self, left: Spanned, negated: bool) -> Result<Expr, ParseError> {
@@ -434,22 +510,48 @@ impl<'a> Parser<'a> {
         for o in [&left, &low, &high] {
             if o.ty == Some(Type::Bool) {
                 let operand = self.text(o.span).to_string();
-                return Err(self.err(ErrorKind::NotOrderable { op: name.into(), operand }, o.span));
+                return Err(self.err(
+                    ErrorKind::NotOrderable {
+                        op: name.into(),
+                        operand,
+                    },
+                    o.span,
+                ));
             }
         }
-        Ok(Expr::Between { operand: left.operand, low: low.operand, high: high.operand, negated })
+        Ok(Expr::Between {
+            operand: left.operand,
+            low: low.operand,
+            high: high.operand,
+            negated,
+        })
     }
 
-    fn check_compare(&self, op: CmpOp, op_text: &str, left: &Spanned, right: &Spanned) -> Result<(), ParseError> {
+    fn check_compare(
+        &self,
+        op: CmpOp,
+        op_text: &str,
+        left: &Spanned,
+        right: &Spanned,
+    ) -> Result<(), ParseError> {
         if left.ty.is_none() || right.ty.is_none() {
-            return Err(self.err(ErrorKind::CompareWithNull { op: op_text.into() }, left.span.to(right.span)));
+            return Err(self.err(
+                ErrorKind::CompareWithNull { op: op_text.into() },
+                left.span.to(right.span),
+            ));
         }
         self.check_types(op_text, left, right)?;
         if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
             for o in [left, right] {
                 if o.ty == Some(Type::Bool) {
                     let operand = self.text(o.span).to_string();
-                    return Err(self.err(ErrorKind::NotOrderable { op: op_text.into(), operand }, o.span));
+                    return Err(self.err(
+                        ErrorKind::NotOrderable {
+                            op: op_text.into(),
+                            operand,
+                        },
+                        o.span,
+                    ));
                 }
             }
         }
@@ -473,7 +575,9 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_operand(&mut self, expected: Expected) -> Result<Spanned, ParseError> {
-        let Some(token) = self.tokens.get(self.pos) else { return Err(self.expected(expected)) };
+        let Some(token) = self.tokens.get(self.pos) else {
+            return Err(self.expected(expected));
+        };
         let span = token.span;
         let (operand, ty) = match &token.tok {
             Tok::Ident(name) | Tok::QuotedIdent(name) => {
@@ -483,7 +587,13 @@ impl<'a> Parser<'a> {
                         Some(t) => t,
                         None => {
                             let suggestions = suggest(name, schema.fields().map(|(n, _)| n));
-                            return Err(self.err(ErrorKind::UnknownField { name: name.clone(), suggestions }, span));
+                            return Err(self.err(
+                                ErrorKind::UnknownField {
+                                    name: name.clone(),
+                                    suggestions,
+                                },
+                                span,
+                            ));
                         }
                     },
                 };

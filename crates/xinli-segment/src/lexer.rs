@@ -47,7 +47,10 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
         let start = i;
         let clen = c.len_utf8();
         let next = src[i + clen..].chars().next();
-        let simple = |tok, len: usize| Token { tok, span: Span::new(start, start + len) };
+        let simple = |tok, len: usize| Token {
+            tok,
+            span: Span::new(start, start + len),
+        };
         if c.is_whitespace() {
             i += clen;
             continue;
@@ -99,17 +102,24 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
                     other => other,
                 };
                 let (s, end) = lex_string(src, start, clen, close)?;
-                Token { tok: Tok::Str(s), span: Span::new(start, end) }
+                Token {
+                    tok: Tok::Str(s),
+                    span: Span::new(start, end),
+                }
             }
             '`' => match src[i + 1..].find('`') {
                 Some(off) if !src[i + 1..i + 1 + off].contains('\n') => {
                     let name = &src[i + 1..i + 1 + off];
-                    Token { tok: Tok::QuotedIdent(name.to_string()), span: Span::new(start, i + 2 + off) }
+                    Token {
+                        tok: Tok::QuotedIdent(name.to_string()),
+                        span: Span::new(start, i + 2 + off),
+                    }
                 }
                 _ => return err(ErrorKind::UnterminatedField, start, start + 1),
             },
             c if c.is_ascii_digit()
-                || ((c == '-' || c == '+' || c == '.') && next.is_some_and(|n| n.is_ascii_digit() || n == '.')) =>
+                || ((c == '-' || c == '+' || c == '.')
+                    && next.is_some_and(|n| n.is_ascii_digit() || n == '.')) =>
             {
                 let mut j = i + 1;
                 while j < src.len() {
@@ -123,9 +133,10 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
                 }
                 let text = &src[i..j];
                 match text.parse::<f64>() {
-                    Ok(x) if x.is_finite() && !text.contains(['i', 'I', 'n', 'N']) => {
-                        Token { tok: Tok::Num(x), span: Span::new(start, j) }
-                    }
+                    Ok(x) if x.is_finite() && !text.contains(['i', 'I', 'n', 'N']) => Token {
+                        tok: Tok::Num(x),
+                        span: Span::new(start, j),
+                    },
                     _ => return err(ErrorKind::BadNumber(text.to_string()), start, j),
                 }
             }
@@ -147,15 +158,24 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
                     "false" => Tok::False,
                     _ => Tok::Ident(word.to_string()),
                 };
-                Token { tok, span: Span::new(start, j) }
+                Token {
+                    tok,
+                    span: Span::new(start, j),
+                }
             }
             other if other.is_alphabetic() => {
                 let end = src[i..]
                     .char_indices()
-                    .find(|&(_, c)| !(c.is_alphanumeric() || c == '_') || matches!(c, '且' | '或' | '非'))
+                    .find(|&(_, c)| {
+                        !(c.is_alphanumeric() || c == '_') || matches!(c, '且' | '或' | '非')
+                    })
                     .map_or(src.len(), |(off, _)| i + off);
                 let end = end.max(start + clen);
-                return err(ErrorKind::UnquotedWord(src[start..end].to_string()), start, end);
+                return err(
+                    ErrorKind::UnquotedWord(src[start..end].to_string()),
+                    start,
+                    end,
+                );
             }
             other => return err(ErrorKind::UnexpectedChar(other), start, start + clen),
         };
@@ -167,7 +187,12 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
 
 /// Reads a string literal whose opening quote (`open_len` bytes) is at `start`; returns the
 /// unescaped text and the byte just past the closing quote.
-fn lex_string(src: &str, start: usize, open_len: usize, close: char) -> Result<(String, usize), ParseError> {
+fn lex_string(
+    src: &str,
+    start: usize,
+    open_len: usize,
+    close: char,
+) -> Result<(String, usize), ParseError> {
     let mut out = String::new();
     let mut chars = src[start + open_len..].char_indices();
     let err = |kind, s, e| Err(ParseError::new(kind, Span::new(s, e), src));
@@ -193,8 +218,12 @@ fn lex_string(src: &str, start: usize, open_len: usize, close: char) -> Result<(
             'u' => {
                 // \u{XXXX}
                 let rest = &src[at + 2..];
-                let ok = rest.strip_prefix('{').and_then(|r| r.find('}').map(|end| &r[..end]));
-                let ch = ok.and_then(|hex| u32::from_str_radix(hex, 16).ok()).and_then(char::from_u32);
+                let ok = rest
+                    .strip_prefix('{')
+                    .and_then(|r| r.find('}').map(|end| &r[..end]));
+                let ch = ok
+                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                    .and_then(char::from_u32);
                 match (ok, ch) {
                     (Some(hex), Some(ch)) => {
                         out.push(ch);

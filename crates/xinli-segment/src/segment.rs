@@ -16,7 +16,11 @@ pub struct Segment {
 
 impl Segment {
     pub fn new(name: &str, expression: &str, description: &str) -> Segment {
-        Segment { name: name.into(), expression: expression.into(), description: description.into() }
+        Segment {
+            name: name.into(),
+            expression: expression.into(),
+            description: description.into(),
+        }
     }
 
     /// Compiles the expression (checked against `schema` when given).
@@ -44,7 +48,11 @@ pub fn evaluate<R: Record>(segment: &Segment, records: &[R]) -> Result<Members, 
 }
 
 /// Evaluates a compiled expression over any iterator of records.
-pub fn evaluate_compiled<R: Record>(name: &str, expr: &Expression, records: impl Iterator<Item = R>) -> Members {
+pub fn evaluate_compiled<R: Record>(
+    name: &str,
+    expr: &Expression,
+    records: impl Iterator<Item = R>,
+) -> Members {
     let mut members = Vec::new();
     let mut unknown = 0;
     let mut total = 0;
@@ -56,7 +64,13 @@ pub fn evaluate_compiled<R: Record>(name: &str, expr: &Expression, records: impl
             Some(false) => {}
         }
     }
-    Members { name: name.to_string(), size: members.len(), members, unknown, total }
+    Members {
+        name: name.to_string(),
+        size: members.len(),
+        members,
+        unknown,
+        total,
+    }
 }
 
 /// A segment's members in a CSV table, by customer id.
@@ -81,7 +95,14 @@ impl CsvTable {
     pub fn evaluate_compiled(&self, name: &str, expr: &Expression) -> CsvMembers {
         let m = evaluate_compiled(name, expr, self.rows());
         let customer_ids = m.members.iter().map(|&r| self.id(r)).collect();
-        CsvMembers { name: m.name, size: m.size, total: m.total, unknown: m.unknown, rows: m.members, customer_ids }
+        CsvMembers {
+            name: m.name,
+            size: m.size,
+            total: m.total,
+            unknown: m.unknown,
+            rows: m.members,
+            customer_ids,
+        }
     }
 
     /// Evaluates several segments, one pass each; the first compile error stops.

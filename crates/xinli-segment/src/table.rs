@@ -45,7 +45,10 @@ enum Column {
     Number(Vec<f64>),
     Bool(Vec<Option<bool>>),
     /// One arena per column; `(start, len)` spans, `NULL_SPAN` for null.
-    Text { arena: String, spans: Vec<(u32, u32)> },
+    Text {
+        arena: String,
+        spans: Vec<(u32, u32)>,
+    },
 }
 
 /// A CSV file held column by column (numbers as `f64`, text in one arena per column).
@@ -73,7 +76,11 @@ impl CsvTable {
 
     pub fn from_reader(reader: impl std::io::Read) -> Result<CsvTable, TableError> {
         let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
-        let names: Vec<String> = rdr.headers()?.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_string()).collect();
+        let names: Vec<String> = rdr
+            .headers()?
+            .iter()
+            .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+            .collect();
         let n = names.len();
         let mut arenas: Vec<String> = vec![String::new(); n];
         let mut spans: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
@@ -99,7 +106,12 @@ impl CsvTable {
         let mut columns = Vec::with_capacity(n);
         let mut types = Vec::with_capacity(n);
         for (c, (arena, spans)) in arenas.into_iter().zip(spans).enumerate() {
-            let cells = || spans.iter().filter(|s| **s != NULL_SPAN).map(|&(s, l)| &arena[s as usize..(s + l) as usize]);
+            let cells = || {
+                spans
+                    .iter()
+                    .filter(|s| **s != NULL_SPAN)
+                    .map(|&(s, l)| &arena[s as usize..(s + l) as usize])
+            };
             let all_empty = cells().next().is_none();
             let numeric = !all_empty && cells().all(|t| parse_number(t).is_some());
             let boolean = !all_empty && cells().all(|t| parse_bool(t).is_some());
@@ -116,13 +128,25 @@ impl CsvTable {
                 Type::Number => Column::Number(
                     spans
                         .iter()
-                        .map(|&s| if s == NULL_SPAN { f64::NAN } else { parse_number(&arena[s.0 as usize..(s.0 + s.1) as usize]).unwrap() })
+                        .map(|&s| {
+                            if s == NULL_SPAN {
+                                f64::NAN
+                            } else {
+                                parse_number(&arena[s.0 as usize..(s.0 + s.1) as usize]).unwrap()
+                            }
+                        })
                         .collect(),
                 ),
                 Type::Bool => Column::Bool(
                     spans
                         .iter()
-                        .map(|&s| if s == NULL_SPAN { None } else { parse_bool(&arena[s.0 as usize..(s.0 + s.1) as usize]) })
+                        .map(|&s| {
+                            if s == NULL_SPAN {
+                                None
+                            } else {
+                                parse_bool(&arena[s.0 as usize..(s.0 + s.1) as usize])
+                            }
+                        })
                         .collect(),
                 ),
                 _ => Column::Text { arena, spans },
@@ -130,8 +154,18 @@ impl CsvTable {
             columns.push(column);
             types.push(ty);
         }
-        let index = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
-        Ok(CsvTable { names, types, index, columns, rows })
+        let index = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+        Ok(CsvTable {
+            names,
+            types,
+            index,
+            columns,
+            rows,
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -260,7 +294,10 @@ fn parse_bool(t: &str) -> Option<bool> {
 impl CsvTable {
     /// Compiles `tree` against [`contract_schema`](Self::contract_schema) (so tags on columns
     /// this file lacks compile and match nobody) and returns the compiled tags with their sizes.
-    pub fn tag_sizes(&self, tree: &crate::tags::TagTree) -> Result<(crate::tags::CompiledTags, crate::tags::TagSizes), crate::tags::TagError> {
+    pub fn tag_sizes(
+        &self,
+        tree: &crate::tags::TagTree,
+    ) -> Result<(crate::tags::CompiledTags, crate::tags::TagSizes), crate::tags::TagError> {
         let compiled = tree.compile(Some(&self.contract_schema()))?;
         let sizes = compiled.sizes(self.rows());
         Ok((compiled, sizes))

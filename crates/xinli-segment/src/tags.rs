@@ -68,7 +68,9 @@ impl TagError {
     pub fn message_en(&self) -> String {
         match self {
             TagError::Toml(e) => format!("the tag file is not valid: {e}"),
-            TagError::DuplicateId(id) => format!("the id '{id}' is used more than once in the tag file"),
+            TagError::DuplicateId(id) => {
+                format!("the id '{id}' is used more than once in the tag file")
+            }
             TagError::Expressions(errors) => errors
                 .iter()
                 .map(|(id, e)| format!("tag '{id}': {}", e.render_en()))
@@ -140,7 +142,11 @@ impl TagTree {
             for (ci, c) in g.categories.iter().enumerate() {
                 for t in &c.tags {
                     match Expression::compile(&t.expr, schema) {
-                        Ok(expr) => tags.push(CompiledTag { group: gi, category: ci, expr }),
+                        Ok(expr) => tags.push(CompiledTag {
+                            group: gi,
+                            category: ci,
+                            expr,
+                        }),
                         Err(e) => errors.push((t.id.clone(), e)),
                     }
                 }
@@ -149,14 +155,19 @@ impl TagTree {
         if !errors.is_empty() {
             return Err(TagError::Expressions(errors));
         }
-        Ok(CompiledTags { tree: self.clone(), tags })
+        Ok(CompiledTags {
+            tree: self.clone(),
+            tags,
+        })
     }
 
     /// Tags in tree order (the order of [`CompiledTags`] indices).
     pub fn tags(&self) -> impl Iterator<Item = (&TagGroup, &TagCategory, &Tag)> {
-        self.groups
-            .iter()
-            .flat_map(|g| g.categories.iter().flat_map(move |c| c.tags.iter().map(move |t| (g, c, t))))
+        self.groups.iter().flat_map(|g| {
+            g.categories
+                .iter()
+                .flat_map(move |c| c.tags.iter().map(move |t| (g, c, t)))
+        })
     }
 }
 
@@ -219,8 +230,16 @@ impl CompiledTags {
         let t = &self.tags[index];
         let group = &self.tree.groups[t.group];
         let category = &group.categories[t.category];
-        let offset = self.tags[..index].iter().filter(|o| o.group == t.group && o.category == t.category).count();
-        TagRef { index, group, category, tag: &category.tags[offset] }
+        let offset = self.tags[..index]
+            .iter()
+            .filter(|o| o.group == t.group && o.category == t.category)
+            .count();
+        TagRef {
+            index,
+            group,
+            category,
+            tag: &category.tags[offset],
+        }
     }
 
     /// Index of the tag with this id.
@@ -243,7 +262,13 @@ impl CompiledTags {
     /// Like [`tags_of`](Self::tags_of), reusing `out` (cleared first).
     pub fn tags_into<R: Record + ?Sized>(&self, record: &R, out: &mut Vec<usize>) {
         out.clear();
-        out.extend(self.tags.iter().enumerate().filter(|(_, t)| t.expr.matches(record)).map(|(i, _)| i));
+        out.extend(
+            self.tags
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.expr.matches(record))
+                .map(|(i, _)| i),
+        );
     }
 
     /// Ids of the tags the record carries.
@@ -257,10 +282,20 @@ impl CompiledTags {
         let mut sizes = TagSizes {
             total: 0,
             tags: vec![0; self.tags.len()],
-            categories: self.tree.groups.iter().map(|g| vec![0; g.categories.len()]).collect(),
+            categories: self
+                .tree
+                .groups
+                .iter()
+                .map(|g| vec![0; g.categories.len()])
+                .collect(),
             groups: vec![0; self.tree.groups.len()],
         };
-        let mut cat_hit: Vec<Vec<bool>> = self.tree.groups.iter().map(|g| vec![false; g.categories.len()]).collect();
+        let mut cat_hit: Vec<Vec<bool>> = self
+            .tree
+            .groups
+            .iter()
+            .map(|g| vec![false; g.categories.len()])
+            .collect();
         let mut group_hit = vec![false; self.tree.groups.len()];
         for r in records {
             sizes.total += 1;
@@ -290,8 +325,13 @@ impl CompiledTags {
             .tags()
             .zip(&self.tags)
             .filter_map(|((_, _, tag), t)| {
-                let missing: Vec<String> =
-                    t.expr.fields().into_iter().filter(|f| schema.get(f).is_none()).map(str::to_string).collect();
+                let missing: Vec<String> = t
+                    .expr
+                    .fields()
+                    .into_iter()
+                    .filter(|f| schema.get(f).is_none())
+                    .map(str::to_string)
+                    .collect();
                 (!missing.is_empty()).then(|| (tag.id.clone(), missing))
             })
             .collect()

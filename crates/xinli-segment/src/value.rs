@@ -205,5 +205,11 @@ impl Schema {
 }
 
 /// The six psychology traits, in `customers.csv` column order (`trait_<name>`).
-pub const TRAITS: [&str; 6] =
-    ["price_sensitivity", "info_seeking", "convenience", "trust_concern", "social_influence", "novelty_seeking"];
+pub const TRAITS: [&str; 6] = [
+    "price_sensitivity",
+    "info_seeking",
+    "convenience",
+    "trust_concern",
+    "social_influence",
+    "novelty_seeking",
+];

@@ -33,8 +33,14 @@ fn missing_value_after_operator() {
 #[test]
 fn unknown_fields_suggest_close_names() {
     let e = err("churn_rsk > 0.5");
-    assert_eq!(e.message_en(), "unknown field 'churn_rsk' at column 1; did you mean 'churn_risk'?");
-    assert_eq!(e.message_zh(), "第 1 列：未知字段 'churn_rsk'；您是不是想输入 'churn_risk'？");
+    assert_eq!(
+        e.message_en(),
+        "unknown field 'churn_rsk' at column 1; did you mean 'churn_risk'?"
+    );
+    assert_eq!(
+        e.message_zh(),
+        "第 1 列：未知字段 'churn_rsk'；您是不是想输入 'churn_risk'？"
+    );
     assert_eq!(e.excerpt(), "1 | churn_rsk > 0.5\n  | ^^^^^^^^^");
     let e = err("orders > 1 and price > 1");
     assert_eq!(
@@ -42,10 +48,19 @@ fn unknown_fields_suggest_close_names() {
         "unknown field 'price' at column 16; did you mean 'confidence_price_sensitivity' or 'trait_price_sensitivity'?"
     );
     let e = err("t > 3");
-    assert_eq!(e.kind, ErrorKind::UnknownField { name: "t".into(), suggestions: vec!["T".into()] });
+    assert_eq!(
+        *e.kind,
+        ErrorKind::UnknownField {
+            name: "t".into(),
+            suggestions: vec!["T".into()]
+        }
+    );
     let e = err("zzz_top = 1");
     assert_eq!(e.message_en(), "unknown field 'zzz_top' at column 1");
-    assert!(suggest("persna", ["persona", "person_x", "city"].into_iter()).starts_with(&["persona".to_string()]));
+    assert!(
+        suggest("persna", ["persona", "person_x", "city"].into_iter())
+            .starts_with(&["persona".to_string()])
+    );
     assert_eq!(edit_distance("kitten", "sitting"), 3);
     assert_eq!(edit_distance("城市", "城"), 1);
 }
@@ -55,26 +70,42 @@ fn type_errors_at_compile_time() {
     let e = err(r#"churn_risk > "high""#);
     assert_eq!(e.column, 14);
     assert_eq!(e.message_en(), "type mismatch at column 14: cannot use '>' between churn_risk (number) and \"high\" (text)");
-    assert_eq!(e.message_zh(), "第 14 列：类型不匹配，不能对 churn_risk（数值）和 \"high\"（文本）使用 '>'");
+    assert_eq!(
+        e.message_zh(),
+        "第 14 列：类型不匹配，不能对 churn_risk（数值）和 \"high\"（文本）使用 '>'"
+    );
     let e = err(r#"rfm_segment in ["At risk", 3]"#);
     assert_eq!(e.column, 28);
     let e = err("orders between 1 and 'x'");
-    assert!(matches!(e.kind, ErrorKind::TypeMismatch { .. }));
+    assert!(matches!(*e.kind, ErrorKind::TypeMismatch { .. }));
     let e = err("city = orders");
-    assert!(matches!(e.kind, ErrorKind::TypeMismatch { left_type: Type::Text, right_type: Type::Number, .. }));
+    assert!(matches!(
+        *e.kind,
+        ErrorKind::TypeMismatch {
+            left_type: Type::Text,
+            right_type: Type::Number,
+            ..
+        }
+    ));
     let e = err("churn_risk and orders > 1");
     assert_eq!(
         e.message_en(),
         "churn_risk at column 1 is a number and cannot be used as a condition on its own: compare it, e.g. churn_risk > 0"
     );
     let e = err_noschema("true < false");
-    assert!(matches!(e.kind, ErrorKind::NotOrderable { .. }));
+    assert!(matches!(*e.kind, ErrorKind::NotOrderable { .. }));
     let e = err_noschema("1 = 'a'");
-    assert!(matches!(e.kind, ErrorKind::TypeMismatch { .. }));
+    assert!(matches!(*e.kind, ErrorKind::TypeMismatch { .. }));
     let e = err_noschema("orders = null");
-    assert_eq!(e.message_en(), "'= null' at column 1 is never true: use 'is null'");
+    assert_eq!(
+        e.message_en(),
+        "'= null' at column 1 is never true: use 'is null'"
+    );
     let e = err_noschema("orders != null");
-    assert_eq!(e.message_zh(), "第 1 列：'!= null' 永远不成立，请使用 'is not null'");
+    assert_eq!(
+        e.message_zh(),
+        "第 1 列：'!= null' 永远不成立，请使用 'is not null'"
+    );
     // Without a schema any field and types are fine.
     assert!(Expression::parse("whatever > 'x' and churn_risk").is_ok());
 }
@@ -122,12 +153,20 @@ fn positions_on_later_lines_and_after_wide_characters() {
         e.message_en(),
         "expected a value (field name, string, number, true, false or null) after '>' at line 3, column 3, found 'and'"
     );
-    assert!(e.message_zh().starts_with("第 3 行第 3 列：'>' 后面应为一个值"));
+    assert!(e
+        .message_zh()
+        .starts_with("第 3 行第 3 列：'>' 后面应为一个值"));
     assert_eq!(e.excerpt(), "3 |   and orders > 1\n  |   ^^^");
     // Columns count characters; the caret counts display width (CJK = 2).
     let e = err("city = '上海' and agee > 1");
     assert_eq!(e.column, 17);
-    assert_eq!(e.excerpt(), "1 | city = '上海' and agee > 1\n  |                   ^^^^");
+    assert_eq!(
+        e.excerpt(),
+        "1 | city = '上海' and agee > 1\n  |                   ^^^^"
+    );
     let e = err("city = '上海' 且 churn_risk > ");
-    assert_eq!(e.message_zh(), "第 27 列：'>' 后面应为一个值（字段名、字符串、数字、true、false 或 null），但表达式已结束");
+    assert_eq!(
+        e.message_zh(),
+        "第 27 列：'>' 后面应为一个值（字段名、字符串、数字、true、false 或 null），但表达式已结束"
+    );
 }

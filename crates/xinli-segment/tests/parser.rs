@@ -1,11 +1,16 @@
 use xinli_segment::*;
 
 fn rec(pairs: &[(&str, Scalar)]) -> MapRecord {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
 }
 
 fn t(e: &str, r: &MapRecord) -> Option<bool> {
-    Expression::parse(e).unwrap_or_else(|err| panic!("{err}")).eval(r)
+    Expression::parse(e)
+        .unwrap_or_else(|err| panic!("{err}"))
+        .eval(r)
 }
 
 fn customer() -> MapRecord {
@@ -29,7 +34,10 @@ fn the_issue_example() {
     let schema = Schema::customers();
     let c = Expression::compile(e, Some(&schema)).unwrap();
     assert!(c.matches(&customer()));
-    assert_eq!(c.fields(), vec!["trait_price_sensitivity", "churn_risk", "rfm_segment"]);
+    assert_eq!(
+        c.fields(),
+        vec!["trait_price_sensitivity", "churn_risk", "rfm_segment"]
+    );
 }
 
 #[test]
@@ -49,9 +57,18 @@ fn precedence_not_and_or() {
         other => panic!("{other:?}"),
     }
     let r = customer();
-    assert_eq!(t("orders = 1 or orders = 3 and churn_risk > 0.9", &r), Some(false));
-    assert_eq!(t("(orders = 1 or orders = 3) and churn_risk > 0.5", &r), Some(true));
-    assert_eq!(t("orders = 3 or churn_risk > 0.9 and orders = 1", &r), Some(true));
+    assert_eq!(
+        t("orders = 1 or orders = 3 and churn_risk > 0.9", &r),
+        Some(false)
+    );
+    assert_eq!(
+        t("(orders = 1 or orders = 3) and churn_risk > 0.5", &r),
+        Some(true)
+    );
+    assert_eq!(
+        t("orders = 3 or churn_risk > 0.9 and orders = 1", &r),
+        Some(true)
+    );
     assert_eq!(t("not orders = 3 or vip", &r), Some(true));
     assert_eq!(t("not (orders = 3 or vip)", &r), Some(false));
     assert_eq!(t("not not vip", &r), Some(true));

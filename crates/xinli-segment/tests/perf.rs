@@ -62,14 +62,26 @@ fn a_large_csv() {
     let mut csv = String::from("customer_id,clv,churn_risk,rfm_segment,orders\n");
     for i in 0..200_000u32 {
         let seg = ["At risk", "Champions", "Lost"][(i % 3) as usize];
-        let clv = if i % 7 == 0 { String::new() } else { format!("{}", i % 1500) };
-        csv.push_str(&format!("c{i},{clv},{},{seg},{}\n", (i % 100) as f64 / 100.0, i % 9));
+        let clv = if i % 7 == 0 {
+            String::new()
+        } else {
+            format!("{}", i % 1500)
+        };
+        csv.push_str(&format!(
+            "c{i},{clv},{},{seg},{}\n",
+            (i % 100) as f64 / 100.0,
+            i % 9
+        ));
     }
     let start = std::time::Instant::now();
     let t = CsvTable::from_reader(csv.as_bytes()).unwrap();
     let loaded = start.elapsed();
     let (compiled, sizes) = t.tag_sizes(&TagTree::default_tree()).unwrap();
-    eprintln!("200k-row CSV: load {loaded:?}, {} tags in {:?}", compiled.len(), start.elapsed() - loaded);
+    eprintln!(
+        "200k-row CSV: load {loaded:?}, {} tags in {:?}",
+        compiled.len(),
+        start.elapsed() - loaded
+    );
     assert_eq!(sizes.total, 200_000);
     assert_eq!(sizes.tags[compiled.find("rfm_lost").unwrap()], 200_000 / 3);
 }

@@ -1,7 +1,11 @@
 use xinli_segment::*;
 
 fn table() -> CsvTable {
-    CsvTable::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/customers.csv")).unwrap()
+    CsvTable::from_path(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/customers.csv"
+    ))
+    .unwrap()
 }
 
 #[test]
@@ -9,7 +13,11 @@ fn csv_types_and_nulls() {
     let t = table();
     assert_eq!(t.len(), 6);
     let s = t.schema();
-    assert_eq!(s.get("customer_id"), Some(Type::Text), "contract text column stays text");
+    assert_eq!(
+        s.get("customer_id"),
+        Some(Type::Text),
+        "contract text column stays text"
+    );
     assert_eq!(s.get("clv"), Some(Type::Number));
     assert_eq!(s.get("rfm_segment"), Some(Type::Text));
     assert_eq!(s.get("first_purchase"), Some(Type::Text));
@@ -34,22 +42,41 @@ fn segments_over_csv() {
     assert_eq!(m.total, 6);
     // Null semantics: the customer without purchases is unknown, not a member of either side.
     let a = t.evaluate(&Segment::new("a", "clv >= 100", "")).unwrap();
-    let b = t.evaluate(&Segment::new("b", "not clv >= 100", "")).unwrap();
+    let b = t
+        .evaluate(&Segment::new("b", "not clv >= 100", ""))
+        .unwrap();
     assert_eq!(a.size + b.size + a.unknown, 6);
     assert_eq!(a.unknown, 1);
     assert_eq!(b.unknown, 1);
     let n = t.evaluate(&Segment::new("n", "clv is null", "")).unwrap();
     assert_eq!(n.customer_ids, vec!["00021"]);
     // Dates are ISO text: ordered comparisons work.
-    let d = t.evaluate(&Segment::new("d", "last_purchase >= '2020-05-01'", "")).unwrap();
+    let d = t
+        .evaluate(&Segment::new("d", "last_purchase >= '2020-05-01'", ""))
+        .unwrap();
     assert_eq!(d.customer_ids, vec!["00017", "00020"]);
     // Compile errors against the file's header.
     let e = t.evaluate(&Segment::new("e", "clvv > 1", "")).unwrap_err();
-    assert_eq!(e.message_en(), "unknown field 'clvv' at column 1; did you mean 'clv'?");
-    let e = t.evaluate(&Segment::new("e", "rfm_segment > 3", "")).unwrap_err();
-    assert!(e.message_en().starts_with("type mismatch at column 15"), "{}", e.message_en());
+    assert_eq!(
+        e.message_en(),
+        "unknown field 'clvv' at column 1; did you mean 'clv'?"
+    );
+    let e = t
+        .evaluate(&Segment::new("e", "rfm_segment > 3", ""))
+        .unwrap_err();
+    assert!(
+        e.message_en().starts_with("type mismatch at column 15"),
+        "{}",
+        e.message_en()
+    );
     // Store-agnostic evaluate over plain records.
-    let recs: Vec<MapRecord> = (0..5).map(|i| [("x".to_string(), Scalar::Number(i as f64))].into_iter().collect()).collect();
+    let recs: Vec<MapRecord> = (0..5)
+        .map(|i| {
+            [("x".to_string(), Scalar::Number(i as f64))]
+                .into_iter()
+                .collect()
+        })
+        .collect();
     let m = evaluate(&Segment::new("x", "x between 1 and 3", ""), &recs).unwrap();
     assert_eq!((m.members, m.size, m.total), (vec![1, 2, 3], 3, 5));
 }
@@ -103,16 +130,35 @@ fn tag_tree_on_a_small_csv() {
     assert_eq!(size("channel_organic"), 0);
     assert_eq!(size("novelty_seeking_high"), 0);
     let missing = compiled.missing_fields(&t.schema());
-    assert!(missing.iter().any(|(id, f)| id == "channel_ads" && f == &["acquisition_channel"]));
+    assert!(missing
+        .iter()
+        .any(|(id, f)| id == "channel_ads" && f == &["acquisition_channel"]));
     // Per-record tags.
     let ids = compiled.tag_ids_of(&t.row(0));
-    for want in ["gender_female", "age_25_34", "city_tier1", "rfm_champions", "tier_high", "clv_high", "orders_5_plus", "recent", "stage_purchase", "persona_price_sensitive", "price_sensitivity_high"] {
+    for want in [
+        "gender_female",
+        "age_25_34",
+        "city_tier1",
+        "rfm_champions",
+        "tier_high",
+        "clv_high",
+        "orders_5_plus",
+        "recent",
+        "stage_purchase",
+        "persona_price_sensitive",
+        "price_sensitivity_high",
+    ] {
         assert!(ids.contains(&want), "{want} not in {ids:?}");
     }
     // The customer without purchases carries only tags that do not read empty cells.
     assert_eq!(compiled.tag_ids_of(&t.row(4)), Vec::<&str>::new());
     // Category and group sizes count customers with at least one tag.
-    let value = compiled.tree().groups.iter().position(|g| g.id == "value").unwrap();
+    let value = compiled
+        .tree()
+        .groups
+        .iter()
+        .position(|g| g.id == "value")
+        .unwrap();
     assert_eq!(sizes.groups[value], 5);
     let r = compiled.get(compiled.find("rfm_at_risk").unwrap());
     assert_eq!(r.path(), "value/rfm_segment/rfm_at_risk");
@@ -142,16 +188,27 @@ expr = "total_spend >= 200 且 city in ['上海', '深圳']"
     assert_eq!(sizes.tags, vec![2]);
     assert_eq!(compiled.tag_ids_of(&t.row(0)), vec!["big_spender"]);
 
-    let bad = text.replace("total_spend >= 200", "total_spnd >= ").replace("'深圳']", "'深圳']");
-    let err = TagTree::from_toml_str(&bad).unwrap().compile(Some(&Schema::customers())).unwrap_err();
+    let bad = text.replace("total_spend >= 200", "total_spnd >= ");
+    let err = TagTree::from_toml_str(&bad)
+        .unwrap()
+        .compile(Some(&Schema::customers()))
+        .unwrap_err();
     assert_eq!(
         err.message_en(),
         "tag 'big_spender': error: unknown field 'total_spnd' at column 1; did you mean 'total_spend'?\n\
          1 | total_spnd >=  且 city in ['上海', '深圳']\n  | ^^^^^^^^^^"
     );
-    assert!(err.message_zh().starts_with("标签 'big_spender'：错误：第 1 列：未知字段 'total_spnd'"));
+    assert!(err
+        .message_zh()
+        .starts_with("标签 'big_spender'：错误：第 1 列：未知字段 'total_spnd'"));
 
     let dup = format!("{text}\n[[group.category.tag]]\nid = \"big_spender\"\nname_en = \"x\"\nname_zh = \"x\"\nexpr = \"true\"\n");
-    assert_eq!(TagTree::from_toml_str(&dup).unwrap_err(), TagError::DuplicateId("big_spender".into()));
-    assert!(matches!(TagTree::from_toml_str("[[group]]\nid = 1").unwrap_err(), TagError::Toml(_)));
+    assert_eq!(
+        TagTree::from_toml_str(&dup).unwrap_err(),
+        TagError::DuplicateId("big_spender".into())
+    );
+    assert!(matches!(
+        TagTree::from_toml_str("[[group]]\nid = 1").unwrap_err(),
+        TagError::Toml(_)
+    ));
 }
