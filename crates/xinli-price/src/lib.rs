@@ -105,6 +105,22 @@ pub enum PriceMeasure {
     MedianLine,
 }
 
+/// How the regression is estimated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Estimator {
+    /// OLS of `ln Q` on `ln P` over the periods with sales (zero periods cannot be logged and
+    /// are left out: estimates are conditional on selling).
+    LogOls,
+    /// Poisson pseudo-maximum likelihood, `E[Q] = exp(α + ε ln P + season)`, over every period
+    /// from a product's first to its last sale, unsold periods included as `Q = 0` at the last
+    /// observed price (carried forward — the price of an unsold period is not observed; this
+    /// assumes it did not change). Consistent under heteroskedasticity of the multiplicative
+    /// error, where log-OLS is not; the fixed effects are concentrated out exactly. `R²` is the
+    /// squared correlation of `Q` and the fitted mean.
+    Ppml,
+}
+
 /// Settings of [`estimate`]. The defaults are the documented rules.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ElasticityConfig {
@@ -112,6 +128,8 @@ pub struct ElasticityConfig {
     pub period_days: u32,
     /// How a cell's price is measured.
     pub price: PriceMeasure,
+    /// Log-OLS (default) or PPML.
+    pub estimator: Estimator,
     /// Seasonality of the per-product regressions.
     pub product_seasonality: Seasonality,
     /// Seasonality of the pooled (category, all-products) regressions.
@@ -137,6 +155,7 @@ impl Default for ElasticityConfig {
         ElasticityConfig {
             period_days: 7,
             price: PriceMeasure::QuantityWeightedMean,
+            estimator: Estimator::LogOls,
             product_seasonality: Seasonality::Fourier { harmonics: 2 },
             pooled_seasonality: Seasonality::MonthOfYear,
             min_periods: 12,
@@ -215,6 +234,8 @@ pub struct Estimate {
     pub dof: f64,
     /// Cells (product-periods with sales) in the regression.
     pub cells: usize,
+    /// Periods without sales included as zeros (PPML only; 0 for log-OLS).
+    pub zero_cells: usize,
     /// Products in the regression (1 for a product estimate).
     pub products: usize,
     /// R² (within-product R² for pooled estimates).
@@ -481,6 +502,9 @@ fn product_estimate(cells: &[Cell], config: &ElasticityConfig) -> Result<Estimat
     if log_price_sd < config.min_log_price_sd {
         return Err(NotIdentified::TooLittlePriceVariation { log_price_sd, need: config.min_log_price_sd });
     }
+    if config.estimator == Estimator::Ppml {
+        return product_ppml(cells, log_price_sd, config);
+    }
     let y: Vec<f64> = cells.iter().map(|c| c.units.ln()).collect();
     let season: Vec<Vec<f64>> =
         cells.iter().map(|c| config.product_seasonality.columns(mid_day(c.period, config.period_days.max(1)))).collect();
@@ -501,22 +525,23 @@ fn product_estimate(cells: &[Cell], config: &ElasticityConfig) -> Result<Estimat
     let sst: f64 = y.iter().map(|v| (v - mean_y).powi(2)).sum();
     let ssr: f64 = fit.residuals.iter().map(|e| e * e).sum();
     let r2 = if sst > 0.0 { 1.0 - ssr / sst } else { 0.0 };
-    finish(&fit, dof as f64, n, 1, r2, cells.iter(), log_price_sd, config)
+    finish(fit.beta[0], fit.cov[0][0], dof as f64, n, 0, 1, r2, cells.iter(), log_price_sd, config)
 }
 
 #[allow(clippy::too_many_arguments)]
 fn finish<'a>(
-    fit: &linalg::Fit,
+    elasticity: f64,
+    variance: f64,
     dof: f64,
     cells: usize,
+    zero_cells: usize,
     products: usize,
     r2: f64,
     all_cells: impl Iterator<Item = &'a Cell>,
     log_price_sd: f64,
     config: &ElasticityConfig,
 ) -> Result<Estimate, NotIdentified> {
-    let elasticity = fit.beta[0];
-    let se = fit.cov[0][0].max(0.0).sqrt();
+    let se = variance.max(0.0).sqrt();
     if !elasticity.is_finite() || !se.is_finite() || se <= 0.0 {
         return Err(NotIdentified::Collinear);
     }
@@ -534,6 +559,7 @@ fn finish<'a>(
         upper,
         dof,
         cells,
+        zero_cells,
         products,
         r2,
         price_min,
@@ -549,7 +575,10 @@ fn pooled(category: Option<Category>, members: &[&ProductCells], config: &Elasti
     let result = if with_variation < config.min_products {
         Err(NotIdentified::TooFewProducts { have: with_variation, need: config.min_products })
     } else {
-        pooled_fit(&members, config)
+        match config.estimator {
+            Estimator::LogOls => pooled_fit(&members, config),
+            Estimator::Ppml => pooled_ppml(&members, config),
+        }
     };
     PooledElasticity { category, products: members.len(), products_with_variation: with_variation, result }
 }
@@ -588,5 +617,109 @@ fn pooled_fit(members: &[&ProductCells], config: &ElasticityConfig) -> Result<Es
     let ssr: f64 = fit.residuals.iter().map(|e| e * e).sum();
     let r2 = if sst > 0.0 { 1.0 - ssr / sst } else { 0.0 };
     let dof = (members.len() - 1) as f64;
-    finish(&fit, dof, n, members.len(), r2, members.iter().flat_map(|p| p.cells.iter()), log_price_sd, config)
+    finish(fit.beta[0], fit.cov[0][0], dof, n, 0, members.len(), r2, members.iter().flat_map(|p| p.cells.iter()), log_price_sd, config)
+}
+
+/// Every period from the first to the last cell: unsold periods get `Q = 0` at the last
+/// observed price.
+fn with_zeros(cells: &[Cell]) -> Vec<Cell> {
+    let mut out = Vec::new();
+    for (i, c) in cells.iter().enumerate() {
+        if i > 0 {
+            let prev = cells[i - 1];
+            for period in prev.period + 1..c.period {
+                out.push(Cell { period, units: 0.0, price: prev.price });
+            }
+        }
+        out.push(*c);
+    }
+    out
+}
+
+fn squared_correlation(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        sab += (x - ma) * (y - mb);
+        saa += (x - ma).powi(2);
+        sbb += (y - mb).powi(2);
+    }
+    if saa > 0.0 && sbb > 0.0 {
+        sab * sab / (saa * sbb)
+    } else {
+        0.0
+    }
+}
+
+fn design(rows: &[Cell], seasonality: Seasonality, period_days: u32) -> Vec<Vec<f64>> {
+    let season: Vec<Vec<f64>> = rows.iter().map(|c| seasonality.columns(mid_day(c.period, period_days))).collect();
+    let s = seasonality.columns(0).len();
+    let mut x = vec![rows.iter().map(|c| c.price.ln()).collect::<Vec<f64>>()];
+    for j in 0..s {
+        x.push(season.iter().map(|r| r[j]).collect());
+    }
+    x
+}
+
+fn product_ppml(cells: &[Cell], log_price_sd: f64, config: &ElasticityConfig) -> Result<Estimate, NotIdentified> {
+    let rows = with_zeros(cells);
+    let n = rows.len();
+    let y: Vec<f64> = rows.iter().map(|c| c.units).collect();
+    let x = design(&rows, config.product_seasonality, config.period_days.max(1));
+    let fit = linalg::ppml(&y, &x, &vec![0; n]).ok_or(NotIdentified::Collinear)?;
+    if !fit.kept[0] || !fit.converged {
+        return Err(NotIdentified::Collinear);
+    }
+    let rank = fit.kept.iter().filter(|k| **k).count() + 1;
+    let dof = n.saturating_sub(rank);
+    if dof < config.min_dof {
+        return Err(NotIdentified::TooFewDegreesOfFreedom { have: dof, need: config.min_dof });
+    }
+    let r2 = squared_correlation(&y, &fit.mu);
+    finish(fit.beta[0], fit.cov[0][0], dof as f64, cells.len(), n - cells.len(), 1, r2, cells.iter(), log_price_sd, config)
+}
+
+fn pooled_ppml(members: &[&ProductCells], config: &ElasticityConfig) -> Result<Estimate, NotIdentified> {
+    let period_days = config.period_days.max(1);
+    let mut y = Vec::new();
+    let mut x: Vec<Vec<f64>> = Vec::new();
+    let mut groups = Vec::new();
+    let mut within = Vec::new();
+    let mut cells = 0;
+    for (g, p) in members.iter().enumerate() {
+        let rows = with_zeros(&p.cells);
+        cells += p.cells.len();
+        let d = design(&rows, config.pooled_seasonality, period_days);
+        if x.is_empty() {
+            x = vec![Vec::new(); d.len()];
+        }
+        for (j, col) in d.into_iter().enumerate() {
+            x[j].extend(col);
+        }
+        y.extend(rows.iter().map(|c| c.units));
+        groups.extend(std::iter::repeat(g as u32).take(rows.len()));
+        let lp: Vec<f64> = p.cells.iter().map(|c| c.price.ln()).collect();
+        let m = lp.iter().sum::<f64>() / lp.len() as f64;
+        within.extend(lp.into_iter().map(|v| v - m));
+    }
+    let log_price_sd = (within.iter().map(|v| v * v).sum::<f64>() / (within.len() - members.len()).max(1) as f64).sqrt();
+    let fit = linalg::ppml(&y, &x, &groups).ok_or(NotIdentified::Collinear)?;
+    if !fit.kept[0] || !fit.converged {
+        return Err(NotIdentified::Collinear);
+    }
+    let r2 = squared_correlation(&y, &fit.mu);
+    let n = y.len();
+    finish(
+        fit.beta[0],
+        fit.cov[0][0],
+        (members.len() - 1) as f64,
+        cells,
+        n - cells,
+        members.len(),
+        r2,
+        members.iter().flat_map(|p| p.cells.iter()),
+        log_price_sd,
+        config,
+    )
 }

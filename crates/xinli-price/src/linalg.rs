@@ -251,3 +251,222 @@ mod tests {
         assert!(fit.cov[0][0] > 0.0);
     }
 }
+
+/// Inverse of a symmetric positive semi-definite matrix over the columns that are not
+/// (nearly) collinear with earlier ones (incremental Cholesky, as in [`ols`]). Returns the full
+/// `k × k` inverse with zero rows/columns for dropped columns, and which columns were kept.
+pub(crate) fn spd_inverse(a: &[Vec<f64>]) -> (Vec<Vec<f64>>, Vec<bool>) {
+    let k = a.len();
+    let mut kept_idx: Vec<usize> = Vec::new();
+    let mut l: Vec<Vec<f64>> = Vec::new();
+    for j in 0..k {
+        let diag = a[j][j];
+        if diag <= 0.0 || !diag.is_finite() {
+            continue;
+        }
+        let m = kept_idx.len();
+        let mut row = vec![0.0; m + 1];
+        for i in 0..m {
+            let mut s = a[kept_idx[i]][j];
+            for t in 0..i {
+                s -= l[i][t] * row[t];
+            }
+            row[i] = s / l[i][i];
+        }
+        let d = diag - row[..m].iter().map(|v| v * v).sum::<f64>();
+        if d <= PIVOT_TOL * diag {
+            continue;
+        }
+        row[m] = d.sqrt();
+        l.push(row);
+        kept_idx.push(j);
+    }
+    let p = kept_idx.len();
+    let mut full = vec![vec![0.0; k]; k];
+    for c in 0..p {
+        let mut z = vec![0.0; p];
+        for i in 0..p {
+            let mut s = if i == c { 1.0 } else { 0.0 };
+            for t in 0..i {
+                s -= l[i][t] * z[t];
+            }
+            z[i] = s / l[i][i];
+        }
+        for i in (0..p).rev() {
+            let mut s = z[i];
+            for t in i + 1..p {
+                s -= l[t][i] * z[t];
+            }
+            z[i] = s / l[i][i];
+        }
+        for r in 0..p {
+            full[kept_idx[r]][kept_idx[c]] = z[r];
+        }
+    }
+    let mut kept = vec![false; k];
+    for &j in &kept_idx {
+        kept[j] = true;
+    }
+    (full, kept)
+}
+
+/// A Poisson pseudo-maximum-likelihood fit with group fixed effects concentrated out.
+#[derive(Clone, Debug)]
+pub(crate) struct PoissonFit {
+    pub beta: Vec<f64>,
+    pub kept: Vec<bool>,
+    /// Robust covariance (clustered by group, CR1-style `G/(G−1)` scaling; or HC with `n/(n−p)`
+    /// when there is one group).
+    pub cov: Vec<Vec<f64>>,
+    /// Fitted means, row order.
+    pub mu: Vec<f64>,
+    pub converged: bool,
+}
+
+/// PPML of counts `y ≥ 0` on columns `x` with one fixed effect per group (`groups[r]` in
+/// `0..g`, every group with a positive total). Newton on the concentrated likelihood: for given
+/// `β`, `α_g = ln(Σ y / Σ exp(xβ))` exactly. With one group this is an ordinary Poisson
+/// regression with an intercept. Errors are clustered by group when there are several groups,
+/// heteroskedasticity-robust otherwise.
+pub(crate) fn ppml(y: &[f64], x: &[Vec<f64>], groups: &[u32]) -> Option<PoissonFit> {
+    let n = y.len();
+    let k = x.len();
+    let g_count = groups.iter().copied().max()? as usize + 1;
+    let mut beta = vec![0.0; k];
+    let mut mu = vec![0.0; n];
+    let mut converged = false;
+    let mut last_ll = f64::NEG_INFINITY;
+    let mut hess_inv = vec![vec![0.0; k]; k];
+    let mut kept = vec![false; k];
+    let mut centered: Vec<Vec<f64>> = vec![vec![0.0; n]; k];
+    for _iter in 0..100 {
+        // Linear index and concentrated α.
+        let eta: Vec<f64> = (0..n).map(|r| (0..k).map(|j| beta[j] * x[j][r]).sum()).collect();
+        let mut sum_y = vec![0.0; g_count];
+        let mut sum_e = vec![0.0; g_count];
+        let shift = eta.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        for r in 0..n {
+            sum_y[groups[r] as usize] += y[r];
+            sum_e[groups[r] as usize] += (eta[r] - shift).exp();
+        }
+        for r in 0..n {
+            let g = groups[r] as usize;
+            mu[r] = sum_y[g] * (eta[r] - shift).exp() / sum_e[g];
+        }
+        let ll: f64 = (0..n).map(|r| if y[r] > 0.0 { y[r] * mu[r].ln() - mu[r] } else { -mu[r] }).sum();
+        // μ-weighted within-group centring.
+        let mut wmean = vec![vec![0.0; k]; g_count];
+        let mut wsum = vec![0.0; g_count];
+        for r in 0..n {
+            let g = groups[r] as usize;
+            wsum[g] += mu[r];
+            for j in 0..k {
+                wmean[g][j] += mu[r] * x[j][r];
+            }
+        }
+        for r in 0..n {
+            let g = groups[r] as usize;
+            for j in 0..k {
+                centered[j][r] = x[j][r] - wmean[g][j] / wsum[g];
+            }
+        }
+        let mut hess = vec![vec![0.0; k]; k];
+        let mut grad = vec![0.0; k];
+        for r in 0..n {
+            let e = y[r] - mu[r];
+            for a in 0..k {
+                grad[a] += e * centered[a][r];
+                for b in a..k {
+                    hess[a][b] += mu[r] * centered[a][r] * centered[b][r];
+                }
+            }
+        }
+        for a in 0..k {
+            for b in 0..a {
+                hess[a][b] = hess[b][a];
+            }
+        }
+        let (inv, kp) = spd_inverse(&hess);
+        hess_inv = inv;
+        kept = kp;
+        let step: Vec<f64> = (0..k).map(|a| (0..k).map(|b| hess_inv[a][b] * grad[b]).sum()).collect();
+        let decrement: f64 = step.iter().zip(&grad).map(|(s, g)| s * g).sum();
+        if !decrement.is_finite() {
+            return None;
+        }
+        if decrement.abs() < 1e-10 * (1.0 + ll.abs()) && (ll - last_ll).abs() < 1e-9 * (1.0 + ll.abs()) {
+            converged = true;
+            break;
+        }
+        last_ll = ll;
+        // Damped step: halve while the likelihood falls (rarely needed).
+        let mut t = 1.0;
+        let try_ll = |b: &[f64]| -> f64 {
+            let eta: Vec<f64> = (0..n).map(|r| (0..k).map(|j| b[j] * x[j][r]).sum()).collect();
+            let shift = eta.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let mut sy = vec![0.0; g_count];
+            let mut se = vec![0.0; g_count];
+            for r in 0..n {
+                sy[groups[r] as usize] += y[r];
+                se[groups[r] as usize] += (eta[r] - shift).exp();
+            }
+            (0..n)
+                .map(|r| {
+                    let g = groups[r] as usize;
+                    let m = sy[g] * (eta[r] - shift).exp() / se[g];
+                    if y[r] > 0.0 { y[r] * m.ln() - m } else { -m }
+                })
+                .sum()
+        };
+        loop {
+            let cand: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b + t * s).collect();
+            let cll = try_ll(&cand);
+            if cll.is_finite() && cll >= ll - 1e-12 * (1.0 + ll.abs()) || t < 1e-6 {
+                beta = cand;
+                break;
+            }
+            t /= 2.0;
+        }
+    }
+    // Sandwich.
+    let p = kept.iter().filter(|k| **k).count();
+    let mut meat = vec![vec![0.0; k]; k];
+    let scale;
+    if g_count > 1 {
+        let mut score = vec![vec![0.0; k]; g_count];
+        for r in 0..n {
+            let e = y[r] - mu[r];
+            for a in 0..k {
+                score[groups[r] as usize][a] += e * centered[a][r];
+            }
+        }
+        for s in &score {
+            for a in 0..k {
+                for b in 0..k {
+                    meat[a][b] += s[a] * s[b];
+                }
+            }
+        }
+        let g = g_count as f64;
+        scale = g / (g - 1.0);
+    } else {
+        for r in 0..n {
+            let e2 = (y[r] - mu[r]).powi(2);
+            for a in 0..k {
+                for b in 0..k {
+                    meat[a][b] += e2 * centered[a][r] * centered[b][r];
+                }
+            }
+        }
+        let dof = n as f64 - (p + 1) as f64;
+        if dof <= 0.0 {
+            return None;
+        }
+        scale = n as f64 / dof;
+    }
+    let tmp: Vec<Vec<f64>> =
+        (0..k).map(|a| (0..k).map(|c| (0..k).map(|t| hess_inv[a][t] * meat[t][c]).sum()).collect()).collect();
+    let cov: Vec<Vec<f64>> =
+        (0..k).map(|a| (0..k).map(|c| scale * (0..k).map(|t| tmp[a][t] * hess_inv[t][c]).sum::<f64>()).collect()).collect();
+    Some(PoissonFit { beta, kept, cov, mu, converged })
+}
