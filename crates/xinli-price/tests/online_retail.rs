@@ -5,7 +5,7 @@
 //! StockCode not starting with a digit) are dropped first: their "prices" are fees.
 
 use std::path::Path;
-use xinli_price::{estimate, ElasticityConfig, PriceMeasure, Seasonality, Verdict};
+use xinli_price::{estimate, ElasticityConfig, Estimator, PriceMeasure, Seasonality, Verdict};
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
     let pos = q * (sorted.len() - 1) as f64;
@@ -34,6 +34,10 @@ fn online_retail_elasticities_are_sane() {
         (
             "weekly, median line price (posted-price proxy)",
             ElasticityConfig { price: PriceMeasure::MedianLine, ..ElasticityConfig::default() },
+        ),
+        (
+            "weekly, PPML (unsold weeks between first and last sale as zeros)",
+            ElasticityConfig { estimator: Estimator::Ppml, ..ElasticityConfig::default() },
         ),
         (
             "monthly (30-day periods), no per-product seasonality",
@@ -82,8 +86,8 @@ fn online_retail_elasticities_are_sane() {
         let o = &report.overall;
         let e = o.result.as_ref().expect("overall elasticity identified");
         println!(
-            "pooled: ε = {:.3} (SE {:.3}, 95 % [{:.3}, {:.3}]), {} cells, {} products ({} with price variation), within R² {:.3}, prices {:.2}–{:.2}, within sd ln P {:.3}, {}",
-            e.elasticity, e.se, e.lower, e.upper, e.cells, e.products, o.products_with_variation, e.r2, e.price_min, e.price_max, e.log_price_sd, e.verdict.name()
+            "pooled: ε = {:.3} (SE {:.3}, 95 % [{:.3}, {:.3}]), {} cells (+{} zero), {} products ({} with price variation), within R² {:.3}, prices {:.2}–{:.2}, within sd ln P {:.3}, {}",
+            e.elasticity, e.se, e.lower, e.upper, e.cells, e.zero_cells, e.products, o.products_with_variation, e.r2, e.price_min, e.price_max, e.log_price_sd, e.verdict.name()
         );
 
         // Sane: every identified interval is finite and ordered around its estimate; most
