@@ -7,7 +7,7 @@
 //! shop percentile in [0, 1] with a confidence in [0, 1] and the evidence behind it, plus a
 //! [`Persona`].
 //!
-//! How (details and justification in `crates/xinli-psych/docs/psychology.md`):
+//! How (details and justification in `docs/psychology.md`):
 //! 1. **One pass** over order lines and one over events fills per-customer, per-order and
 //!    per-session accumulators (counts only; no per-event storage beyond a session index).
 //! 2. Every signal ([`signals::SIGNALS`]) is a **share** (k of n), a **rate** (x per exposure)

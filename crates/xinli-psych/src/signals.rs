@@ -1,5 +1,5 @@
 //! The signal table: which observed behaviour measures which trait, how it is shrunk, its weight
-//! and direction. `crates/xinli-psych/docs/psychology.md` justifies each choice.
+//! and direction. `docs/psychology.md` justifies each choice.
 
 use crate::traits::Trait;
 
