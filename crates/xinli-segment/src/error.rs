@@ -132,6 +132,8 @@ pub enum ErrorKind {
         operand: String,
         ty: Type,
     },
+    /// Parentheses or `not` nested deeper than [`MAX_DEPTH`](crate::MAX_DEPTH).
+    TooDeep,
     /// `x = null` / `x != null`: comparisons with null are never true; use `is null`.
     CompareWithNull {
         op: String,
@@ -241,6 +243,9 @@ impl ParseError {
                 "{operand} {at} is a {} and cannot be used as a condition on its own: compare it, e.g. {operand} > 0",
                 ty.name_en()
             ),
+            ErrorKind::TooDeep => {
+                format!("the expression is nested too deeply {at} (more than {} levels)", crate::MAX_DEPTH)
+            }
             ErrorKind::CompareWithNull { op } => {
                 let fix = if op == "!=" || op == "<>" { "is not null" } else { "is null" };
                 format!("'{op} null' {at} is never true: use '{fix}'")
@@ -311,6 +316,7 @@ impl ParseError {
                 "{at}：{operand} 是{}，不能单独作为条件，请加上比较，例如 {operand} > 0",
                 ty.name_zh()
             ),
+            ErrorKind::TooDeep => format!("{at}：表达式嵌套过深（超过 {} 层）", crate::MAX_DEPTH),
             ErrorKind::CompareWithNull { op } => {
                 let fix = if op == "!=" || op == "<>" {
                     "is not null"

@@ -228,6 +228,7 @@ impl Expression {
             tokens,
             pos: 0,
             schema,
+            depth: 0,
         };
         if p.tokens.is_empty() {
             return Err(ParseError::new(
@@ -294,9 +295,26 @@ struct Parser<'a> {
     tokens: Vec<Token>,
     pos: usize,
     schema: Option<&'a Schema>,
+    depth: usize,
 }
 
+/// How deeply parentheses and `not` may nest (keeps the recursive parser and evaluator far
+/// from the stack limit on hostile input).
+pub const MAX_DEPTH: usize = 200;
+
 impl<'a> Parser<'a> {
+    fn enter(&mut self) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            let span = self
+                .tokens
+                .get(self.pos.saturating_sub(1))
+                .map_or(Span::new(0, 0), |t| t.span);
+            return Err(self.err(ErrorKind::TooDeep, span));
+        }
+        Ok(())
+    }
+
     fn peek(&self) -> Option<&Tok> {
         self.tokens.get(self.pos).map(|t| &t.tok)
     }
@@ -367,14 +385,19 @@ impl<'a> Parser<'a> {
 
     fn parse_not(&mut self) -> Result<Expr, ParseError> {
         if self.eat(&Tok::Not) {
-            return Ok(Expr::Not(Box::new(self.parse_not()?)));
+            self.enter()?;
+            let inner = self.parse_not()?;
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(inner)));
         }
         self.parse_predicate()
     }
 
     fn parse_predicate(&mut self) -> Result<Expr, ParseError> {
         if self.eat(&Tok::LParen) {
+            self.enter()?;
             let e = self.parse_or()?;
+            self.depth -= 1;
             if !self.eat(&Tok::RParen) {
                 return Err(self.expected(Expected::CloseParen));
             }

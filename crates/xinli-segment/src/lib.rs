@@ -83,8 +83,8 @@ mod tags;
 mod value;
 
 pub use error::{edit_distance, suggest, ErrorKind, Expected, ParseError, Span};
-pub use expr::{CmpOp, Expr, Expression, Operand};
-pub use segment::{evaluate, evaluate_compiled, CsvMembers, Members, Segment};
+pub use expr::{CmpOp, Expr, Expression, Operand, MAX_DEPTH};
+pub use segment::{evaluate, evaluate_compiled, segments_from_toml, CsvMembers, Members, Segment};
 pub use table::{CsvRow, CsvTable, TableError};
 pub use tags::{
     CompiledTags, Tag, TagCategory, TagError, TagGroup, TagRef, TagSizes, TagTree,

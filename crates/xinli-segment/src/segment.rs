@@ -7,6 +7,7 @@ use crate::value::{Record, Schema};
 
 /// A custom segment: a name, an expression in the segment language and a description.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct Segment {
     pub name: String,
     pub expression: String,
@@ -27,6 +28,30 @@ impl Segment {
     pub fn compile(&self, schema: Option<&Schema>) -> Result<Expression, ParseError> {
         Expression::compile(&self.expression, schema)
     }
+}
+
+/// A list of segments as a shop writes it in TOML:
+/// ```toml
+/// [[segment]]
+/// name = "price-sensitive at risk"
+/// expression = '''trait_price_sensitivity > 0.7 and rfm_segment in ["At risk", "Can't lose"]'''
+/// description = "win back with a coupon"
+/// ```
+pub fn segments_from_toml(text: &str) -> Result<Vec<Segment>, String> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct File {
+        #[serde(default)]
+        segment: Vec<Segment>,
+    }
+    let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut seen = std::collections::HashSet::new();
+    for s in &file.segment {
+        if !seen.insert(s.name.as_str()) {
+            return Err(format!("segment name '{}' is used more than once", s.name));
+        }
+    }
+    Ok(file.segment)
 }
 
 /// The members of a segment: indices into the evaluated records, in order.

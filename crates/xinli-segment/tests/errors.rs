@@ -170,3 +170,20 @@ fn positions_on_later_lines_and_after_wide_characters() {
         "第 27 列：'>' 后面应为一个值（字段名、字符串、数字、true、false 或 null），但表达式已结束"
     );
 }
+
+#[test]
+fn hostile_nesting_is_an_error_not_a_stack_overflow() {
+    let deep = format!("{}x = 1{}", "(".repeat(100_000), ")".repeat(100_000));
+    let e = err_noschema(&deep);
+    assert_eq!(*e.kind, ErrorKind::TooDeep);
+    assert!(
+        e.message_en()
+            .starts_with("the expression is nested too deeply at column 201"),
+        "{}",
+        e.message_en()
+    );
+    let nots = format!("{}x", "not ".repeat(100_000));
+    assert_eq!(*err_noschema(&nots).kind, ErrorKind::TooDeep);
+    let ok = format!("{}x = 1{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+    assert!(Expression::parse(&ok).is_ok());
+}

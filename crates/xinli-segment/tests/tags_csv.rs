@@ -212,3 +212,28 @@ expr = "total_spend >= 200 且 city in ['上海', '深圳']"
         TagError::Toml(_)
     ));
 }
+
+#[test]
+fn segments_from_a_toml_list() {
+    let text = r#"
+[[segment]]
+name = "price-sensitive at risk"
+expression = '''trait_price_sensitivity > 0.7 and churn_risk > 0.5 and rfm_segment in ["At risk", "Can't lose"]'''
+description = "win back with a coupon"
+
+[[segment]]
+name = "no purchase yet"
+expression = "first_purchase is null"
+"#;
+    let segments = segments_from_toml(text).unwrap();
+    assert_eq!(segments.len(), 2);
+    assert_eq!(segments[1].description, "");
+    let results = table().evaluate_all(&segments).unwrap();
+    assert_eq!(results[0].customer_ids, ["00019", "00022"]);
+    assert_eq!(results[1].customer_ids, ["00021"]);
+    let dup = format!("{text}\n[[segment]]\nname = \"no purchase yet\"\nexpression = \"true\"\n");
+    assert!(segments_from_toml(&dup)
+        .unwrap_err()
+        .contains("more than once"));
+    assert!(segments_from_toml("[[segment]]\nname = \"x\"\nexpr = \"true\"\n").is_err());
+}
