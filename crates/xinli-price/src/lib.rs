@@ -18,6 +18,12 @@
 //!    Standard errors are clustered by product (CR1, `G/(G−1)·(n−1)/(n−p)`), intervals use
 //!    `t` with `G − 1` degrees of freedom. `R²` is the *within* R².
 //!
+//! 4. **Options.** [`PriceMeasure::MedianLine`] uses the median line price of the period
+//!    (a posted-price proxy) instead of revenue / units. [`Estimator::Ppml`] replaces log-OLS
+//!    by Poisson pseudo-maximum likelihood over every period from a product's first to its
+//!    last sale, unsold periods as `Q = 0` at the carried-forward price (fixed effects
+//!    concentrated out exactly; robust or clustered errors as above).
+//!
 //! # Identification rules (see [`ElasticityConfig`])
 //!
 //! A product is estimated only with at least `min_periods` cells (default 12), at least
@@ -50,7 +56,9 @@
 //! partly averages this out. Periods without sales are **missing**, not zero (`ln 0` is
 //! undefined, and the price of an unsold week is not observed): the estimate is conditional on
 //! selling, a selection bias that flattens the curve at high prices (weeks where a high price
-//! killed demand are dropped). Treat the figures as descriptive associations that rank
+//! killed demand are dropped). [`Estimator::Ppml`] keeps unsold weeks inside a product's
+//! selling span as zeros (at an assumed, carried-forward price); weeks before the first and
+//! after the last sale stay out (the product may not have been listed). Treat the figures as descriptive associations that rank
 //! products by price response, not as causal effects; a price experiment is the way to get
 //! the causal figure.
 
@@ -698,7 +706,7 @@ fn pooled_ppml(members: &[&ProductCells], config: &ElasticityConfig) -> Result<E
             x[j].extend(col);
         }
         y.extend(rows.iter().map(|c| c.units));
-        groups.extend(std::iter::repeat(g as u32).take(rows.len()));
+        groups.extend(vec![g as u32; rows.len()]);
         let lp: Vec<f64> = p.cells.iter().map(|c| c.price.ln()).collect();
         let m = lp.iter().sum::<f64>() / lp.len() as f64;
         within.extend(lp.into_iter().map(|v| v - m));

@@ -2,6 +2,8 @@
 //! that drops columns (nearly) collinear with the columns before them, and sandwich covariances
 //! (HC1, or CR1 clustered).
 
+#![allow(clippy::needless_range_loop, clippy::excessive_precision, clippy::needless_late_init)]
+
 /// A fitted linear regression.
 #[derive(Clone, Debug)]
 pub(crate) struct Fit {
