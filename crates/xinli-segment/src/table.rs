@@ -63,7 +63,7 @@ enum Column {
 pub struct CsvTable {
     names: Vec<String>,
     types: Vec<Type>,
-    index: HashMap<String, usize>,
+    index: HashMap<String, usize, BuildFnv>,
     columns: Vec<Column>,
     rows: usize,
 }
@@ -252,6 +252,31 @@ impl CsvTable {
             Value::Text(t) => t.to_string(),
             Value::Bool(b) => b.to_string(),
         }
+    }
+}
+
+/// FNV-1a: field names are short and trusted (they come from the file's header), so a
+/// simple fast hash beats the default SipHash on the per-cell lookup.
+#[derive(Debug, Clone, Copy, Default)]
+struct BuildFnv;
+
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+impl std::hash::BuildHasher for BuildFnv {
+    type Hasher = Fnv;
+    fn build_hasher(&self) -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
     }
 }
 

@@ -161,6 +161,40 @@ impl TagTree {
         })
     }
 
+    /// Like [`compile`](Self::compile), but a tag that does not compile (say `age < 25` on a
+    /// file whose `age` column holds text) is kept and matches nobody; its error is returned
+    /// alongside, so one odd column does not stop every other tag.
+    pub fn compile_lenient(
+        &self,
+        schema: Option<&Schema>,
+    ) -> (CompiledTags, Vec<(String, ParseError)>) {
+        let never = Expression::parse("false").expect("'false' parses");
+        let mut tags = Vec::new();
+        let mut errors = Vec::new();
+        for (gi, g) in self.groups.iter().enumerate() {
+            for (ci, c) in g.categories.iter().enumerate() {
+                for t in &c.tags {
+                    let expr = Expression::compile(&t.expr, schema).unwrap_or_else(|e| {
+                        errors.push((t.id.clone(), e));
+                        never.clone()
+                    });
+                    tags.push(CompiledTag {
+                        group: gi,
+                        category: ci,
+                        expr,
+                    });
+                }
+            }
+        }
+        (
+            CompiledTags {
+                tree: self.clone(),
+                tags,
+            },
+            errors,
+        )
+    }
+
     /// Tags in tree order (the order of [`CompiledTags`] indices).
     pub fn tags(&self) -> impl Iterator<Item = (&TagGroup, &TagCategory, &Tag)> {
         self.groups.iter().flat_map(|g| {

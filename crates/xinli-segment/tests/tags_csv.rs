@@ -237,3 +237,33 @@ expression = "first_purchase is null"
         .contains("more than once"));
     assert!(segments_from_toml("[[segment]]\nname = \"x\"\nexpr = \"true\"\n").is_err());
 }
+
+#[test]
+fn an_odd_column_disables_only_its_tags_in_lenient_mode() {
+    let csv = "customer_id,age,gender,orders\na,25-34,女,1\nb,55+,male,6\n";
+    let t = CsvTable::from_reader(csv.as_bytes()).unwrap();
+    assert_eq!(t.schema().get("age"), Some(Type::Text));
+    let tree = TagTree::default_tree();
+    let err = t.tag_sizes(&tree).unwrap_err();
+    let TagError::Expressions(errors) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(errors.len(), 5, "the five age bands");
+    assert!(
+        err.message_en()
+            .contains("cannot use '<' between age (text) and 25 (number)"),
+        "{}",
+        err.message_en()
+    );
+    let (compiled, errors) = tree.compile_lenient(Some(&t.contract_schema()));
+    assert_eq!(errors.len(), 5);
+    assert_eq!(compiled.len(), tree.tags().count());
+    assert_eq!(
+        compiled.tag_ids_of(&t.row(0)),
+        ["gender_female", "orders_one"]
+    );
+    assert_eq!(
+        compiled.tag_ids_of(&t.row(1)),
+        ["gender_male", "orders_5_plus"]
+    );
+}
