@@ -267,3 +267,59 @@ fn an_odd_column_disables_only_its_tags_in_lenient_mode() {
         ["gender_male", "orders_5_plus"]
     );
 }
+
+/// The first 40 rows of the `customers.csv` that `xinli demo` writes (CDNOW sample).
+#[test]
+fn real_pipeline_output() {
+    let t = CsvTable::from_path(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/cdnow_customers.csv"
+    ))
+    .unwrap();
+    assert_eq!(t.len(), 40);
+    let s = t.schema();
+    for (col, ty) in Schema::customers().fields().take(19) {
+        assert_eq!(s.get(col), Some(ty), "{col}");
+    }
+    let (compiled, sizes) = t.tag_sizes(&TagTree::default_tree()).unwrap();
+    let value = compiled
+        .tree()
+        .groups
+        .iter()
+        .position(|g| g.id == "value")
+        .unwrap();
+    let rfm = compiled.tree().groups[value]
+        .categories
+        .iter()
+        .position(|c| c.id == "rfm_segment")
+        .unwrap();
+    // Every customer is in exactly one RFM segment and one value tier.
+    let rfm_total: usize = (0..compiled.len())
+        .filter(|&i| compiled.get(i).category.id == "rfm_segment")
+        .map(|i| sizes.tags[i])
+        .sum();
+    let tier_total: usize = (0..compiled.len())
+        .filter(|&i| compiled.get(i).category.id == "value_tier")
+        .map(|i| sizes.tags[i])
+        .sum();
+    assert_eq!(
+        (rfm_total, tier_total, sizes.categories[value][rfm]),
+        (40, 40, 40)
+    );
+    let cant_lose = t
+        .evaluate(&Segment::new("c", r#"rfm_segment = "Can't lose""#, ""))
+        .unwrap();
+    assert_eq!(
+        cant_lose.size,
+        sizes.tags[compiled.find("rfm_cant_lose").unwrap()]
+    );
+    assert!(cant_lose.size > 0);
+    // customer_id stays text although every id is numeric.
+    assert_eq!(t.row(0).get("customer_id"), Value::Text("1"));
+    assert!(
+        t.evaluate(&Segment::new("one", "customer_id = '1'", ""))
+            .unwrap()
+            .size
+            == 1
+    );
+}
