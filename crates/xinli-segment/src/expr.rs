@@ -42,15 +42,36 @@ impl CmpOp {
 /// A field reference or a literal.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operand {
-    Field(String),
+    Field(Field),
     Literal(Scalar),
+}
+
+/// A field reference: its name, and the column position a table bound it to (internal fast
+/// path, see [`Record::get_slot`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub name: String,
+    slot: Option<usize>,
+}
+
+impl Field {
+    pub fn new(name: &str) -> Field {
+        Field {
+            name: name.to_string(),
+            slot: None,
+        }
+    }
 }
 
 impl Operand {
     #[inline]
     fn value<'r, R: Record + ?Sized>(&'r self, record: &'r R) -> Value<'r> {
         match self {
-            Operand::Field(name) => record.get(name),
+            Operand::Field(Field { name, slot: None }) => record.get(name),
+            Operand::Field(Field {
+                name,
+                slot: Some(slot),
+            }) => record.get_slot(*slot, name),
             Operand::Literal(s) => s.as_value(),
         }
     }
@@ -98,6 +119,32 @@ fn compare(a: Value, b: Value) -> Option<Ordering> {
 }
 
 impl Expr {
+    fn bind(&mut self, resolve: &dyn Fn(&str) -> Option<usize>) {
+        let bind = |o: &mut Operand| {
+            if let Operand::Field(f) = o {
+                f.slot = resolve(&f.name);
+            }
+        };
+        match self {
+            Expr::Or(items) | Expr::And(items) => items.iter_mut().for_each(|e| e.bind(resolve)),
+            Expr::Not(e) => e.bind(resolve),
+            Expr::Compare { left, right, .. } => {
+                bind(left);
+                bind(right);
+            }
+            Expr::In { operand, .. } | Expr::IsNull { operand, .. } | Expr::Truth(operand) => {
+                bind(operand)
+            }
+            Expr::Between {
+                operand, low, high, ..
+            } => {
+                bind(operand);
+                bind(low);
+                bind(high);
+            }
+        }
+    }
+
     /// Three-valued (SQL/Kleene) evaluation: `Some(true)`, `Some(false)` or `None` (unknown).
     pub fn eval<R: Record + ?Sized>(&self, r: &R) -> Option<bool> {
         match self {
@@ -179,7 +226,7 @@ impl Expr {
 
     fn collect_fields<'a>(&'a self, out: &mut Vec<&'a str>) {
         let mut push = |o: &'a Operand| {
-            if let Operand::Field(f) = o {
+            if let Operand::Field(Field { name: f, .. }) = o {
                 if !out.contains(&f.as_str()) {
                     out.push(f);
                 }
@@ -257,6 +304,15 @@ impl Expression {
     #[inline]
     pub fn eval<R: Record + ?Sized>(&self, record: &R) -> Option<bool> {
         self.ast.eval(record)
+    }
+
+    /// A copy whose fields carry the positions `resolve` gives them, for records whose
+    /// [`Record::get_slot`] reads by position. Crate-internal: a bound expression is only ever
+    /// evaluated on rows of the table that bound it.
+    pub(crate) fn bound(&self, resolve: &dyn Fn(&str) -> Option<usize>) -> Expression {
+        let mut e = self.clone();
+        e.ast.bind(resolve);
+        e
     }
 
     pub fn ast(&self) -> &Expr {
@@ -620,7 +676,7 @@ impl<'a> Parser<'a> {
                         }
                     },
                 };
-                (Operand::Field(name.clone()), Some(ty))
+                (Operand::Field(Field::new(name)), Some(ty))
             }
             Tok::Str(s) => (Operand::Literal(Scalar::Text(s.clone())), Some(Type::Text)),
             Tok::Num(x) => (Operand::Literal(Scalar::Number(*x)), Some(Type::Number)),

@@ -83,7 +83,7 @@ mod tags;
 mod value;
 
 pub use error::{edit_distance, suggest, ErrorKind, Expected, ParseError, Span};
-pub use expr::{CmpOp, Expr, Expression, Operand, MAX_DEPTH};
+pub use expr::{CmpOp, Expr, Expression, Field, Operand, MAX_DEPTH};
 pub use segment::{evaluate, evaluate_compiled, segments_from_toml, CsvMembers, Members, Segment};
 pub use table::{CsvRow, CsvTable, TableError};
 pub use tags::{

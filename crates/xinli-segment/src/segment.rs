@@ -118,7 +118,7 @@ impl CsvTable {
     }
 
     pub fn evaluate_compiled(&self, name: &str, expr: &Expression) -> CsvMembers {
-        let m = evaluate_compiled(name, expr, self.rows());
+        let m = evaluate_compiled(name, &self.bind(expr), self.rows());
         let customer_ids = m.members.iter().map(|&r| self.id(r)).collect();
         CsvMembers {
             name: m.name,

@@ -37,6 +37,9 @@ impl From<csv::Error> for TableError {
     }
 }
 
+/// The slot of a field the table lacks: reads null without a lookup.
+const MISSING_SLOT: usize = usize::MAX;
+
 const NULL_SPAN: (u32, u32) = (u32::MAX, 0);
 
 #[derive(Debug, Clone)]
@@ -240,6 +243,11 @@ impl CsvTable {
         }
     }
 
+    /// `expr` with its fields bound to this table's columns (fields the table lacks read null).
+    pub(crate) fn bind(&self, expr: &crate::expr::Expression) -> crate::expr::Expression {
+        expr.bound(&|name| Some(self.index.get(name).copied().unwrap_or(MISSING_SLOT)))
+    }
+
     /// The customer id of `row` (the `customer_id` column, else the first column), as text.
     pub fn id(&self, row: usize) -> String {
         let c = self.index.get("customer_id").copied().unwrap_or(0);
@@ -298,6 +306,16 @@ impl Record for CsvRow<'_> {
     fn get(&self, field: &str) -> Value<'_> {
         self.table.value(self.row, field)
     }
+
+    #[inline]
+    fn get_slot(&self, slot: usize, field: &str) -> Value<'_> {
+        // Slots come from `CsvTable::bind` on this very table; check the name in debug builds.
+        if slot == MISSING_SLOT {
+            return Value::Null;
+        }
+        debug_assert_eq!(self.table.names[slot], field);
+        self.table.cell(self.row, slot)
+    }
 }
 
 fn parse_number(t: &str) -> Option<f64> {
@@ -317,6 +335,11 @@ fn parse_bool(t: &str) -> Option<bool> {
 }
 
 impl CsvTable {
+    /// Tag sizes over this table's rows (expressions bound to the columns: no name lookups).
+    pub fn sizes_of(&self, tags: &crate::tags::CompiledTags) -> crate::tags::TagSizes {
+        tags.map_expressions(|e| self.bind(e)).sizes(self.rows())
+    }
+
     /// Compiles `tree` against [`contract_schema`](Self::contract_schema) (so tags on columns
     /// this file lacks compile and match nobody) and returns the compiled tags with their sizes.
     pub fn tag_sizes(
@@ -324,7 +347,7 @@ impl CsvTable {
         tree: &crate::tags::TagTree,
     ) -> Result<(crate::tags::CompiledTags, crate::tags::TagSizes), crate::tags::TagError> {
         let compiled = tree.compile(Some(&self.contract_schema()))?;
-        let sizes = compiled.sizes(self.rows());
+        let sizes = self.sizes_of(&compiled);
         Ok((compiled, sizes))
     }
 }

@@ -281,6 +281,22 @@ impl CompiledTags {
         self.tree.tags().position(|(_, _, t)| t.id == id)
     }
 
+    /// The same tags with each expression replaced by `f(expression)`.
+    pub(crate) fn map_expressions(&self, f: impl Fn(&Expression) -> Expression) -> CompiledTags {
+        CompiledTags {
+            tree: self.tree.clone(),
+            tags: self
+                .tags
+                .iter()
+                .map(|t| CompiledTag {
+                    group: t.group,
+                    category: t.category,
+                    expr: f(&t.expr),
+                })
+                .collect(),
+        }
+    }
+
     /// The expression of tag `index`.
     pub fn expression(&self, index: usize) -> &Expression {
         &self.tags[index].expr

@@ -90,11 +90,22 @@ impl Type {
 /// A record that expressions can be evaluated against. Missing fields are [`Value::Null`].
 pub trait Record {
     fn get(&self, field: &str) -> Value<'_>;
+
+    /// Fast path used when a table evaluates an expression it bound to its own column
+    /// positions; `slot` is that position. The default reads by name.
+    #[inline]
+    fn get_slot(&self, slot: usize, field: &str) -> Value<'_> {
+        let _ = slot;
+        self.get(field)
+    }
 }
 
 impl<R: Record + ?Sized> Record for &R {
     fn get(&self, field: &str) -> Value<'_> {
         (**self).get(field)
+    }
+    fn get_slot(&self, slot: usize, field: &str) -> Value<'_> {
+        (**self).get_slot(slot, field)
     }
 }
 

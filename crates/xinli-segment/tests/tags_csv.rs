@@ -107,6 +107,8 @@ fn tag_tree_on_a_small_csv() {
     let (compiled, sizes) = t.tag_sizes(&TagTree::default_tree()).unwrap();
     let size = |id: &str| sizes.tags[compiled.find(id).unwrap_or_else(|| panic!("{id}"))];
     assert_eq!(sizes.total, 6);
+    // The table's bound fast path (column positions) agrees with evaluation by name.
+    assert_eq!(sizes, compiled.sizes(t.rows()));
     assert_eq!(size("gender_female"), 2); // 女, F
     assert_eq!(size("gender_male"), 2); // male, 男
     assert_eq!(size("age_25_34"), 1);
