@@ -72,7 +72,18 @@
 //! default tree ([`DEFAULT_TAGS_TOML`]) covers demographic (gender, age band, city), value (RFM
 //! segment, value tier, CLV band, churn risk), behaviour (frequency, recency, journey stage,
 //! acquisition channel) and psychology (persona, each trait high/low). [`CompiledTags`] gives
-//! each record's tags and the sizes per tag, category and group.
+//! each record's tags and the sizes per tag, category and group. [`TagTree::compile`] rejects
+//! the tree on any bad tag (all errors listed); [`TagTree::compile_lenient`] keeps going, the bad
+//! tags matching nobody.
+//!
+//! # Segments and `customers.csv`
+//!
+//! [`Segment`] (name, expression, description; lists from TOML with [`segments_from_toml`]);
+//! [`evaluate`] over any slice of [`Record`]s gives members (indices), size and the count of
+//! records left out because of a null. [`CsvTable`] reads `customers.csv` column by column
+//! (header → fields, numbers parsed, empty → null, contract types kept), checks expressions
+//! against its header and evaluates them bound to column positions; see
+//! `examples/segment_csv.rs` for the future `xinli segment`.
 
 mod error;
 mod expr;
