@@ -161,16 +161,17 @@ pub fn funnel_users(events: &[Event], steps: &[EventType], window_seconds: i64) 
     // Dense user numbers, then one sort of (user, ts, position).
     let mut user_of: foldhash::HashMap<&Subject, u32> = foldhash::HashMap::default();
     let mut subjects: Vec<&Subject> = Vec::new();
-    let mut keys: Vec<(u32, i64, u32)> = Vec::new();
+    let mut keys: Vec<(u32, i64, u32, u8)> = Vec::with_capacity(events.len());
     for (i, e) in events.iter().enumerate() {
-        if fills[type_index(e.event_type)].is_empty() {
+        let type_ix = type_index(e.event_type);
+        if fills[type_ix].is_empty() {
             continue;
         }
         let u = *user_of.entry(&e.subject).or_insert_with(|| {
             subjects.push(&e.subject);
             (subjects.len() - 1) as u32
         });
-        keys.push((u, e.ts.unix_seconds(), i as u32));
+        keys.push((u, e.ts.unix_seconds(), i as u32, type_ix as u8));
     }
     keys.sort_unstable();
 
@@ -191,8 +192,8 @@ pub fn funnel_users(events: &[Event], steps: &[EventType], window_seconds: i64) 
             let ts = keys[i].1;
             updates.clear();
             while i < keys.len() && keys[i].0 == user && keys[i].1 == ts {
-                let pos = keys[i].2;
-                for &j in &fills[type_index(events[pos as usize].event_type)] {
+                let (pos, type_ix) = (keys[i].2, keys[i].3);
+                for &j in &fills[type_ix as usize] {
                     if j == 0 {
                         updates.push((0, (ts, pos)));
                     } else if let Some(a) = best[j - 1] {
@@ -225,7 +226,14 @@ pub fn funnel_users(events: &[Event], steps: &[EventType], window_seconds: i64) 
 }
 
 fn type_index(t: EventType) -> usize {
-    EventType::ALL.iter().position(|&x| x == t).expect("every type is in ALL")
+    t as usize
+}
+
+#[test]
+fn type_index_is_the_position_in_all() {
+    for (i, t) in EventType::ALL.iter().enumerate() {
+        assert_eq!(type_index(*t), i);
+    }
 }
 
 /// Breakdown by the `via` property (`properties.via`, a string) of the attempt's step-1 event —

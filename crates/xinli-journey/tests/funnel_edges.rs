@@ -232,3 +232,42 @@ fn random_histories_match_brute_force() {
         }
     }
 }
+
+#[test]
+fn breakdown_by_customer_key_and_first_order_channel() {
+    use xinli_core::{Money, OrderId, OrderLine, OrderStatus, Quantity};
+    let line = |c: &str, ts: i64, channel: Option<&str>, status| OrderLine {
+        order_id: OrderId::parse(&format!("{c}{ts}")).unwrap(),
+        customer_id: CustomerId::parse(c).unwrap(),
+        ordered_at: Timestamp::from_unix_seconds(ts),
+        product_id: None,
+        category: None,
+        quantity: Quantity::new(1.0).unwrap(),
+        unit_price: Money::ZERO,
+        list_price: None,
+        coupon_code: None,
+        payment_method: None,
+        channel: channel.map(str::to_string),
+        status,
+        promised_delivery_at: None,
+        delivered_at: None,
+        extra: Vec::new(),
+    };
+    let orders = [
+        line("a", 50, Some("app"), OrderStatus::Completed),
+        line("a", 10, Some("web"), OrderStatus::Completed),
+        line("a", 5, Some("mini"), OrderStatus::Cancelled),
+        line("b", 10, None, OrderStatus::Completed),
+        line("b", 20, Some(" app "), OrderStatus::Completed),
+    ];
+    let channels = xinli_journey::first_order_channel(&orders);
+    assert_eq!(channels.get(&CustomerId::parse("a").unwrap()).map(String::as_str), Some("web"));
+    assert_eq!(channels.get(&CustomerId::parse("b").unwrap()).map(String::as_str), Some("app"));
+    let (a, b, c, v) = (customer("a"), customer("b"), customer("c"), anon("a"));
+    let events = [ev(&a, 0, PV), ev(&a, 5, BUY), ev(&b, 0, PV), ev(&c, 0, PV), ev(&v, 0, PV)];
+    let r = funnel(&events, &[PV, BUY], 60, xinli_journey::by_customer(&channels));
+    let groups: Vec<(&str, Vec<u64>)> =
+        r.breakdown.iter().map(|g| (g.key.as_str(), g.steps.iter().map(|s| s.users).collect())).collect();
+    assert_eq!(groups, vec![("app", vec![1, 0]), ("web", vec![1, 1])]);
+    assert_eq!(r.users_without_key, 2); // c (no order) and the anonymous visitor
+}
