@@ -146,7 +146,7 @@ pub fn step_stats(steps: &[EventType], counts: &[u64]) -> Vec<StepStat> {
 }
 
 /// Every user who did step 1, with the furthest step reached and the attempt's step-1 event,
-/// in order of first appearance in `events`.
+/// in order of each user's first event of a step type in `events`.
 pub fn funnel_users(events: &[Event], steps: &[EventType], window_seconds: i64) -> Vec<UserFunnel> {
     let n = steps.len();
     if n == 0 {
