@@ -148,6 +148,10 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
     let analysis = timings.time("models", || models::analyse(&purchases, config))?;
     progress.step("churn", None);
     let value = timings.time("value and churn", || models::value_and_churn(&purchases, &analysis, config));
+    progress.step("traits", None);
+    let traits = timings.time("traits", || {
+        xinli_psych::score_traits(&imported.shop, purchases.calibration_end, &xinli_psych::TraitConfig::default())
+    });
     let validation = match purchases.holdout_end {
         Some(holdout_end) => {
             progress.step("validation", None);
@@ -158,13 +162,17 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
     progress.finish_step();
 
     progress.step("write", None);
-    let rows = models::customer_rows(&imported.shop, &purchases, &analysis, &value);
+    let rows = models::customer_rows(&imported.shop, &purchases, &analysis, &value, &traits);
+    let evidence_path = config.out_dir.join("evidence.csv");
+    timings
+        .time("write evidence.csv", || output::write_evidence_csv(&evidence_path, &traits))
+        .map_err(write_err(&evidence_path))?;
     let customers_path = config.out_dir.join("customers.csv");
     timings
         .time("write customers.csv", || output::write_customers_csv(&customers_path, &rows))
         .map_err(write_err(&customers_path))?;
     let models_path = config.out_dir.join("models.json");
-    output::write_json(&models_path, &models::models_json(&analysis, &value, config))
+    output::write_json(&models_path, &models::models_json(&analysis, &value, &traits, config))
         .map_err(write_err(&models_path))?;
     if let Some(v) = &validation {
         let path = config.out_dir.join("validation.json");

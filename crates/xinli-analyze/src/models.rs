@@ -294,7 +294,13 @@ pub fn value_and_churn(purchases: &Purchases, analysis: &Analysis, config: &Anal
 
 /// One `customers.csv` row per customer: everyone who bought, and everyone in the customers
 /// file (their model columns are empty when they had no purchase by the calibration end).
-pub fn customer_rows(shop: &Shop, purchases: &Purchases, analysis: &Analysis, value: &ValueScores) -> Vec<CustomerRow> {
+pub fn customer_rows(
+    shop: &Shop,
+    purchases: &Purchases,
+    analysis: &Analysis,
+    value: &ValueScores,
+    traits: &xinli_psych::TraitTable,
+) -> Vec<CustomerRow> {
     let rfm_by_customer: HashMap<u32, &xinli_value::RfmCustomer> =
         value.rfm.customers.iter().map(|c| (c.customer, c)).collect();
     let mut rows: Vec<CustomerRow> = purchases
@@ -325,15 +331,28 @@ pub fn customer_rows(shop: &Shop, purchases: &Purchases, analysis: &Analysis, va
                 value_tier: value.tiers[i].map(|t| t.name().to_string()),
                 orders: rfm.map(|r| r.frequency),
                 total_spend: rfm.map(|r| round6(r.monetary)),
+                ..CustomerRow::without_purchases(id.as_str())
             }
         })
         .collect();
     let known: std::collections::HashSet<&str> = purchases.customer_ids.iter().map(|c| c.as_str()).collect();
-    let mut without_purchases: Vec<&str> =
-        shop.customers.iter().map(|c| c.customer_id.as_str()).filter(|id| !known.contains(id)).collect();
+    let mut without_purchases: Vec<&str> = shop
+        .customers
+        .iter()
+        .map(|c| c.customer_id.as_str())
+        .chain(traits.customers.iter().map(|t| t.customer_id.as_str()))
+        .filter(|id| !known.contains(id))
+        .collect();
     without_purchases.sort_unstable();
     without_purchases.dedup();
     rows.extend(without_purchases.into_iter().map(CustomerRow::without_purchases));
+    let by_id: HashMap<&str, &xinli_psych::CustomerTraits> =
+        traits.customers.iter().map(|t| (t.customer_id.as_str(), t)).collect();
+    for row in &mut rows {
+        if let Some(t) = by_id.get(row.customer_id.as_str()) {
+            row.set_traits(t);
+        }
+    }
     rows
 }
 
@@ -344,7 +363,7 @@ fn next_order_date(calibration_end: Timestamp, wait_days: f64) -> Option<String>
 }
 
 /// `models.json`.
-pub fn models_json(analysis: &Analysis, value: &ValueScores, config: &AnalyzeConfig) -> Value {
+pub fn models_json(analysis: &Analysis, value: &ValueScores, traits: &xinli_psych::TraitTable, config: &AnalyzeConfig) -> Value {
     let mut root = Map::new();
     for fit in &analysis.fits {
         let entry = match &fit.model {
@@ -378,6 +397,7 @@ pub fn models_json(analysis: &Analysis, value: &ValueScores, config: &AnalyzeCon
     root.insert("calibration_end".into(), json!(date_string(analysis.calibration.calibration_end)));
     root.insert("horizon_days".into(), json!(config.horizon_days));
     root.insert("discount_rate_annual".into(), json!(config.discount_rate));
+    root.insert("traits".into(), json!({ "coverage": traits.coverage }));
     root.insert("churn".into(), json!({
         "source": value.churn_source,
         "horizon_days": analysis.churn_horizon_days,

@@ -35,6 +35,67 @@ pub struct CustomerRow {
     pub value_tier: Option<String>,
     pub orders: Option<u32>,
     pub total_spend: Option<f64>,
+    pub trait_price_sensitivity: Option<f64>,
+    pub trait_info_seeking: Option<f64>,
+    pub trait_convenience: Option<f64>,
+    pub trait_trust_concern: Option<f64>,
+    pub trait_social_influence: Option<f64>,
+    pub trait_novelty_seeking: Option<f64>,
+    pub confidence_price_sensitivity: Option<f64>,
+    pub confidence_info_seeking: Option<f64>,
+    pub confidence_convenience: Option<f64>,
+    pub confidence_trust_concern: Option<f64>,
+    pub confidence_social_influence: Option<f64>,
+    pub confidence_novelty_seeking: Option<f64>,
+    pub persona: Option<String>,
+    /// Browsing sessions seen in the events.
+    pub sessions: Option<u32>,
+}
+
+impl CustomerRow {
+    /// Fills the psychology columns from a customer's trait scores (scores in `Trait::ALL` order).
+    pub fn set_traits(&mut self, traits: &xinli_psych::CustomerTraits) {
+        let score = |i: usize| traits.traits[i].score.map(round6);
+        let confidence = |i: usize| Some(round6(traits.traits[i].confidence));
+        self.trait_price_sensitivity = score(0);
+        self.trait_info_seeking = score(1);
+        self.trait_convenience = score(2);
+        self.trait_trust_concern = score(3);
+        self.trait_social_influence = score(4);
+        self.trait_novelty_seeking = score(5);
+        self.confidence_price_sensitivity = confidence(0);
+        self.confidence_info_seeking = confidence(1);
+        self.confidence_convenience = confidence(2);
+        self.confidence_trust_concern = confidence(3);
+        self.confidence_social_influence = confidence(4);
+        self.confidence_novelty_seeking = confidence(5);
+        self.persona = Some(traits.persona.name().to_string());
+        self.sessions = Some(traits.sessions);
+    }
+}
+
+/// `evidence.csv`: every signal behind every trait score, so a person can check each one.
+pub fn write_evidence_csv(path: &Path, table: &xinli_psych::TraitTable) -> std::io::Result<()> {
+    let mut writer = csv::Writer::from_writer(BufWriter::new(File::create(path)?));
+    writer.write_record(["customer_id", "trait", "signal", "value", "shop_median", "observations", "percentile", "text_en", "text_zh"])?;
+    for customer in &table.customers {
+        for (t, score) in xinli_psych::Trait::ALL.iter().zip(&customer.traits) {
+            for e in &score.evidence {
+                writer.write_record([
+                    customer.customer_id.as_str(),
+                    t.name(),
+                    e.signal,
+                    &round6(e.value).to_string(),
+                    &round6(e.shop_median).to_string(),
+                    &round6(e.observations).to_string(),
+                    &round6(e.percentile).to_string(),
+                    &e.text_en,
+                    &e.text_zh,
+                ])?;
+            }
+        }
+    }
+    writer.flush()
 }
 
 pub fn date_string(ts: Timestamp) -> String {
@@ -88,6 +149,20 @@ impl CustomerRow {
             value_tier: None,
             orders: None,
             total_spend: None,
+            trait_price_sensitivity: None,
+            trait_info_seeking: None,
+            trait_convenience: None,
+            trait_trust_concern: None,
+            trait_social_influence: None,
+            trait_novelty_seeking: None,
+            confidence_price_sensitivity: None,
+            confidence_info_seeking: None,
+            confidence_convenience: None,
+            confidence_trust_concern: None,
+            confidence_social_influence: None,
+            confidence_novelty_seeking: None,
+            persona: None,
+            sessions: None,
         }
     }
 }

@@ -34,6 +34,13 @@ fn online_retail_pipeline_beats_lifetimes_on_the_holdout() {
             assert!(!cell.eq_ignore_ascii_case("nan") && !cell.contains("inf"), "{name} = {cell} for {}", row[0]);
         }
     }
+    // Orders only: event-based traits are unknown (empty), never invented; order-based ones are scored.
+    for unknown in ["trait_info_seeking", "trait_trust_concern", "trait_social_influence"] {
+        assert!(rows.iter().all(|r| r[column(&header, unknown)].is_empty()), "{unknown} must be unknown");
+    }
+    for known in ["trait_price_sensitivity", "trait_novelty_seeking"] {
+        assert!(rows.iter().filter(|r| !r[column(&header, known)].is_empty()).count() > 3000, "{known} scored as of the calibration end");
+    }
     let calibrated = rows.iter().filter(|r| !r[column(&header, "p_alive")].is_empty()).count();
     assert_eq!(calibrated, 3362, "customers with a purchase on or before 2011-09-08");
 
