@@ -1,6 +1,6 @@
 //! The ordered funnel engine.
 //!
-//! # Semantics (the exact rules; `crates/xinli-journey/docs/journey.md` repeats them)
+//! # Semantics (the exact rules; `docs/journey.md` repeats them)
 //!
 //! * **User** = one [`Subject`]: a known customer, or an anonymous visitor (its own user; no
 //!   identity stitching — `Customer("7")` and `Anonymous("7")` are two users).

@@ -2,7 +2,7 @@
 //! users move through an ordered funnel.
 //!
 //! * [`journey_stages`] — one [`JourneyStage`] per customer at an analysis date, by documented
-//!   rules over their latest events (the rule table is in [`stage`] and `crates/xinli-journey/docs/journey.md`).
+//!   rules over their latest events (the rule table is in [`stage`] and `docs/journey.md`).
 //! * [`funnel()`] — an ordered funnel with a conversion window measured from the step-1 event,
 //!   per-step counts, conversion, drop-off and a breakdown by any per-user key (the exact
 //!   rules are in [`funnel`](mod@funnel) and the same page).
