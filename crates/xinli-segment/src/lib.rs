@@ -83,7 +83,7 @@
 //! records left out because of a null. [`CsvTable`] reads `customers.csv` column by column
 //! (header → fields, numbers parsed, empty → null, contract types kept), checks expressions
 //! against its header and evaluates them bound to column positions; see
-//! `examples/segment_csv.rs` for the future `xinli segment`.
+//! `xinli segment` (crates/xinli/src/segment.rs) for the command line.
 
 mod error;
 mod expr;

@@ -62,6 +62,30 @@ Writes canonical customers.csv, products.csv, orders.csv, events.csv, reviews.cs
 (each customer's six planted traits, persona and number of sessions). The generative story is \
 documented in the xinli-sim crate.")]
     Simulate(SimulateArgs),
+    /// List the members of a custom segment, or the sizes of the tag tree, over a customers.csv.
+    #[command(after_help = "Examples:\n  \
+xinli segment out/customers.csv --where 'churn_risk > 0.5 and rfm_segment in [\"At risk\", \"Can'\\''t lose\"]'\n  \
+xinli segment out/customers.csv --where 'trait_price_sensitivity > 0.7 且 clv > 100' --lang zh\n  \
+xinli segment out/customers.csv --tags\n  \
+xinli segment out/customers.csv --tags my-tags.toml\n\n\
+Expressions: and/or/not (且/或/非), = != < <= > >=, in [..], between a and b, is null; empty cells \
+are unknown and never match.")]
+    Segment(SegmentArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SegmentArgs {
+    /// A customers.csv written by `xinli analyze`.
+    pub customers: PathBuf,
+    /// The segment's expression; prints one member id a line and the size.
+    #[arg(long = "where", conflicts_with = "tags", required_unless_present = "tags")]
+    pub expression: Option<String>,
+    /// Print the size of every tag of the tag tree (the built-in one, or a TOML file).
+    #[arg(long, num_args = 0..=1, default_missing_value = "")]
+    pub tags: Option<String>,
+    /// Language of names and error messages: zh or en.
+    #[arg(long, default_value = "en")]
+    pub lang: String,
 }
 
 #[derive(Args, Debug)]

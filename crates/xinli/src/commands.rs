@@ -19,7 +19,7 @@ pub struct Failure {
 
 impl Failure {
     /// Bad input or usage: exit code 2.
-    fn input(message: impl Into<String>) -> Failure {
+    pub fn input(message: impl Into<String>) -> Failure {
         Failure { message: message.into(), exit_code: 2 }
     }
     fn internal(message: impl Into<String>) -> Failure {
@@ -36,6 +36,19 @@ impl From<AnalyzeError> for Failure {
     }
 }
 
+/// Standard output closed early (`xinli … | head`) is a normal end, not a failure.
+pub fn stdout_result(written: std::io::Result<()>) -> Result<(), Failure> {
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::internal(format!("cannot write output: {e}"))),
+        _ => Ok(()),
+    }
+}
+
+/// One line on standard output.
+fn say(line: std::fmt::Arguments) -> Result<(), Failure> {
+    stdout_result(writeln!(std::io::stdout(), "{line}"))
+}
+
 pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Analyze(args) => analyze(args),
@@ -43,6 +56,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Demo { out, lang, quiet } => demo(out, &lang, quiet),
         Command::GenTransactions(args) => gen_transactions(args),
         Command::Simulate(args) => simulate(args),
+        Command::Segment(args) => {
+            let language = lang(&args.lang)?;
+            crate::segment::run(args, language)
+        }
     }
 }
 
@@ -69,28 +86,37 @@ fn analyze(args: AnalyzeArgs) -> Result<(), Failure> {
     config.currency = args.currency;
     config.shop_name = args.shop_name;
     let outcome = xinli_analyze::run(&config, bars.as_ref())?;
-    if !quiet {
-        print_outcome(&outcome);
+    if quiet {
+        return Ok(());
     }
-    Ok(())
+    print_outcome(&outcome)
 }
 
-fn print_outcome(o: &AnalyzeOutcome) {
-    println!(
-        "analysed {} customers, {} transactions; model {}; {} rows quarantined",
-        o.customers, o.transactions, o.selected_model, o.quarantined
-    );
-    if let Some(v) = &o.validation {
-        let auc = |a: Option<f64>| a.map_or("n/a".to_string(), |a| format!("{a:.3}"));
-        println!(
-            "holdout {}..{}: predicted {:.0} vs actual {:.0} repeat purchases (MAE {:.3}); AUC churn risk {}, expected purchases {}, P(alive) {}",
-            v.calibration_end, v.holdout_end, v.predicted_total, v.actual_total, v.mae_per_customer,
-            auc(v.auc_churn_risk), auc(v.auc_expected_purchases), auc(v.auc_p_alive)
-        );
-    }
-    let total: f64 = o.timings.iter().map(|(_, d)| d.as_secs_f64()).sum();
-    println!("wrote {} in {total:.2} s", o.out_dir.display());
-    println!("report: {}", o.report_path.display());
+fn print_outcome(o: &AnalyzeOutcome) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    stdout_result((|| {
+        writeln!(
+            out,
+            "analysed {} customers, {} transactions; model {}; {} rows quarantined",
+            o.customers, o.transactions, o.selected_model, o.quarantined
+        )?;
+        if let Some(v) = &o.validation {
+            let auc = |a: Option<f64>| a.map_or("n/a".to_string(), |a| format!("{a:.3}"));
+            writeln!(
+                out,
+                "holdout {}..{}: predicted {:.0} vs actual {:.0} repeat purchases (MAE {:.3}); AUC churn risk {}, expected purchases {}, P(alive) {}",
+                v.calibration_end, v.holdout_end, v.predicted_total, v.actual_total, v.mae_per_customer,
+                auc(v.auc_churn_risk), auc(v.auc_expected_purchases), auc(v.auc_p_alive)
+            )?;
+        }
+        let total: f64 = o.timings.iter().map(|(_, d)| d.as_secs_f64()).sum();
+        writeln!(out, "wrote {} in {total:.2} s", o.out_dir.display())?;
+        writeln!(out, "report: {}", o.report_path.display())?;
+        if let Ok(path) = o.report_path.canonicalize() {
+            writeln!(out, "open file://{}", path.display())?;
+        }
+        out.flush()
+    })())
 }
 
 fn import(args: ImportArgs) -> Result<(), Failure> {
@@ -108,12 +134,12 @@ fn import(args: ImportArgs) -> Result<(), Failure> {
     if !args.input.quiet {
         for f in &outcome.summary.files {
             let filtered: u64 = f.filtered.values().sum();
-            println!(
+            say(format_args!(
                 "{}: read {} = accepted {} + quarantined {} + filtered {filtered} {:?}",
                 f.path, f.rows_read, f.accepted, f.quarantined, f.filtered
-            );
+            ))?;
         }
-        println!("wrote {} to {}", written.join(", "), out.display());
+        say(format_args!("wrote {} to {}", written.join(", "), out.display()))?;
     }
     Ok(())
 }
@@ -135,14 +161,11 @@ fn demo(out: PathBuf, lang_flag: &str, quiet: bool) -> Result<(), Failure> {
     config.currency = "$".into();
     config.shop_name = Some("CDNOW sample".into());
     let outcome = xinli_analyze::run(&config, &bars)?;
-    if !quiet {
-        println!("xinli demo: the CDNOW 1/10 sample (2,357 customers, Jan 1997 – Jun 1998; Fader, Hardie & Lee 2005)");
-        print_outcome(&outcome);
-        if let Ok(path) = outcome.report_path.canonicalize() {
-            println!("open file://{}", path.display());
-        }
+    if quiet {
+        return Ok(());
     }
-    Ok(())
+    say(format_args!("xinli demo: the CDNOW 1/10 sample (2,357 customers, Jan 1997 – Jun 1998; Fader, Hardie & Lee 2005)"))?;
+    print_outcome(&outcome)
 }
 
 fn gen_transactions(args: GenArgs) -> Result<(), Failure> {
@@ -154,11 +177,11 @@ fn gen_transactions(args: GenArgs) -> Result<(), Failure> {
     }
     let start = date_flag("--start", &args.start)?;
     let simulation = generate::simulate(&args.params, args.customers as usize, args.weeks, start, args.seed).map_err(Failure::input)?;
-    let written = match &args.out {
-        Some(path) => write_file(path, |out| generate::write_orders(&simulation, out)),
-        None => generate::write_orders(&simulation, &mut std::io::stdout().lock()),
-    };
-    written.map_err(|e| Failure::internal(format!("cannot write transactions: {e}")))
+    match &args.out {
+        Some(path) => write_file(path, |out| generate::write_orders(&simulation, out))
+            .map_err(|e| Failure::internal(format!("cannot write {}: {e}", path.display()))),
+        None => stdout_result(generate::write_orders(&simulation, &mut std::io::stdout().lock())),
+    }
 }
 
 fn simulate(args: SimulateArgs) -> Result<(), Failure> {
@@ -177,14 +200,13 @@ fn simulate(args: SimulateArgs) -> Result<(), Failure> {
     let shop = xinli_sim::simulate(&config);
     xinli_sim::write_shop(&shop, &args.out)
         .map_err(|e| Failure::internal(format!("cannot write {}: {e}", args.out.display())))?;
-    println!(
+    say(format_args!(
         "wrote a simulated shop of {} customers ({} order lines, {} events) with planted traits to {}",
         shop.truth.len(),
         shop.shop.orders.len(),
         shop.shop.events.len(),
         args.out.display()
-    );
-    Ok(())
+    ))
 }
 
 /// Writes a file through `write`, gzip-compressed when its name ends in `.gz`.
@@ -269,7 +291,7 @@ fn duration_days(flag: &str, value: &str) -> Result<i64, Failure> {
     Ok(days as i64)
 }
 
-fn lang(value: &str) -> Result<Lang, Failure> {
+pub fn lang(value: &str) -> Result<Lang, Failure> {
     match value.trim().to_ascii_lowercase().as_str() {
         "zh" | "zh-cn" | "cn" | "中文" => Ok(Lang::Zh),
         "en" | "english" => Ok(Lang::En),
