@@ -162,7 +162,10 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
     progress.finish_step();
 
     progress.step("write", None);
-    let rows = models::customer_rows(&imported.shop, &purchases, &analysis, &value, &traits);
+    let journeys = timings.time("journey", || {
+        xinli_journey::journey_stages(&imported.shop, purchases.calibration_end, &xinli_journey::JourneyConfig::default())
+    });
+    let rows = models::customer_rows(&imported.shop, &purchases, &analysis, &value, &traits, &journeys);
     let evidence_path = config.out_dir.join("evidence.csv");
     timings
         .time("write evidence.csv", || output::write_evidence_csv(&evidence_path, &traits))

@@ -300,6 +300,7 @@ pub fn customer_rows(
     analysis: &Analysis,
     value: &ValueScores,
     traits: &xinli_psych::TraitTable,
+    journeys: &[xinli_journey::CustomerJourney],
 ) -> Vec<CustomerRow> {
     let rfm_by_customer: HashMap<u32, &xinli_value::RfmCustomer> =
         value.rfm.customers.iter().map(|c| (c.customer, c)).collect();
@@ -348,10 +349,13 @@ pub fn customer_rows(
     rows.extend(without_purchases.into_iter().map(CustomerRow::without_purchases));
     let by_id: HashMap<&str, &xinli_psych::CustomerTraits> =
         traits.customers.iter().map(|t| (t.customer_id.as_str(), t)).collect();
+    let stages: HashMap<&str, &'static str> =
+        journeys.iter().filter(|j| !j.anonymous).map(|j| (j.customer_id.as_str(), j.stage.name())).collect();
     for row in &mut rows {
         if let Some(t) = by_id.get(row.customer_id.as_str()) {
             row.set_traits(t);
         }
+        row.journey_stage = stages.get(row.customer_id.as_str()).map(|s| s.to_string());
     }
     rows
 }

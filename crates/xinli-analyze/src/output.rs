@@ -50,6 +50,8 @@ pub struct CustomerRow {
     pub persona: Option<String>,
     /// Browsing sessions seen in the events.
     pub sessions: Option<u32>,
+    /// Decision-journey stage at the calibration end (rules in docs/journey.md).
+    pub journey_stage: Option<String>,
 }
 
 impl CustomerRow {
@@ -163,6 +165,7 @@ impl CustomerRow {
             confidence_novelty_seeking: None,
             persona: None,
             sessions: None,
+            journey_stage: None,
         }
     }
 }
