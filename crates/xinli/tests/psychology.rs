@@ -49,6 +49,9 @@ fn trait_scores_track_planted_traits_and_not_activity() {
         truth_reader.records().map(|r| r.unwrap()).map(|r| (r[0].to_string(), r.iter().map(String::from).collect())).collect();
     let (columns, rows) = customers_csv(&out);
     assert!(out.join("evidence.csv").is_file());
+    let stage_at = column(&columns, "journey_stage");
+    const STAGES: [&str; 6] = ["need_recognition", "information_search", "evaluation", "purchase", "post_purchase", "dormant"];
+    assert!(rows.iter().all(|r| STAGES.contains(&r[stage_at].as_str())), "every simulated customer has a journey stage");
     let sessions_at = column(&columns, "sessions");
     let rich: Vec<&Vec<String>> = rows.iter().filter(|r| r[sessions_at].parse::<u32>().unwrap_or(0) >= 8).collect();
     assert!(rich.len() > 1000, "{} customers with ≥ 8 sessions", rich.len());
