@@ -101,6 +101,28 @@ pub struct OrderLine {
 }
 
 impl OrderLine {
+    /// A completed line with the contract's required fields; every optional field empty.
+    /// Set the others with struct update: `OrderLine { product_id, ..OrderLine::new(…) }`.
+    pub fn new(order_id: OrderId, customer_id: CustomerId, ordered_at: Timestamp, quantity: Quantity, unit_price: Money) -> OrderLine {
+        OrderLine {
+            order_id,
+            customer_id,
+            ordered_at,
+            product_id: None,
+            category: None,
+            quantity,
+            unit_price,
+            list_price: None,
+            coupon_code: None,
+            payment_method: None,
+            channel: None,
+            status: OrderStatus::Completed,
+            promised_delivery_at: None,
+            delivered_at: None,
+            extra: Extra::new(),
+        }
+    }
+
     pub fn revenue(&self) -> f64 {
         self.quantity.get() * self.unit_price.get()
     }
@@ -313,21 +335,14 @@ mod tests {
 
     fn line(order: &str, customer: &str, at: &str, qty: f64, price: f64, status: OrderStatus) -> OrderLine {
         OrderLine {
-            order_id: OrderId::parse(order).unwrap(),
-            customer_id: CustomerId::parse(customer).unwrap(),
-            ordered_at: Timestamp::parse(at).unwrap(),
-            product_id: None,
-            category: None,
-            quantity: Quantity::new(qty).unwrap(),
-            unit_price: Money::new(price).unwrap(),
-            list_price: None,
-            coupon_code: None,
-            payment_method: None,
-            channel: None,
             status,
-            promised_delivery_at: None,
-            delivered_at: None,
-            extra: Extra::new(),
+            ..OrderLine::new(
+                OrderId::parse(order).unwrap(),
+                CustomerId::parse(customer).unwrap(),
+                Timestamp::parse(at).unwrap(),
+                Quantity::new(qty).unwrap(),
+                Money::new(price).unwrap(),
+            )
         }
     }
 

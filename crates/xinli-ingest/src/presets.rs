@@ -219,23 +219,7 @@ fn order_line(
     status: OrderStatus,
     extra: Vec<(String, String)>,
 ) -> OrderLine {
-    OrderLine {
-        order_id,
-        customer_id,
-        ordered_at,
-        product_id,
-        category: None,
-        quantity,
-        unit_price,
-        list_price: None,
-        coupon_code: None,
-        payment_method: None,
-        channel: None,
-        status,
-        promised_delivery_at: None,
-        delivered_at: None,
-        extra,
-    }
+    OrderLine { product_id, status, extra, ..OrderLine::new(order_id, customer_id, ordered_at, quantity, unit_price) }
 }
 
 /// `17850.0` → `17850` (the float-formatted ids of pandas exports).

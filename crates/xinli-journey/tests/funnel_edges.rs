@@ -237,21 +237,15 @@ fn random_histories_match_brute_force() {
 fn breakdown_by_customer_key_and_first_order_channel() {
     use xinli_core::{Money, OrderId, OrderLine, OrderStatus, Quantity};
     let line = |c: &str, ts: i64, channel: Option<&str>, status| OrderLine {
-        order_id: OrderId::parse(&format!("{c}{ts}")).unwrap(),
-        customer_id: CustomerId::parse(c).unwrap(),
-        ordered_at: Timestamp::from_unix_seconds(ts),
-        product_id: None,
-        category: None,
-        quantity: Quantity::new(1.0).unwrap(),
-        unit_price: Money::ZERO,
-        list_price: None,
-        coupon_code: None,
-        payment_method: None,
         channel: channel.map(str::to_string),
         status,
-        promised_delivery_at: None,
-        delivered_at: None,
-        extra: Vec::new(),
+        ..OrderLine::new(
+            OrderId::parse(&format!("{c}{ts}")).unwrap(),
+            CustomerId::parse(c).unwrap(),
+            Timestamp::from_unix_seconds(ts),
+            Quantity::new(1.0).unwrap(),
+            Money::ZERO,
+        )
     };
     let orders = [
         line("a", 50, Some("app"), OrderStatus::Completed),

@@ -31,21 +31,14 @@ fn ev(subject: &Subject, ts: i64, t: EventType, session: Option<&str>) -> Event 
 
 fn order(id: &str, ts: i64, status: OrderStatus) -> OrderLine {
     OrderLine {
-        order_id: OrderId::parse(&format!("{id}-{ts}")).unwrap(),
-        customer_id: CustomerId::parse(id).unwrap(),
-        ordered_at: Timestamp::from_unix_seconds(T0 + ts),
-        product_id: None,
-        category: None,
-        quantity: Quantity::new(1.0).unwrap(),
-        unit_price: Money::ZERO,
-        list_price: None,
-        coupon_code: None,
-        payment_method: None,
-        channel: None,
         status,
-        promised_delivery_at: None,
-        delivered_at: None,
-        extra: Vec::new(),
+        ..OrderLine::new(
+            OrderId::parse(&format!("{id}-{ts}")).unwrap(),
+            CustomerId::parse(id).unwrap(),
+            Timestamp::from_unix_seconds(T0 + ts),
+            Quantity::new(1.0).unwrap(),
+            Money::ZERO,
+        )
     }
 }
 

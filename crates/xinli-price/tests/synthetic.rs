@@ -26,21 +26,10 @@ impl Rng {
 
 fn line(order: String, at: Timestamp, product: &str, category: Option<&str>, q: f64, price: f64, status: OrderStatus) -> OrderLine {
     OrderLine {
-        order_id: OrderId::parse(&order).unwrap(),
-        customer_id: CustomerId::parse("c1").unwrap(),
-        ordered_at: at,
         product_id: Some(ProductId::parse(product).unwrap()),
         category: category.map(|c| Category::parse(c).unwrap()),
-        quantity: Quantity::new(q).unwrap(),
-        unit_price: Money::new(price).unwrap(),
-        list_price: None,
-        coupon_code: None,
-        payment_method: None,
-        channel: None,
         status,
-        promised_delivery_at: None,
-        delivered_at: None,
-        extra: Vec::new(),
+        ..OrderLine::new(OrderId::parse(&order).unwrap(), CustomerId::parse("c1").unwrap(), at, Quantity::new(q).unwrap(), Money::new(price).unwrap())
     }
 }
 

@@ -1,26 +1,20 @@
 //! Behaviour on small hand-made shops: unknown traits stay unknown, thin customers are shrunk
 //! and not trusted, shares (not counts) drive scores, the column names and the persona rule.
 
-use xinli_core::{CustomerId, Event, EventType, Money, OrderId, OrderLine, OrderStatus, ProductId, Quantity, Shop, Subject, Timestamp};
+use xinli_core::{CustomerId, Event, EventType, Money, OrderId, OrderLine, ProductId, Quantity, Shop, Subject, Timestamp};
 use xinli_psych::{persona, score_traits, Persona, Trait, TraitConfig, TraitScore};
 
 fn line(order: &str, customer: &str, day: i64, product: &str, paid: f64, list: f64) -> OrderLine {
     OrderLine {
-        order_id: OrderId::parse(order).unwrap(),
-        customer_id: CustomerId::parse(customer).unwrap(),
-        ordered_at: Timestamp::parse("2024-01-01").unwrap().add_days(day),
         product_id: Some(ProductId::parse(product).unwrap()),
-        category: None,
-        quantity: Quantity::new(1.0).unwrap(),
-        unit_price: Money::new(paid).unwrap(),
         list_price: Some(Money::new(list).unwrap()),
-        coupon_code: None,
-        payment_method: None,
-        channel: None,
-        status: OrderStatus::Completed,
-        promised_delivery_at: None,
-        delivered_at: None,
-        extra: Vec::new(),
+        ..OrderLine::new(
+            OrderId::parse(order).unwrap(),
+            CustomerId::parse(customer).unwrap(),
+            Timestamp::parse("2024-01-01").unwrap().add_days(day),
+            Quantity::new(1.0).unwrap(),
+            Money::new(paid).unwrap(),
+        )
     }
 }
 
