@@ -184,7 +184,8 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
     let report_path = config.out_dir.join("report.html");
     let so_far = timings.0.clone();
     let html = timings.time("report", || {
-        report::render(config, &imported, &purchases, &analysis, &value, validation.as_ref(), &so_far)
+        let psychology = report::Psychology { traits: &traits, journeys: &journeys };
+        report::render(config, &imported, &purchases, &analysis, &value, &psychology, validation.as_ref(), &so_far)
     });
     std::fs::write(&report_path, html).map_err(write_err(&report_path))?;
 

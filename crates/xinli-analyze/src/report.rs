@@ -13,14 +13,23 @@ use xinli_ingest::ImportOutcome;
 use xinli_report::format;
 use xinli_report::page::{Block, KeyFigure, Section, Table};
 use xinli_report::value_sections::{self as sections, CohortRow, FileQuality, Holdout, HoldoutBucket, ModelFit, ModelSelection, Overview, SegmentSummary, Timing};
+use xinli_report::chart::{self, BarSeries, ChartSpec, Orientation};
 use xinli_report::{render as render_page, Report, Text};
 
+/// What the psychology section shows: the scored traits and each customer's journey stage.
+pub struct Psychology<'a> {
+    pub traits: &'a xinli_psych::TraitTable,
+    pub journeys: &'a [xinli_journey::CustomerJourney],
+}
+
+#[allow(clippy::too_many_arguments)] // one argument per part of the analysis the report shows
 pub fn render(
     config: &AnalyzeConfig,
     imported: &ImportOutcome,
     purchases: &Purchases,
     analysis: &Analysis,
     value: &ValueScores,
+    psychology: &Psychology<'_>,
     validation: Option<&Validation>,
     timings: &[(String, Duration)],
 ) -> String {
@@ -42,6 +51,7 @@ pub fn render(
     report.push(p_alive_section(analysis, purchases, config.time_unit));
     report.push(sections::cohort_retention(&cohort_rows(value)));
     report.push(churn_section(value));
+    report.push(psychology_section(psychology));
     report.push(sections::models(&model_selection(analysis)));
     if let Some(v) = validation {
         report.push(sections::holdout(&holdout(v, config.time_unit)));
@@ -236,4 +246,98 @@ fn file_quality(imported: &ImportOutcome) -> Vec<FileQuality> {
             filtered: f.filtered.values().sum(),
         })
         .collect()
+}
+
+fn trait_label(t: xinli_psych::Trait) -> Text {
+    use xinli_psych::Trait::*;
+    match t {
+        PriceSensitivity => Text::new("价格敏感", "Price sensitivity"),
+        InfoSeeking => Text::new("信息获取", "Information seeking"),
+        Convenience => Text::new("便捷", "Convenience"),
+        TrustConcern => Text::new("安全感 / 信任", "Trust concern"),
+        SocialInfluence => Text::new("社交 / 口碑", "Social influence"),
+        NoveltySeeking => Text::new("个性化 / 求新", "Novelty seeking"),
+    }
+}
+
+fn persona_label(name: &str) -> Text {
+    match name {
+        "price_sensitive" => Text::new("价格敏感型", "Price-sensitive"),
+        "info_seeker" => Text::new("信息搜寻型", "Information seeker"),
+        "convenience_seeker" => Text::new("便捷型", "Convenience seeker"),
+        "trust_seeker" => Text::new("安全感型", "Trust seeker"),
+        "socially_influenced" => Text::new("社交影响型", "Socially influenced"),
+        "novelty_seeker" => Text::new("求新型", "Novelty seeker"),
+        "balanced" => Text::new("均衡型", "Balanced"),
+        other => Text::same(other.to_string()),
+    }
+}
+
+fn stage_label(name: &str) -> Text {
+    match name {
+        "need_recognition" => Text::new("需求识别", "Need recognition"),
+        "information_search" => Text::new("信息搜索", "Information search"),
+        "evaluation" => Text::new("比较评估", "Evaluation"),
+        "purchase" => Text::new("购买", "Purchase"),
+        "post_purchase" => Text::new("购后", "Post-purchase"),
+        "dormant" => Text::new("沉睡", "Dormant"),
+        other => Text::same(other.to_string()),
+    }
+}
+
+/// Counts of each name, in the order given by `names`, as a horizontal bar chart.
+fn count_bars(title: Text, names: &[&str], counts: &BTreeMap<&str, u64>, label: fn(&str) -> Text) -> Block {
+    let categories: Vec<Text> = names.iter().map(|n| label(n)).collect();
+    let values: Vec<f64> = names.iter().map(|n| counts.get(n).copied().unwrap_or(0) as f64).collect();
+    let svg = chart::bars(
+        &ChartSpec::new(title.clone()).x_label(Text::new("客户数", "Customers")).size(560.0, 300.0),
+        &categories,
+        &[BarSeries::new(Text::new("客户数", "Customers"), values).color("#7c3aed")],
+        Orientation::Horizontal,
+    );
+    Block::chart(svg, Text::default())
+}
+
+fn psychology_section(p: &Psychology<'_>) -> Section {
+    let mut personas: BTreeMap<&str, u64> = BTreeMap::new();
+    for c in &p.traits.customers {
+        *personas.entry(c.persona.name()).or_default() += 1;
+    }
+    let mut stages: BTreeMap<&str, u64> = BTreeMap::new();
+    for j in p.journeys.iter().filter(|j| !j.anonymous) {
+        *stages.entry(j.stage.name()).or_default() += 1;
+    }
+    let persona_names = ["price_sensitive", "info_seeker", "convenience_seeker", "trust_seeker", "socially_influenced", "novelty_seeker", "balanced"];
+    let stage_names = ["need_recognition", "information_search", "evaluation", "purchase", "post_purchase", "dormant"];
+    let mut section = Section::new("psychology", Text::new("顾客心理", "Customer psychology")).intro(Text::new(
+        "六种网购心理需求的得分来自行为（比率与占比，而非次数），数据少的顾客向全店水平收缩并给出较低的置信度；数据中没有信号的特质标为未知，不会凭空估计。每个得分的依据见 evidence.csv。",
+        "Six online-shopping needs scored from behaviour (rates and shares, not counts). Customers with little data are shrunk toward the shop and get low confidence; a trait with no signal in the data is unknown, never invented. The evidence behind every score is in evidence.csv.",
+    ));
+    section.push(Block::Columns(vec![
+        count_bars(Text::new("顾客画像（主导特质）", "Personas (dominant trait)"), &persona_names, &personas, persona_label),
+        count_bars(Text::new("决策旅程阶段", "Decision-journey stage"), &stage_names, &stages, stage_label),
+    ]));
+    let mut table = Table::new(vec![
+        Text::new("特质", "Trait"),
+        Text::new("已评分客户", "Customers scored"),
+        Text::new("平均置信度", "Mean confidence"),
+        Text::new("使用的信号", "Signals used"),
+        Text::new("数据中缺少的信号", "Signals missing from the data"),
+    ])
+    .numeric(&[1, 2]);
+    for coverage in &p.traits.coverage {
+        let i = coverage.trait_.index();
+        let scored: Vec<f64> =
+            p.traits.customers.iter().filter(|c| c.traits[i].score.is_some()).map(|c| c.traits[i].confidence).collect();
+        let mean_confidence = if scored.is_empty() { 0.0 } else { scored.iter().sum::<f64>() / scored.len() as f64 };
+        table.push_row(vec![
+            trait_label(coverage.trait_),
+            Text::same(format::int(scored.len() as u64)),
+            if scored.is_empty() { Text::new("未知", "unknown") } else { Text::same(format::num(mean_confidence, 2)) },
+            Text::same(coverage.signals_used.join(", ")),
+            Text::same(coverage.signals_missing.join(", ")),
+        ]);
+    }
+    section.push(Block::Table(table.caption(Text::new("每种特质的数据覆盖", "What the data allowed for each trait"))));
+    section
 }
