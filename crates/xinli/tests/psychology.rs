@@ -49,6 +49,8 @@ fn trait_scores_track_planted_traits_and_not_activity() {
         truth_reader.records().map(|r| r.unwrap()).map(|r| (r[0].to_string(), r.iter().map(String::from).collect())).collect();
     let (columns, rows) = customers_csv(&out);
     assert!(out.join("evidence.csv").is_file());
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("Customer psychology") && report.contains("顾客心理"), "the report has the psychology section in both languages");
     let stage_at = column(&columns, "journey_stage");
     const STAGES: [&str; 6] = ["need_recognition", "information_search", "evaluation", "purchase", "post_purchase", "dormant"];
     assert!(rows.iter().all(|r| STAGES.contains(&r[stage_at].as_str())), "every simulated customer has a journey stage");
