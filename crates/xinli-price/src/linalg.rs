@@ -44,31 +44,7 @@ pub(crate) fn ols(y: &[f64], x: &[Vec<f64>], absorbed: usize, cluster: Option<&[
     }
     let xty: Vec<f64> = x.iter().map(|c| c.iter().zip(y).map(|(u, v)| u * v).sum()).collect();
 
-    // Incremental Cholesky over the kept columns.
-    let mut kept_idx: Vec<usize> = Vec::new();
-    let mut l: Vec<Vec<f64>> = Vec::new(); // rows of L (lower triangular), in kept order
-    for j in 0..k {
-        let diag = gram[j][j];
-        if diag <= 0.0 || !diag.is_finite() {
-            continue;
-        }
-        let m = kept_idx.len();
-        let mut row = vec![0.0; m + 1];
-        for i in 0..m {
-            let mut s = gram[kept_idx[i]][j];
-            for t in 0..i {
-                s -= l[i][t] * row[t];
-            }
-            row[i] = s / l[i][i];
-        }
-        let d = diag - row[..m].iter().map(|v| v * v).sum::<f64>();
-        if d <= PIVOT_TOL * diag {
-            continue;
-        }
-        row[m] = d.sqrt();
-        l.push(row);
-        kept_idx.push(j);
-    }
+    let (l, kept_idx) = pivoted_cholesky(&gram);
     let p = kept_idx.len();
     if p == 0 {
         return None;
@@ -254,14 +230,13 @@ mod tests {
     }
 }
 
-/// Inverse of a symmetric positive semi-definite matrix over the columns that are not
-/// (nearly) collinear with earlier ones (incremental Cholesky, as in [`ols`]). Returns the full
-/// `k × k` inverse with zero rows/columns for dropped columns, and which columns were kept.
-pub(crate) fn spd_inverse(a: &[Vec<f64>]) -> (Vec<Vec<f64>>, Vec<bool>) {
-    let k = a.len();
+/// Incremental Cholesky of a symmetric positive semi-definite matrix that skips every column
+/// (nearly) collinear with the earlier kept ones. Returns the rows of the lower-triangular factor
+/// over the kept columns (row i has i + 1 entries) and the kept column indices, in order.
+fn pivoted_cholesky(a: &[Vec<f64>]) -> (Vec<Vec<f64>>, Vec<usize>) {
     let mut kept_idx: Vec<usize> = Vec::new();
     let mut l: Vec<Vec<f64>> = Vec::new();
-    for j in 0..k {
+    for j in 0..a.len() {
         let diag = a[j][j];
         if diag <= 0.0 || !diag.is_finite() {
             continue;
@@ -283,6 +258,15 @@ pub(crate) fn spd_inverse(a: &[Vec<f64>]) -> (Vec<Vec<f64>>, Vec<bool>) {
         l.push(row);
         kept_idx.push(j);
     }
+    (l, kept_idx)
+}
+
+/// Inverse of a symmetric positive semi-definite matrix over the columns that are not
+/// (nearly) collinear with earlier ones (incremental Cholesky, as in [`ols`]). Returns the full
+/// `k × k` inverse with zero rows/columns for dropped columns, and which columns were kept.
+pub(crate) fn spd_inverse(a: &[Vec<f64>]) -> (Vec<Vec<f64>>, Vec<bool>) {
+    let k = a.len();
+    let (l, kept_idx) = pivoted_cholesky(a);
     let p = kept_idx.len();
     let mut full = vec![vec![0.0; k]; k];
     for c in 0..p {
