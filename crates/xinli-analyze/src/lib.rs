@@ -136,32 +136,32 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
     let mut timings = Timings::default();
     std::fs::create_dir_all(&config.out_dir).map_err(write_err(&config.out_dir))?;
 
-    progress.step("import", None);
+    progress.step("import");
     let imported = timings.time("import", || import(&config.source, &config.import))?;
     progress.finish_step();
     let quarantine_path = config.out_dir.join("quarantine.csv");
     xinli_ingest::write_quarantine_csv(&imported.quarantine, &quarantine_path)?;
 
-    progress.step("orders", None);
+    progress.step("orders");
     let purchases = timings.time("transactions", || Purchases::from_shop(&imported.shop, config))?;
-    progress.step("models", None);
+    progress.step("models");
     let analysis = timings.time("models", || models::analyse(&purchases, config))?;
-    progress.step("churn", None);
+    progress.step("churn");
     let value = timings.time("value and churn", || models::value_and_churn(&purchases, &analysis, config));
-    progress.step("traits", None);
+    progress.step("traits");
     let traits = timings.time("traits", || {
         xinli_psych::score_traits(&imported.shop, purchases.calibration_end, &xinli_psych::TraitConfig::default())
     });
     let validation = match purchases.holdout_end {
         Some(holdout_end) => {
-            progress.step("validation", None);
+            progress.step("validation");
             Some(timings.time("validation", || validation::validate(&purchases, &analysis, &value, holdout_end, config))?)
         }
         None => None,
     };
     progress.finish_step();
 
-    progress.step("write", None);
+    progress.step("write");
     let journeys = timings.time("journey", || {
         xinli_journey::journey_stages(&imported.shop, purchases.calibration_end, &xinli_journey::JourneyConfig::default())
     });

@@ -1,11 +1,10 @@
 //! How the pipeline reports long work without knowing whether a terminal is watching.
 
-/// Receives the pipeline's steps. The CLI draws progress bars; tests and `--quiet` ignore it.
+/// Receives the pipeline's steps. The CLI draws progress lines; tests and `--quiet` ignore it.
+/// (Byte progress of the import comes through `ImportOptions::progress`.)
 pub trait Progress: Sync {
-    /// A new step starts; `total` is its amount of work when known (bytes, customers, …).
-    fn step(&self, name: &str, total: Option<u64>);
-    /// Work done so far in the current step.
-    fn advance(&self, done: u64);
+    /// A new step starts.
+    fn step(&self, name: &str);
     /// The current step finished.
     fn finish_step(&self);
 }
@@ -14,7 +13,6 @@ pub trait Progress: Sync {
 pub struct Silent;
 
 impl Progress for Silent {
-    fn step(&self, _: &str, _: Option<u64>) {}
-    fn advance(&self, _: u64) {}
+    fn step(&self, _: &str) {}
     fn finish_step(&self) {}
 }

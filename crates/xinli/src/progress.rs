@@ -19,15 +19,12 @@ impl Bars {
 }
 
 impl Progress for Bars {
-    fn step(&self, name: &str, total: Option<u64>) {
+    fn step(&self, name: &str) {
         if !self.enabled {
             return;
         }
-        let bar = match total {
-            Some(total) => ProgressBar::new(total).with_style(byte_style()),
-            None => ProgressBar::new_spinner()
-                .with_style(ProgressStyle::with_template("{prefix:>10} {spinner} {elapsed}").expect("valid template")),
-        };
+        let bar = ProgressBar::new_spinner()
+            .with_style(ProgressStyle::with_template("{prefix:>10} {spinner} {elapsed}").expect("valid template"));
         let bar = self.lines.add(bar);
         bar.set_prefix(name.to_string());
         bar.enable_steady_tick(std::time::Duration::from_millis(100));
@@ -36,11 +33,6 @@ impl Progress for Bars {
             finish(&previous);
         }
         *current = Some(bar);
-    }
-    fn advance(&self, done: u64) {
-        if let Some(bar) = self.current.lock().expect("progress lock").as_ref() {
-            bar.set_position(done);
-        }
     }
     fn finish_step(&self) {
         if let Some(bar) = self.current.lock().expect("progress lock").take() {
