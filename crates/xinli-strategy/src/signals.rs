@@ -49,8 +49,8 @@ pub struct CustomerSignals {
     pub abandoned_payments: u32,
     /// Visits with a `search` or a `product_view`.
     pub browse_visits: u32,
-    /// Browse visits that did not buy, where a search led to no product view or the products
-    /// viewed were all in thin categories.
+    /// Browse visits that did not buy, where searching led to no product view at all or the
+    /// products viewed were all in thin categories.
     pub range_misses: u32,
     /// Completed purchase days.
     pub purchase_days: u32,
@@ -306,9 +306,7 @@ struct Visit {
     checkout: bool,
     payment: bool,
     browsed: bool,
-    /// A search not (yet) followed by a product view.
-    open_search: bool,
-    searches_without_views: bool,
+    searched: bool,
     views: u32,
     thin_views: u32,
 }
@@ -336,14 +334,10 @@ impl Visit {
             EventType::PaymentStart => self.payment = true,
             EventType::Search => {
                 self.browsed = true;
-                if self.open_search {
-                    self.searches_without_views = true;
-                }
-                self.open_search = true;
+                self.searched = true;
             }
             EventType::ProductView => {
                 self.browsed = true;
-                self.open_search = false;
                 self.views += 1;
                 if e.category.as_ref().is_some_and(|c| thin.contains(c.as_str())) {
                     self.thin_views += 1;
@@ -374,7 +368,7 @@ impl Visit {
         }
         if self.browsed {
             s.browse_visits += 1;
-            let nothing_found = self.searches_without_views || self.open_search;
+            let nothing_found = self.searched && self.views == 0;
             let only_thin = self.views > 0 && self.thin_views == self.views;
             if !bought && (nothing_found || only_thin) {
                 s.range_misses += 1;
