@@ -1,4 +1,4 @@
-//! A small chart toolkit: every function returns a self-contained inline [`Svg`] with a title,
+//! A small chart toolkit (histogram, bars, forest plot, line/area, scatter, heatmap, treemap): every function returns a self-contained inline [`Svg`] with a title,
 //! axes, 1-2-5 ticks, axis labels, a legend where there is more than one series, `<title>`
 //! tooltips on every mark and a `viewBox` so it scales with the page.
 //!
@@ -10,6 +10,7 @@
 //! to draw shows a "no data" message.
 
 mod bars;
+mod forest;
 mod heatmap;
 mod histogram;
 mod line;
@@ -17,6 +18,7 @@ mod scatter;
 mod treemap;
 
 pub use bars::{bars, BarSeries, Orientation};
+pub use forest::{forest, ForestRow};
 pub use heatmap::heatmap;
 pub use histogram::{histogram, histogram_binned};
 pub use line::{area, line, Marker, Series};
