@@ -302,7 +302,7 @@ pub(crate) fn parse_row(b: &mut Builder, row: CanonRow<'_>, ts: &TsFormat) -> Re
                 properties,
                 extra: row.extra,
             };
-            b.shop.events.push(event);
+            b.push_event(event);
         }
         Kind::Reviews => {
             let rating = match row.opt(4) {

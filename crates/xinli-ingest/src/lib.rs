@@ -37,7 +37,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
-use xinli_core::Shop;
+use xinli_core::{Event, Shop};
 
 /// Called with (bytes read so far, total bytes) of the files being imported (sizes on disk, so
 /// compressed sizes for `.gz`). May be called from the importer's reading thread.
@@ -84,7 +84,22 @@ pub struct ImportOptions {
     pub max_line_bytes: u64,
     /// At most this many quarantine entries are kept (counts stay exact; default 100,000).
     pub max_quarantine_entries: usize,
+    /// [`import_dir`] streams canonical events into this sink instead of keeping them in
+    /// `shop.events` (the other importers keep them).
+    pub event_sink: Option<SharedEventSink>,
 }
+
+/// Receives a canonical directory's events one at a time, so a shop with 10⁸ events is never
+/// held in memory. Files are read in kind order (customers, products, orders, events, reviews,
+/// campaigns), so [`EventSink::begin`] sees every customer, product and order line.
+pub trait EventSink {
+    /// Called once, before the first event, with everything imported before events.
+    fn begin(&mut self, shop: &Shop);
+    fn event(&mut self, event: &Event);
+}
+
+/// An [`EventSink`] shared with the importer; take it back after the import.
+pub type SharedEventSink = std::sync::Arc<std::sync::Mutex<dyn EventSink + Send>>;
 
 impl Default for ImportOptions {
     fn default() -> Self {
@@ -94,6 +109,7 @@ impl Default for ImportOptions {
             progress: None,
             max_line_bytes: 64 << 20,
             max_quarantine_entries: 100_000,
+            event_sink: None,
         }
     }
 }
@@ -106,6 +122,7 @@ impl fmt::Debug for ImportOptions {
             .field("progress", &self.progress.as_ref().map(|_| "<callback>"))
             .field("max_line_bytes", &self.max_line_bytes)
             .field("max_quarantine_entries", &self.max_quarantine_entries)
+            .field("event_sink", &self.event_sink.as_ref().map(|_| "<sink>"))
             .finish()
     }
 }
@@ -214,7 +231,7 @@ impl<'o> Session<'o> {
         records.insert("customers".into(), shop.customers.len() as u64);
         records.insert("products".into(), shop.products.len() as u64);
         records.insert("orders".into(), shop.orders.len() as u64);
-        records.insert("events".into(), shop.events.len() as u64);
+        records.insert("events".into(), shop.events.len() as u64 + self.builder.events_streamed);
         records.insert("reviews".into(), shop.reviews.len() as u64);
         records.insert("campaigns".into(), shop.campaigns.len() as u64);
         self.summary.seconds = self.started.elapsed().as_secs_f64();
@@ -320,6 +337,7 @@ pub fn import_dir(path: impl AsRef<Path>, options: &ImportOptions) -> Result<Imp
     warnings.sort();
     let paths: Vec<PathBuf> = files.iter().map(|f| f.3.clone()).collect();
     let mut session = Session::new(options, &paths);
+    session.builder.event_sink = options.event_sink.clone();
     session.summary.warnings = warnings;
     for (kind, _, format, p) in &files {
         read_canonical(&mut session, p, *kind, *format)?;

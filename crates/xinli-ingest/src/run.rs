@@ -3,11 +3,16 @@
 use crate::summary::{truncate_value, FileSummary, QuarantineEntry};
 use crate::text::Interner;
 use crate::ImportError;
-use xinli_core::{CampaignId, Category, CustomerId, OrderId, ProductId, ReviewId, Shop};
+use crate::SharedEventSink;
+use xinli_core::{CampaignId, Category, CustomerId, Event, OrderId, ProductId, ReviewId, Shop};
 
 /// The shop under construction; ids are interned so repeated ids share one allocation.
 pub(crate) struct Builder {
     pub shop: Shop,
+    /// Where canonical events go instead of `shop.events` (see [`crate::EventSink`]).
+    pub event_sink: Option<SharedEventSink>,
+    sink_begun: bool,
+    pub events_streamed: u64,
     pub customers: Interner<CustomerId>,
     pub products: Interner<ProductId>,
     pub orders: Interner<OrderId>,
@@ -20,12 +25,31 @@ impl Builder {
     pub(crate) fn new() -> Self {
         Builder {
             shop: Shop::default(),
+            event_sink: None,
+            sink_begun: false,
+            events_streamed: 0,
             customers: Interner::new(),
             products: Interner::new(),
             orders: Interner::new(),
             categories: Interner::new(),
             campaigns: Interner::new(),
             reviews: Interner::new(),
+        }
+    }
+
+    /// Keeps `event` in the shop, or hands it to the event sink (beginning it first).
+    pub(crate) fn push_event(&mut self, event: Event) {
+        match &self.event_sink {
+            None => self.shop.events.push(event),
+            Some(sink) => {
+                let mut sink = sink.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if !self.sink_begun {
+                    sink.begin(&self.shop);
+                    self.sink_begun = true;
+                }
+                sink.event(&event);
+                self.events_streamed += 1;
+            }
         }
     }
 }

@@ -148,81 +148,136 @@ pub fn step_stats(steps: &[EventType], counts: &[u64]) -> Vec<StepStat> {
 /// Every user who did step 1, with the furthest step reached and the attempt's step-1 event,
 /// in order of each user's first event of a step type in `events`.
 pub fn funnel_users(events: &[Event], steps: &[EventType], window_seconds: i64) -> Vec<UserFunnel> {
-    let n = steps.len();
-    if n == 0 {
-        return Vec::new();
+    let mut fold = FunnelFold::new(steps, window_seconds);
+    for e in events {
+        fold.observe(e);
     }
-    let window = window_seconds.max(0);
-    // Which steps each event type fills.
-    let mut fills: Vec<Vec<usize>> = vec![Vec::new(); EventType::ALL.len()];
-    for (j, t) in steps.iter().enumerate() {
-        fills[type_index(*t)].push(j);
-    }
-    // Dense user numbers, then one sort of (user, ts, position).
-    let mut user_of: foldhash::HashMap<&Subject, u32> = foldhash::HashMap::default();
-    let mut subjects: Vec<&Subject> = Vec::new();
-    let mut keys: Vec<(u32, i64, u32, u8)> = Vec::with_capacity(events.len());
-    for (i, e) in events.iter().enumerate() {
-        let type_ix = type_index(e.event_type);
-        if fills[type_ix].is_empty() {
-            continue;
-        }
-        let u = *user_of.entry(&e.subject).or_insert_with(|| {
-            subjects.push(&e.subject);
-            (subjects.len() - 1) as u32
-        });
-        keys.push((u, e.ts.unix_seconds(), i as u32, type_ix as u8));
-    }
-    keys.sort_unstable();
+    let (subjects, reached) = fold.finish();
+    reached
+        .into_iter()
+        .map(|r| UserFunnel { subject: subjects[r.user as usize].clone(), reached: r.reached, anchor: r.anchor as usize })
+        .collect()
+}
 
-    // best[j]: (anchor ts, anchor position) of the latest anchor whose attempt reached step j
-    // using events strictly before the current second. first[j]: the anchor position of the
-    // attempt that reached step j first.
-    let mut best: Vec<Option<(i64, u32)>> = vec![None; n];
-    let mut first: Vec<Option<u32>> = vec![None; n];
-    let mut updates: Vec<(usize, (i64, u32))> = Vec::new();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < keys.len() {
-        let user = keys[i].0;
-        best.fill(None);
-        first.fill(None);
-        while i < keys.len() && keys[i].0 == user {
-            // One second of this user: updates read the state before the second (strict order).
-            let ts = keys[i].1;
-            updates.clear();
-            while i < keys.len() && keys[i].0 == user && keys[i].1 == ts {
-                let (pos, type_ix) = (keys[i].2, keys[i].3);
-                for &j in &fills[type_ix as usize] {
-                    if j == 0 {
-                        updates.push((0, (ts, pos)));
-                    } else if let Some(a) = best[j - 1] {
-                        if ts - a.0 <= window {
-                            updates.push((j, a));
+/// One user's result in a [`FunnelFold`]: `anchor` is the position of the attempt's step-1
+/// event among the events the fold was given (all of them, not only the funnel's types).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reached {
+    pub user: u32,
+    pub reached: usize,
+    pub anchor: u64,
+}
+
+/// The funnel engine fed one event at a time: keeps 24 bytes per event of a step type, so a
+/// funnel over 10⁸ events needs no event list. [`funnel_users`] is this fold over a slice.
+pub struct FunnelFold {
+    steps: Vec<EventType>,
+    window: i64,
+    /// Which steps each event type fills.
+    fills: Vec<Vec<usize>>,
+    user_of: foldhash::HashMap<Subject, u32>,
+    subjects: Vec<Subject>,
+    /// (user, ts, position, type index)
+    keys: Vec<(u32, i64, u64, u8)>,
+    seen: u64,
+}
+
+impl FunnelFold {
+    pub fn new(steps: &[EventType], window_seconds: i64) -> FunnelFold {
+        let mut fills: Vec<Vec<usize>> = vec![Vec::new(); EventType::ALL.len()];
+        for (j, t) in steps.iter().enumerate() {
+            fills[type_index(*t)].push(j);
+        }
+        FunnelFold {
+            steps: steps.to_vec(),
+            window: window_seconds.max(0),
+            fills,
+            user_of: foldhash::HashMap::default(),
+            subjects: Vec::new(),
+            keys: Vec::new(),
+            seen: 0,
+        }
+    }
+
+    pub fn steps(&self) -> &[EventType] {
+        &self.steps
+    }
+
+    /// Takes the next event; returns its position when it is of the funnel's step-1 type (the
+    /// caller keeps what a breakdown needs of it under that position).
+    pub fn observe(&mut self, e: &Event) -> Option<u64> {
+        let pos = self.seen;
+        self.seen += 1;
+        let type_ix = type_index(e.event_type);
+        if self.fills[type_ix].is_empty() {
+            return None;
+        }
+        let u = match self.user_of.get(&e.subject) {
+            Some(&u) => u,
+            None => {
+                self.subjects.push(e.subject.clone());
+                let u = (self.subjects.len() - 1) as u32;
+                self.user_of.insert(e.subject.clone(), u);
+                u
+            }
+        };
+        self.keys.push((u, e.ts.unix_seconds(), pos, type_ix as u8));
+        self.fills[type_ix].contains(&0).then_some(pos)
+    }
+
+    /// The users (dense numbers into the returned subjects) and how far each got.
+    pub fn finish(mut self) -> (Vec<Subject>, Vec<Reached>) {
+        let n = self.steps.len();
+        if n == 0 {
+            return (self.subjects, Vec::new());
+        }
+        let keys = &mut self.keys;
+        keys.sort_unstable();
+        // best[j]: (anchor ts, anchor position) of the latest anchor whose attempt reached step j
+        // using events strictly before the current second. first[j]: the anchor position of the
+        // attempt that reached step j first.
+        let mut best: Vec<Option<(i64, u64)>> = vec![None; n];
+        let mut first: Vec<Option<u64>> = vec![None; n];
+        let mut updates: Vec<(usize, (i64, u64))> = Vec::new();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < keys.len() {
+            let user = keys[i].0;
+            best.fill(None);
+            first.fill(None);
+            while i < keys.len() && keys[i].0 == user {
+                // One second of this user: updates read the state before the second (strict order).
+                let ts = keys[i].1;
+                updates.clear();
+                while i < keys.len() && keys[i].0 == user && keys[i].1 == ts {
+                    let (pos, type_ix) = (keys[i].2, keys[i].3);
+                    for &j in &self.fills[type_ix as usize] {
+                        if j == 0 {
+                            updates.push((0, (ts, pos)));
+                        } else if let Some(a) = best[j - 1] {
+                            if ts - a.0 <= self.window {
+                                updates.push((j, a));
+                            }
                         }
                     }
+                    i += 1;
                 }
-                i += 1;
+                for &(j, a) in &updates {
+                    // Later anchors dominate; on a tie keep the one set first (earlier position).
+                    if best[j].is_none_or(|b| a.0 > b.0) {
+                        best[j] = Some(a);
+                    }
+                    if first[j].is_none() {
+                        first[j] = Some(a.1);
+                    }
+                }
             }
-            for &(j, a) in &updates {
-                // Later anchors dominate; on a tie keep the one set first (earlier position).
-                if best[j].is_none_or(|b| a.0 > b.0) {
-                    best[j] = Some(a);
-                }
-                if first[j].is_none() {
-                    first[j] = Some(a.1);
-                }
+            if let Some(reached) = first.iter().rposition(|f| f.is_some()) {
+                out.push(Reached { user, reached: reached + 1, anchor: first[reached].expect("set") });
             }
         }
-        if let Some(reached) = first.iter().rposition(|f| f.is_some()) {
-            out.push(UserFunnel {
-                subject: subjects[user as usize].clone(),
-                reached: reached + 1,
-                anchor: first[reached].expect("set") as usize,
-            });
-        }
+        (self.subjects, out)
     }
-    out
 }
 
 fn type_index(t: EventType) -> usize {

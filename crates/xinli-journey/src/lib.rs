@@ -27,5 +27,8 @@
 pub mod funnel;
 pub mod stage;
 
-pub use funnel::{by_customer, by_via, first_order_channel, funnel, funnel_users, FunnelGroup, FunnelReport, StepStat, UserFunnel};
-pub use stage::{journey_stages, CustomerJourney, JourneyConfig, JourneyStage};
+pub use funnel::{
+    by_customer, by_via, first_order_channel, funnel, funnel_users, step_stats, FunnelFold, FunnelGroup, FunnelReport, Reached, StepStat,
+    UserFunnel,
+};
+pub use stage::{journey_stages, CustomerJourney, JourneyConfig, JourneyFold, JourneyStage};

@@ -118,74 +118,128 @@ fn is_evaluation(t: EventType) -> bool {
     matches!(t, Compare | ReviewRead | AddToCart | RemoveFromCart | Wishlist | CheckoutStart | PaymentStart)
 }
 
-struct Activity<'a> {
+/// One activity of a subject, compact (24 bytes) so 10⁸ events fit in memory: `session` is a
+/// 64-bit hash of the `session_id` (0 = none; a collision between two sessions of one subject
+/// is negligible, ≈ n²/2⁶⁵).
+#[derive(Clone, Copy)]
+struct Activity {
     ts: i64,
+    session: u64,
+    subject: u32,
     act: Act,
-    session: Option<&'a str>,
-    order: usize,
+}
+
+/// [`journey_stages`] with the events streamed: [`JourneyFold::observe`] takes each event,
+/// [`JourneyFold::finish`] adds the shop's order lines and reviews and classifies.
+pub struct JourneyFold {
+    cut: i64,
+    config: JourneyConfig,
+    subjects: foldhash::HashMap<Subject, u32>,
+    names: Vec<Subject>,
+    acts: Vec<Activity>,
+    hasher: foldhash::fast::FixedState,
+    last: Option<(Subject, u32)>,
+}
+
+impl JourneyFold {
+    pub fn new(as_of: Timestamp, config: &JourneyConfig) -> JourneyFold {
+        JourneyFold {
+            cut: as_of.unix_seconds(),
+            config: config.clone(),
+            subjects: foldhash::HashMap::default(),
+            names: Vec::new(),
+            acts: Vec::new(),
+            hasher: foldhash::fast::FixedState::with_seed(0x5eed),
+            last: None,
+        }
+    }
+
+    fn subject(&mut self, s: &Subject) -> u32 {
+        if let Some((last, i)) = &self.last {
+            if last == s {
+                return *i;
+            }
+        }
+        let i = match self.subjects.get(s) {
+            Some(&i) => i,
+            None => {
+                self.names.push(s.clone());
+                let i = (self.names.len() - 1) as u32;
+                self.subjects.insert(s.clone(), i);
+                i
+            }
+        };
+        self.last = Some((s.clone(), i));
+        i
+    }
+
+    fn push(&mut self, subject: &Subject, ts: i64, act: Act, session: Option<&str>) {
+        if ts > self.cut {
+            return;
+        }
+        let subject = self.subject(subject);
+        let session = session.map_or(0, |s| std::hash::BuildHasher::hash_one(&self.hasher, s) | 1);
+        self.acts.push(Activity { ts, session, subject, act });
+    }
+
+    pub fn observe(&mut self, e: &Event) {
+        let session = e.session_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        self.push(&e.subject, e.ts.unix_seconds(), Act::Event(e.event_type), session);
+    }
+
+    /// Adds `shop`'s order lines and reviews (its `events` are not read) and classifies.
+    pub fn finish(mut self, shop: &Shop) -> Vec<CustomerJourney> {
+        for l in shop.orders.iter().filter(|l| l.status != OrderStatus::Cancelled) {
+            self.push(&Subject::Customer(l.customer_id.clone()), l.ordered_at.unix_seconds(), Act::Order, None);
+        }
+        for r in &shop.reviews {
+            if let Some(c) = &r.customer_id {
+                self.push(&Subject::Customer(c.clone()), r.ts.unix_seconds(), Act::Review, None);
+            }
+        }
+        // Stable: activities at the same second keep their arrival order (events, then orders,
+        // then reviews).
+        self.acts.sort_by_key(|a| (a.subject, a.ts));
+        let mut out = Vec::with_capacity(self.names.len());
+        for run in self.acts.chunk_by(|a, b| a.subject == b.subject) {
+            let (stage, rule, last_purchase, considered) = classify(run, self.cut, &self.config);
+            let (id, anonymous) = match &self.names[run[0].subject as usize] {
+                Subject::Customer(id) => (id.as_str().to_string(), false),
+                Subject::Anonymous(id) => (id.as_str().to_string(), true),
+            };
+            out.push(CustomerJourney {
+                customer_id: id,
+                anonymous,
+                stage,
+                rule,
+                last_activity: Timestamp::from_unix_seconds(run[run.len() - 1].ts),
+                last_purchase: last_purchase.map(Timestamp::from_unix_seconds),
+                considered_events: considered,
+            });
+        }
+        out.sort_by(|a, b| (a.anonymous, &a.customer_id).cmp(&(b.anonymous, &b.customer_id)));
+        out
+    }
 }
 
 /// The journey stage of every subject with activity up to `as_of`, sorted by (anonymous,
 /// customer id). Rules: see the [module docs](self).
 pub fn journey_stages(shop: &Shop, as_of: Timestamp, config: &JourneyConfig) -> Vec<CustomerJourney> {
-    let cut = as_of.unix_seconds();
-    let mut by_subject: foldhash::HashMap<Subject, Vec<Activity<'_>>> = foldhash::HashMap::default();
-    let mut order = 0usize;
-    for e in shop.events.iter().filter(|e| e.ts.unix_seconds() <= cut) {
-        order += 1;
-        by_subject.entry(e.subject.clone()).or_default().push(activity_of(e, order));
+    let mut fold = JourneyFold::new(as_of, config);
+    for e in &shop.events {
+        fold.observe(e);
     }
-    for l in shop.orders.iter().filter(|l| l.status != OrderStatus::Cancelled && l.ordered_at.unix_seconds() <= cut) {
-        order += 1;
-        by_subject.entry(Subject::Customer(l.customer_id.clone())).or_default().push(Activity { ts: l.ordered_at.unix_seconds(), act: Act::Order, session: None, order });
-    }
-    for r in shop.reviews.iter().filter(|r| r.ts.unix_seconds() <= cut) {
-        if let Some(c) = &r.customer_id {
-            order += 1;
-            by_subject.entry(Subject::Customer(c.clone())).or_default().push(Activity { ts: r.ts.unix_seconds(), act: Act::Review, session: None, order });
-        }
-    }
-    let mut out: Vec<CustomerJourney> = by_subject
-        .into_iter()
-        .map(|(subject, mut acts)| {
-            acts.sort_by_key(|a| (a.ts, a.order));
-            let (stage, rule, last_purchase, considered) = classify(&acts, cut, config);
-            let (id, anonymous) = match &subject {
-                Subject::Customer(id) => (id.as_str().to_string(), false),
-                Subject::Anonymous(id) => (id.as_str().to_string(), true),
-            };
-            CustomerJourney {
-                customer_id: id,
-                anonymous,
-                stage,
-                rule,
-                last_activity: Timestamp::from_unix_seconds(acts.last().expect("non-empty").ts),
-                last_purchase: last_purchase.map(Timestamp::from_unix_seconds),
-                considered_events: considered,
-            }
-        })
-        .collect();
-    out.sort_by(|a, b| (a.anonymous, &a.customer_id).cmp(&(b.anonymous, &b.customer_id)));
-    out
-}
-
-fn activity_of(e: &Event, order: usize) -> Activity<'_> {
-    Activity {
-        ts: e.ts.unix_seconds(),
-        act: Act::Event(e.event_type),
-        session: e.session_id.as_deref().map(str::trim).filter(|s| !s.is_empty()),
-        order,
-    }
+    fold.finish(shop)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum SessionKey<'a> {
-    Named(&'a str),
+enum SessionKey {
+    Named(u64),
     Gap(usize),
 }
 
 /// (stage, rule, last purchase, considered events) for one subject's time-sorted activity.
-fn classify(acts: &[Activity<'_>], as_of: i64, config: &JourneyConfig) -> (JourneyStage, u8, Option<i64>, usize) {
+fn classify(acts: &[Activity], as_of: i64, config: &JourneyConfig) -> (JourneyStage, u8, Option<i64>, usize) {
     let day = 86_400;
     let last = acts.last().expect("non-empty").ts;
     let last_purchase = acts.iter().rev().find(|a| a.act.is_purchase()).map(|a| a.ts);
@@ -199,20 +253,20 @@ fn classify(acts: &[Activity<'_>], as_of: i64, config: &JourneyConfig) -> (Journ
     let (mut gap_id, mut prev_unnamed): (usize, Option<i64>) = (0, None);
     for a in acts {
         keys.push(match a.session {
-            Some(s) => SessionKey::Named(s),
-            None => {
+            0 => {
                 if prev_unnamed.is_some_and(|p| a.ts - p > gap) {
                     gap_id += 1;
                 }
                 prev_unnamed = Some(a.ts);
                 SessionKey::Gap(gap_id)
             }
+            named => SessionKey::Named(named),
         });
     }
     let latest_key = *keys.last().expect("non-empty");
     let latest_start = keys.iter().rposition(|k| *k != latest_key).map_or(0, |p| p + 1);
     // 2. purchase
-    let in_checkout = |a: &Activity<'_>| {
+    let in_checkout = |a: &Activity| {
         matches!(a.act, Act::Order | Act::Event(EventType::CheckoutStart | EventType::PaymentStart | EventType::Purchase))
     };
     if acts[latest_start..].iter().any(in_checkout) {
@@ -226,7 +280,7 @@ fn classify(acts: &[Activity<'_>], as_of: i64, config: &JourneyConfig) -> (Journ
         }
     }
     // The latest sessions: the shortest suffix covering `recent_sessions` distinct sessions.
-    let mut seen: Vec<SessionKey<'_>> = Vec::new();
+    let mut seen: Vec<SessionKey> = Vec::new();
     let mut start = acts.len();
     for (i, k) in keys.iter().enumerate().rev() {
         if !seen.contains(k) {

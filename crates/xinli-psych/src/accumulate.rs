@@ -1,9 +1,15 @@
-//! One pass over order lines and one over events into per-customer counts.
+//! Per-customer counts from one pass over order lines and one streaming pass over events.
+//!
+//! [`TraitFold::new`] reads products and order lines; [`TraitFold::observe`] takes events one at
+//! a time (from `shop.events` or streamed by the importer) and keeps only per-session
+//! accumulators, plus a compact 24-byte record for events without a `session_id` (they are cut
+//! into sessions by silence once all are seen); [`TraitFold::finish`] adds reviews and derives
+//! the per-customer signals.
 
 use crate::signals::*;
 use crate::TraitConfig;
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
-use xinli_core::{CustomerId, EventType, OrderId, OrderStatus, ProductId, Shop, Subject, Timestamp};
+use xinli_core::{CustomerId, Event, EventType, OrderId, OrderStatus, ProductId, Shop, Subject, Timestamp};
 
 /// A customer's counts: `x[s]` successes / events and `n[s]` trials / exposure per signal.
 #[derive(Clone, Debug, Default)]
@@ -189,424 +195,536 @@ fn props(text: &Option<String>) -> Option<(Option<String>, Option<String>, Optio
     Some((s(p.page), s(p.via), s(p.channel)))
 }
 
-pub fn accumulate<'a>(shop: &'a Shop, as_of: Timestamp, config: &TraitConfig) -> Accumulated {
-    let as_of = as_of.unix_seconds();
-    let day = 86_400i64;
+/// What one event's `properties` say about the page, the arrival and the channel, as bits.
+mod flag {
+    pub const CHANNEL_KNOWN: u16 = 1;
+    pub const APP: u16 = 1 << 1;
+    pub const PAGE: u16 = 1 << 2;
+    pub const TRUST_PAGE: u16 = 1 << 3;
+    pub const DEAL_PAGE: u16 = 1 << 4;
+    pub const REORDER_PAGE: u16 = 1 << 5;
+    pub const BESTSELLER_PAGE: u16 = 1 << 6;
+    pub const NEW_ARRIVAL_PAGE: u16 = 1 << 7;
+    pub const SOCIAL_ARRIVAL: u16 = 1 << 8;
+    pub const CAMPAIGN_ARRIVAL: u16 = 1 << 9;
+    pub const SEARCH_ARRIVAL: u16 = 1 << 10;
+    pub const DIRECT_ARRIVAL: u16 = 1 << 11;
+}
 
-    // Products and categories.
-    let mut category_index: HashMap<&'a str, u32> = HashMap::new();
-    let mut product_index: HashMap<&ProductId, u32> = HashMap::new();
-    let mut products: Vec<ProductInfo> = Vec::new();
-    for p in &shop.products {
-        let idx = *product_index.entry(&p.product_id).or_insert_with(|| {
-            products.push(ProductInfo::default());
-            (products.len() - 1) as u32
-        });
-        let info = &mut products[idx as usize];
-        if let Some(c) = &p.category {
-            info.category = Some(intern_category(c.as_str(), &mut category_index));
+fn property_flags(properties: &Option<String>) -> u16 {
+    let Some((page, via, channel)) = props(properties) else { return 0 };
+    let mut f = 0;
+    let mut set = |bit: u16, on: bool| {
+        if on {
+            f |= bit;
         }
-        info.list_price = p.list_price.map(|m| m.get()).filter(|v| *v > 0.0);
-        info.launched_at = p.launched_at.map(|t| t.unix_seconds());
-        info.rating = p.avg_rating;
-    }
-    let bought = |l: &xinli_core::OrderLine| l.status != OrderStatus::Cancelled && l.ordered_at.unix_seconds() <= as_of;
-
-    // Pre-pass over order lines: modal price, first sale and weekly sales per product.
-    let mut price_counts: HashMap<(u32, u64), u32> = HashMap::new();
-    let mut week_sales: HashMap<(u32, i64), u32> = HashMap::new();
-    let mut data_start = i64::MAX;
-    let mut line_products: Vec<Option<u32>> = Vec::with_capacity(shop.orders.len());
-    for line in &shop.orders {
-        let Some(pid) = line.product_id.as_ref().filter(|_| bought(line)) else {
-            line_products.push(None);
-            continue;
-        };
-        let idx = *product_index.entry(pid).or_insert_with(|| {
-            products.push(ProductInfo::default());
-            (products.len() - 1) as u32
-        });
-        line_products.push(Some(idx));
-        let t = line.ordered_at.unix_seconds();
-        data_start = data_start.min(t);
-        let info = &mut products[idx as usize];
-        info.first_sale = Some(info.first_sale.map_or(t, |f| f.min(t)));
-        if info.category.is_none() {
-            if let Some(c) = &line.category {
-                info.category = Some(intern_category(c.as_str(), &mut category_index));
-            }
-        }
-        if price_known(line) && line.unit_price.get() > 0.0 {
-            *price_counts.entry((idx, line.unit_price.get().to_bits())).or_insert(0) += 1;
-        }
-        *week_sales.entry((idx, t.div_euclid(7 * day))).or_insert(0) += 1;
-    }
-    let mut best: HashMap<u32, (u32, f64)> = HashMap::new();
-    for (&(p, bits), &count) in &price_counts {
-        let price = f64::from_bits(bits);
-        let e = best.entry(p).or_insert((0, 0.0));
-        if count > e.0 || (count == e.0 && price > e.1) {
-            *e = (count, price);
-        }
-    }
-    for (p, (_, price)) in best {
-        products[p as usize].modal_price = Some(price);
-    }
-    // Trending: per week, the products among the top share by lines (at least 2 lines).
-    let mut per_week: HashMap<i64, Vec<u32>> = HashMap::new();
-    for (&(_, w), &c) in &week_sales {
-        per_week.entry(w).or_default().push(c);
-    }
-    let week_threshold: HashMap<i64, u32> = per_week
-        .into_iter()
-        .map(|(w, mut counts)| {
-            counts.sort_unstable_by(|a, b| b.cmp(a));
-            let k = ((counts.len() as f64 * config.trending_top_share).ceil() as usize).clamp(1, counts.len());
-            (w, counts[k - 1].max(2))
-        })
-        .collect();
-    // Top-rated threshold.
-    let mut ratings: Vec<f64> = products.iter().filter_map(|p| p.rating).collect();
-    ratings.sort_unstable_by(f64::total_cmp);
-    let top_rated = (!ratings.is_empty())
-        .then(|| ratings[((ratings.len() - 1) as f64 * config.top_rated_quantile).round() as usize]);
-    let new_window = config.new_arrival_days * day;
-
-
-    // Customers.
-    let mut customer_index: HashMap<&'a CustomerId, u32> = HashMap::new();
-    let mut ids: Vec<CustomerId> = Vec::new();
-    let mut customers: Vec<CustomerAcc> = Vec::new();
-    let mut customer_of = |id: &'a CustomerId, ids: &mut Vec<CustomerId>, customers: &mut Vec<CustomerAcc>| -> u32 {
-        *customer_index.entry(id).or_insert_with(|| {
-            ids.push(id.clone());
-            customers.push(CustomerAcc::default());
-            (customers.len() - 1) as u32
-        })
     };
+    if let Some(channel) = channel {
+        set(flag::CHANNEL_KNOWN, true);
+        set(flag::APP, is_app(&channel));
+    }
+    if let Some(page) = page {
+        set(flag::PAGE, true);
+        set(flag::TRUST_PAGE, is_trust_page(&page));
+        set(flag::DEAL_PAGE, is_deal_page(&page));
+        set(flag::REORDER_PAGE, is_reorder_page(&page));
+        set(flag::BESTSELLER_PAGE, is_bestseller_page(&page));
+        set(flag::NEW_ARRIVAL_PAGE, is_new_arrival_page(&page));
+    }
+    if let Some(via) = via {
+        let v = via.trim().to_ascii_lowercase();
+        set(flag::SOCIAL_ARRIVAL, is_social_via(&via));
+        set(flag::CAMPAIGN_ARRIVAL, matches!(v.as_str(), "campaign" | "email" | "sms" | "push" | "ad" | "ads" | "活动" | "广告"));
+        set(flag::SEARCH_ARRIVAL, matches!(v.as_str(), "search" | "seo" | "search_engine" | "搜索"));
+        set(flag::DIRECT_ARRIVAL, matches!(v.as_str(), "direct" | "bookmark" | "直接访问"));
+    }
+    f
+}
 
-    // Pass over order lines.
-    let mut order_index: HashMap<(u32, &OrderId), u32> = HashMap::new();
-    let mut orders: Vec<OrderAcc> = Vec::new();
-    let mut any_coupon = false;
-    for (line, product) in shop.orders.iter().zip(&line_products) {
-        if !bought(line) {
-            continue;
+const NO_CATEGORY: u32 = u32::MAX;
+
+/// An event without a `session_id`, kept until every event is seen (24 bytes).
+#[derive(Clone, Copy)]
+struct LooseEvent {
+    t: i64,
+    customer: u32,
+    category: u32,
+    flags: u16,
+    kind: EventType,
+}
+
+/// The streaming trait accumulator: see the module docs.
+pub struct TraitFold {
+    as_of: i64,
+    config: TraitConfig,
+    category_index: HashMap<Box<str>, u32>,
+    product_index: HashMap<ProductId, u32>,
+    products: Vec<ProductInfo>,
+    customer_index: HashMap<CustomerId, u32>,
+    ids: Vec<CustomerId>,
+    customers: Vec<CustomerAcc>,
+    orders: Vec<OrderAcc>,
+    any_coupon: bool,
+    sessions: Vec<SessionAcc>,
+    /// (customer, hash of the session id) → session; a 64-bit hash collision between two
+    /// sessions of one customer is negligible (≈ n²/2⁶⁵).
+    session_index: HashMap<(u32, u64), u32>,
+    session_hasher: foldhash::fast::FixedState,
+    loose: Vec<LooseEvent>,
+    any_cart: bool,
+    any_page_view_page: bool,
+    /// Exports list a session's events together: the last lookups skip the maps.
+    last_customer: Option<(CustomerId, u32)>,
+    last_session: Option<(u32, u64, u32)>,
+}
+
+impl TraitFold {
+    /// Reads the shop's products and order lines up to `as_of` (its events are not read).
+    pub fn new(shop: &Shop, as_of: Timestamp, config: &TraitConfig) -> TraitFold {
+        let mut fold = TraitFold {
+            as_of: as_of.unix_seconds(),
+            config: config.clone(),
+            category_index: HashMap::new(),
+            product_index: HashMap::new(),
+            products: Vec::new(),
+            customer_index: HashMap::new(),
+            ids: Vec::new(),
+            customers: Vec::new(),
+            orders: Vec::new(),
+            any_coupon: false,
+            sessions: Vec::new(),
+            session_index: HashMap::new(),
+            session_hasher: foldhash::fast::FixedState::with_seed(0x5eed),
+            loose: Vec::new(),
+            any_cart: false,
+            any_page_view_page: false,
+            last_customer: None,
+            last_session: None,
+        };
+        for p in &shop.products {
+            let idx = fold.product(&p.product_id);
+            let category = p.category.as_ref().map(|c| fold.category(c.as_str()));
+            let info = &mut fold.products[idx as usize];
+            if category.is_some() {
+                info.category = category;
+            }
+            info.list_price = p.list_price.map(|m| m.get()).filter(|v| *v > 0.0);
+            info.launched_at = p.launched_at.map(|t| t.unix_seconds());
+            info.rating = p.avg_rating;
         }
-        let ci = customer_of(&line.customer_id, &mut ids, &mut customers);
-        let oi = *order_index.entry((ci, &line.order_id)).or_insert_with(|| {
-            orders.push(OrderAcc { customer: ci, ..OrderAcc::default() });
-            (orders.len() - 1) as u32
-        });
-        let o = &mut orders[oi as usize];
-        if line.coupon_code.is_some() {
-            o.coupon = true;
-            any_coupon = true;
+        fold.order_lines(shop);
+        fold
+    }
+
+    pub fn config(&self) -> &TraitConfig {
+        &self.config
+    }
+
+    fn product(&mut self, id: &ProductId) -> u32 {
+        if let Some(&i) = self.product_index.get(id) {
+            return i;
         }
-        if let Some(m) = &line.payment_method {
-            o.payment_known = true;
-            o.cod |= is_cod(m);
+        self.products.push(ProductInfo::default());
+        let i = (self.products.len() - 1) as u32;
+        self.product_index.insert(id.clone(), i);
+        i
+    }
+
+    fn category(&mut self, c: &str) -> u32 {
+        if let Some(&i) = self.category_index.get(c) {
+            return i;
         }
-        if let Some(ch) = &line.channel {
-            o.channel_known = true;
-            o.app |= is_app(ch);
-        }
-        o.returned |= line.status == OrderStatus::Returned;
-        let c = &mut customers[ci as usize];
-        let t = line.ordered_at.unix_seconds();
-        let info = product.map(|p| &products[p as usize]);
-        // Price: regular = line list price, else product list price, else modal paid price.
-        let regular = line
-            .list_price
-            .map(|m| m.get())
-            .filter(|v| *v > 0.0)
-            .or(info.and_then(|i| i.list_price))
-            .or(info.and_then(|i| i.modal_price));
-        if let Some(regular) = regular.filter(|_| price_known(line) && line.unit_price.get() > 0.0) {
-            c.n[DISCOUNT_LINES] += 1.0;
-            if line.unit_price.get() < regular * (1.0 - config.discount_tolerance) {
-                c.x[DISCOUNT_LINES] += 1.0;
+        let i = self.category_index.len() as u32;
+        self.category_index.insert(c.into(), i);
+        i
+    }
+
+    fn customer(&mut self, id: &CustomerId) -> u32 {
+        if let Some((last, ci)) = &self.last_customer {
+            if last == id {
+                return *ci;
             }
         }
-        let category = line.category.as_ref().map(|cat| intern_category(cat.as_str(), &mut category_index)).or(info.and_then(|i| i.category));
-        if let Some(k) = category {
-            add_count(&mut c.purchase_categories, k);
+        let ci = match self.customer_index.get(id) {
+            Some(&ci) => ci,
+            None => {
+                self.ids.push(id.clone());
+                self.customers.push(CustomerAcc::default());
+                let ci = (self.customers.len() - 1) as u32;
+                self.customer_index.insert(id.clone(), ci);
+                ci
+            }
+        };
+        self.last_customer = Some((id.clone(), ci));
+        ci
+    }
+
+    fn order_lines(&mut self, shop: &Shop) {
+        let day = 86_400i64;
+        let as_of = self.as_of;
+        let config = self.config.clone();
+        let bought = |l: &xinli_core::OrderLine| l.status != OrderStatus::Cancelled && l.ordered_at.unix_seconds() <= as_of;
+
+        // Pre-pass: modal price, first sale and weekly sales per product.
+        let mut price_counts: HashMap<(u32, u64), u32> = HashMap::new();
+        let mut week_sales: HashMap<(u32, i64), u32> = HashMap::new();
+        let mut data_start = i64::MAX;
+        let mut line_products: Vec<Option<u32>> = Vec::with_capacity(shop.orders.len());
+        for line in &shop.orders {
+            let Some(pid) = line.product_id.as_ref().filter(|_| bought(line)) else {
+                line_products.push(None);
+                continue;
+            };
+            let idx = self.product(pid);
+            line_products.push(Some(idx));
+            let t = line.ordered_at.unix_seconds();
+            data_start = data_start.min(t);
+            let category = match (self.products[idx as usize].category, &line.category) {
+                (None, Some(c)) => Some(self.category(c.as_str())),
+                _ => None,
+            };
+            let info = &mut self.products[idx as usize];
+            info.first_sale = Some(info.first_sale.map_or(t, |f| f.min(t)));
+            if category.is_some() {
+                info.category = category;
+            }
+            if price_known(line) && line.unit_price.get() > 0.0 {
+                *price_counts.entry((idx, line.unit_price.get().to_bits())).or_insert(0) += 1;
+            }
+            *week_sales.entry((idx, t.div_euclid(7 * day))).or_insert(0) += 1;
         }
-        if let (Some(p), Some(info)) = (*product, info) {
-            c.lines.push((t, oi, p));
-            if let (Some(r), Some(top)) = (info.rating, top_rated) {
-                c.n[TOP_RATED] += 1.0;
-                c.x[TOP_RATED] += (r >= top) as u8 as f32;
+        let mut best: HashMap<u32, (u32, f64)> = HashMap::new();
+        for (&(p, bits), &count) in &price_counts {
+            let price = f64::from_bits(bits);
+            let e = best.entry(p).or_insert((0, 0.0));
+            if count > e.0 || (count == e.0 && price > e.1) {
+                *e = (count, price);
             }
-            if let Some(&threshold) = week_threshold.get(&t.div_euclid(7 * day)) {
-                let sold = week_sales.get(&(p, t.div_euclid(7 * day))).copied().unwrap_or(0);
-                c.n[TRENDING] += 1.0;
-                c.x[TRENDING] += (sold >= threshold) as u8 as f32;
+        }
+        for (p, (_, price)) in best {
+            self.products[p as usize].modal_price = Some(price);
+        }
+        // Trending: per week, the products among the top share by lines (at least 2 lines).
+        let mut per_week: HashMap<i64, Vec<u32>> = HashMap::new();
+        for (&(_, w), &c) in &week_sales {
+            per_week.entry(w).or_default().push(c);
+        }
+        let week_threshold: HashMap<i64, u32> = per_week
+            .into_iter()
+            .map(|(w, mut counts)| {
+                counts.sort_unstable_by(|a, b| b.cmp(a));
+                let k = ((counts.len() as f64 * config.trending_top_share).ceil() as usize).clamp(1, counts.len());
+                (w, counts[k - 1].max(2))
+            })
+            .collect();
+        // Top-rated threshold.
+        let mut ratings: Vec<f64> = self.products.iter().filter_map(|p| p.rating).collect();
+        ratings.sort_unstable_by(f64::total_cmp);
+        let top_rated = (!ratings.is_empty())
+            .then(|| ratings[((ratings.len() - 1) as f64 * config.top_rated_quantile).round() as usize]);
+        let new_window = config.new_arrival_days * day;
+
+        let mut order_index: HashMap<(u32, &OrderId), u32> = HashMap::new();
+        for (line, product) in shop.orders.iter().zip(&line_products) {
+            if !bought(line) {
+                continue;
             }
-            // Launch: the product's launched_at, else its first sale when that is not at the
-            // start of the data (left-censored: it may have been sold long before).
-            let launch = info
-                .launched_at
-                .or(info.first_sale.filter(|&f| f >= data_start + new_window));
-            if let Some(launch) = launch {
-                c.n[NEW_ARRIVALS] += 1.0;
-                c.x[NEW_ARRIVALS] += (t - launch <= new_window) as u8 as f32;
+            let ci = self.customer(&line.customer_id);
+            let oi = *order_index.entry((ci, &line.order_id)).or_insert_with(|| {
+                self.orders.push(OrderAcc { customer: ci, ..OrderAcc::default() });
+                (self.orders.len() - 1) as u32
+            });
+            let o = &mut self.orders[oi as usize];
+            if line.coupon_code.is_some() {
+                o.coupon = true;
+                self.any_coupon = true;
+            }
+            if let Some(m) = &line.payment_method {
+                o.payment_known = true;
+                o.cod |= is_cod(m);
+            }
+            if let Some(ch) = &line.channel {
+                o.channel_known = true;
+                o.app |= is_app(ch);
+            }
+            o.returned |= line.status == OrderStatus::Returned;
+            let line_category = line.category.as_ref().map(|cat| self.category(cat.as_str()));
+            let info = product.map(|p| &self.products[p as usize]);
+            let c = &mut self.customers[ci as usize];
+            let t = line.ordered_at.unix_seconds();
+            // Price: regular = line list price, else product list price, else modal paid price.
+            let regular = line
+                .list_price
+                .map(|m| m.get())
+                .filter(|v| *v > 0.0)
+                .or(info.and_then(|i| i.list_price))
+                .or(info.and_then(|i| i.modal_price));
+            if let Some(regular) = regular.filter(|_| price_known(line) && line.unit_price.get() > 0.0) {
+                c.n[DISCOUNT_LINES] += 1.0;
+                if line.unit_price.get() < regular * (1.0 - config.discount_tolerance) {
+                    c.x[DISCOUNT_LINES] += 1.0;
+                }
+            }
+            if let Some(k) = line_category.or(info.and_then(|i| i.category)) {
+                add_count(&mut c.purchase_categories, k);
+            }
+            if let (Some(p), Some(info)) = (*product, info) {
+                c.lines.push((t, oi, p));
+                if let (Some(r), Some(top)) = (info.rating, top_rated) {
+                    c.n[TOP_RATED] += 1.0;
+                    c.x[TOP_RATED] += (r >= top) as u8 as f32;
+                }
+                if let Some(&threshold) = week_threshold.get(&t.div_euclid(7 * day)) {
+                    let sold = week_sales.get(&(p, t.div_euclid(7 * day))).copied().unwrap_or(0);
+                    c.n[TRENDING] += 1.0;
+                    c.x[TRENDING] += (sold >= threshold) as u8 as f32;
+                }
+                // Launch: the product's launched_at, else its first sale when that is not at the
+                // start of the data (left-censored: it may have been sold long before).
+                let launch = info.launched_at.or(info.first_sale.filter(|&f| f >= data_start + new_window));
+                if let Some(launch) = launch {
+                    c.n[NEW_ARRIVALS] += 1.0;
+                    c.x[NEW_ARRIVALS] += (t - launch <= new_window) as u8 as f32;
+                }
             }
         }
     }
 
-    // Pass over events: assign sessions, then accumulate.
-    let mut session_index: HashMap<(u32, &str), u32> = HashMap::new();
-    let mut sessions: Vec<SessionAcc> = Vec::new();
-    let mut event_session: Vec<u32> = vec![u32::MAX; shop.events.len()];
-    let mut unsessioned: Vec<(u32, i64, usize)> = Vec::new();
-    let mut event_customer: Vec<u32> = vec![u32::MAX; shop.events.len()];
-    let mut any_cart = false;
-    let mut any_page_view_page = false;
-    let mut last_customer: Option<(&CustomerId, u32)> = None;
-    let mut last_session: Option<(u32, &str, u32)> = None;
-    for (e_idx, e) in shop.events.iter().enumerate() {
-        let Subject::Customer(id) = &e.subject else { continue };
-        if e.ts.unix_seconds() > as_of {
-            continue;
+    /// Takes one event; events of anonymous visitors and after `as_of` are skipped.
+    pub fn observe(&mut self, e: &Event) {
+        let Subject::Customer(id) = &e.subject else { return };
+        let t = e.ts.unix_seconds();
+        if t > self.as_of {
+            return;
         }
-        // Exports list a session's events together: remember the last one to skip the maps.
-        let ci = match last_customer {
-            Some((last_id, ci)) if last_id == id => ci,
-            _ => customer_of(id, &mut ids, &mut customers),
+        let ci = self.customer(id);
+        let category = match e.event_type {
+            EventType::ProductView => e
+                .category
+                .as_ref()
+                .map(|c| self.category(c.as_str()))
+                .or_else(|| e.product_id.as_ref().and_then(|p| self.product_index.get(p)).and_then(|&p| self.products[p as usize].category))
+                .unwrap_or(NO_CATEGORY),
+            _ => NO_CATEGORY,
         };
-        last_customer = Some((id, ci));
-        event_customer[e_idx] = ci;
+        let flags = property_flags(&e.properties);
         match &e.session_id {
             Some(sid) => {
-                let si = match last_session {
-                    Some((lc, ls, si)) if lc == ci && ls == sid.as_str() => si,
-                    _ => *session_index.entry((ci, sid.as_str())).or_insert_with(|| {
-                        sessions.push(SessionAcc::new(ci));
-                        (sessions.len() - 1) as u32
-                    }),
+                let key = std::hash::BuildHasher::hash_one(&self.session_hasher, sid.as_str());
+                let si = match self.last_session {
+                    Some((lc, lk, si)) if lc == ci && lk == key => si,
+                    _ => {
+                        let sessions = &mut self.sessions;
+                        let si = *self.session_index.entry((ci, key)).or_insert_with(|| {
+                            sessions.push(SessionAcc::new(ci));
+                            (sessions.len() - 1) as u32
+                        });
+                        self.last_session = Some((ci, key, si));
+                        si
+                    }
                 };
-                last_session = Some((ci, sid.as_str(), si));
-                event_session[e_idx] = si;
+                self.apply(si, LooseEvent { t, customer: ci, category, flags, kind: e.event_type });
             }
-            None => unsessioned.push((ci, e.ts.unix_seconds(), e_idx)),
+            None => self.loose.push(LooseEvent { t, customer: ci, category, flags, kind: e.event_type }),
         }
     }
-    unsessioned.sort_unstable();
-    let gap = config.session_gap_minutes * 60;
-    let mut last: Option<(u32, i64)> = None;
-    for &(ci, t, e_idx) in &unsessioned {
-        match last {
-            Some((lc, lt)) if lc == ci && t - lt <= gap => {}
-            _ => sessions.push(SessionAcc::new(ci)),
-        }
-        event_session[e_idx] = (sessions.len() - 1) as u32;
-        last = Some((ci, t));
-    }
-    for (e_idx, e) in shop.events.iter().enumerate() {
-        let si = event_session[e_idx];
-        if si == u32::MAX {
-            continue;
-        }
-        let ci = event_customer[e_idx];
-        let s = &mut sessions[si as usize];
-        let t = e.ts.unix_seconds();
-        s.first_ts = s.first_ts.min(t);
-        match e.event_type {
+
+    fn apply(&mut self, si: u32, e: LooseEvent) {
+        let s = &mut self.sessions[si as usize];
+        s.first_ts = s.first_ts.min(e.t);
+        match e.kind {
             EventType::ProductView => {
                 s.views += 1;
-                let category = e
-                    .category
-                    .as_ref()
-                    .map(|c| intern_category(c.as_str(), &mut category_index))
-                    .or_else(|| e.product_id.as_ref().and_then(|p| product_index.get(p)).and_then(|&p| products[p as usize].category));
-                if let Some(k) = category {
-                    if s.focal_category.is_none_or(|(ft, _)| t < ft) {
-                        s.focal_category = Some((t, k));
-                    }
+                if e.category != NO_CATEGORY && s.focal_category.is_none_or(|(ft, _)| e.t < ft) {
+                    s.focal_category = Some((e.t, e.category));
                 }
             }
             EventType::ReviewRead | EventType::Compare | EventType::Search => s.research += 1,
             EventType::AddToCart => {
                 s.cart = true;
-                any_cart = true;
+                self.any_cart = true;
             }
             EventType::PaymentStart => s.payment = true,
             EventType::Purchase => {
                 s.purchase = true;
-                s.first_purchase_ts = s.first_purchase_ts.min(t);
+                s.first_purchase_ts = s.first_purchase_ts.min(e.t);
             }
             EventType::CouponClaim => s.coupon_claims += 1,
             EventType::Share | EventType::ReferralSignup => s.shares += 1,
-            EventType::ReturnRequest => customers[ci as usize].return_requests += 1,
+            EventType::ReturnRequest => self.customers[e.customer as usize].return_requests += 1,
             EventType::SupportContact => s.support += 1,
             _ => {}
         }
-        if let Some((page, via, channel)) = props(&e.properties) {
-            if let Some(channel) = channel {
-                s.channel_known = true;
-                s.app |= is_app(&channel);
-            }
-            if let Some(page) = page {
-                any_page_view_page = true;
-                s.trust_page |= is_trust_page(&page);
-                s.deal_page |= is_deal_page(&page);
-                s.reorder_page |= is_reorder_page(&page);
-                s.bestseller_page |= is_bestseller_page(&page);
-                s.new_arrival_page |= is_new_arrival_page(&page);
-            }
-            if let Some(via) = via {
-                s.social_arrival |= is_social_via(&via);
-                let v = via.trim().to_ascii_lowercase();
-                s.campaign_arrival |= matches!(v.as_str(), "campaign" | "email" | "sms" | "push" | "ad" | "ads" | "活动" | "广告");
-                s.search_arrival |= matches!(v.as_str(), "search" | "seo" | "search_engine" | "搜索");
-                s.direct_arrival |= matches!(v.as_str(), "direct" | "bookmark" | "直接访问");
-            }
-        }
+        let on = |bit: u16| e.flags & bit != 0;
+        s.channel_known |= on(flag::CHANNEL_KNOWN);
+        s.app |= on(flag::APP);
+        self.any_page_view_page |= on(flag::PAGE);
+        s.trust_page |= on(flag::TRUST_PAGE);
+        s.deal_page |= on(flag::DEAL_PAGE);
+        s.reorder_page |= on(flag::REORDER_PAGE);
+        s.bestseller_page |= on(flag::BESTSELLER_PAGE);
+        s.new_arrival_page |= on(flag::NEW_ARRIVAL_PAGE);
+        s.social_arrival |= on(flag::SOCIAL_ARRIVAL);
+        s.campaign_arrival |= on(flag::CAMPAIGN_ARRIVAL);
+        s.search_arrival |= on(flag::SEARCH_ARRIVAL);
+        s.direct_arrival |= on(flag::DIRECT_ARRIVAL);
     }
 
-    // Quick purchase: time from the session's first event to its first purchase, against the
-    // shop's median.
-    let mut durations: Vec<i64> = sessions.iter().filter(|s| s.purchase).map(|s| s.first_purchase_ts - s.first_ts).collect();
-    durations.sort_unstable();
-    let median_duration = durations.get(durations.len() / 2).copied();
-
-    for s in &sessions {
-        let c = &mut customers[s.customer as usize];
-        c.sessions += 1;
-        c.n[VIEWS_PER_SESSION] += 1.0;
-        c.x[VIEWS_PER_SESSION] += s.views as f32;
-        c.n[RESEARCH_PER_SESSION] += 1.0;
-        c.x[RESEARCH_PER_SESSION] += s.research as f32;
-        c.n[COUPON_CLAIMS] += 1.0;
-        c.x[COUPON_CLAIMS] += s.coupon_claims as f32;
-        c.n[SHARES] += 1.0;
-        c.x[SHARES] += s.shares as f32;
-        c.n[SOCIAL_ARRIVALS] += 1.0;
-        c.x[SOCIAL_ARRIVALS] += s.social_arrival as u8 as f32;
-        for (signal, hit) in [
-            (TRUST_PAGES, s.trust_page),
-            (CAMPAIGN_ARRIVALS, s.campaign_arrival),
-            (SEARCH_ARRIVALS, s.search_arrival),
-            (DIRECT_ARRIVALS, s.direct_arrival),
-            (REORDER_PAGES, s.reorder_page),
-            (DEAL_PAGES, s.deal_page),
-            (BESTSELLER_PAGES, s.bestseller_page),
-            (NEW_ARRIVAL_PAGES, s.new_arrival_page),
-        ] {
-            c.n[signal] += 1.0;
-            c.x[signal] += hit as u8 as f32;
-        }
-        c.n[SUPPORT_CONTACTS] += 1.0;
-        c.x[SUPPORT_CONTACTS] += s.support as f32;
-        if s.channel_known {
-            c.n[APP_SESSIONS] += 1.0;
-            c.x[APP_SESSIONS] += s.app as u8 as f32;
-        }
-        if let Some((_, k)) = s.focal_category {
-            add_count(&mut c.view_categories, k);
-        }
-        if s.payment {
-            c.n[PAYMENT_ABANDON] += 1.0;
-            c.x[PAYMENT_ABANDON] += (!s.purchase) as u8 as f32;
-        }
-        if s.purchase {
-            c.n[DEPTH_BEFORE_BUYING] += 1.0;
-            c.x[DEPTH_BEFORE_BUYING] += (s.views + s.research) as f32;
-            c.n[NO_CART] += 1.0;
-            c.x[NO_CART] += (!s.cart) as u8 as f32;
-            if let Some(m) = median_duration {
-                let d = s.first_purchase_ts - s.first_ts;
-                c.n[QUICK_BUY] += 1.0;
-                c.x[QUICK_BUY] += if d < m { 1.0 } else if d == m { 0.5 } else { 0.0 };
+    /// Cuts the loose events into sessions, adds reviews and derives every customer's signals.
+    pub fn finish(mut self, shop: &Shop) -> Accumulated {
+        let mut loose = std::mem::take(&mut self.loose);
+        loose.sort_by_key(|e| (e.customer, e.t));
+        let gap = self.config.session_gap_minutes * 60;
+        let mut last: Option<(u32, i64)> = None;
+        for e in loose {
+            match last {
+                Some((lc, lt)) if lc == e.customer && e.t - lt <= gap => {}
+                _ => self.sessions.push(SessionAcc::new(e.customer)),
             }
+            last = Some((e.customer, e.t));
+            self.apply((self.sessions.len() - 1) as u32, e);
         }
-    }
+        let TraitFold { as_of, category_index, customer_index, ids, mut customers, orders, sessions, any_coupon, any_cart, any_page_view_page, .. } =
+            self;
+        // Quick purchase: time from the session's first event to its first purchase, against the
+        // shop's median.
+        let mut durations: Vec<i64> = sessions.iter().filter(|s| s.purchase).map(|s| s.first_purchase_ts - s.first_ts).collect();
+        durations.sort_unstable();
+        let median_duration = durations.get(durations.len() / 2).copied();
 
-    for o in &orders {
-        let c = &mut customers[o.customer as usize];
-        c.orders += 1;
-        c.n[COUPON_ORDERS] += 1.0;
-        c.x[COUPON_ORDERS] += o.coupon as u8 as f32;
-        if o.payment_known {
-            c.n[COD_ORDERS] += 1.0;
-            c.x[COD_ORDERS] += o.cod as u8 as f32;
-        }
-        if o.channel_known {
-            c.n[APP_ORDERS] += 1.0;
-            c.x[APP_ORDERS] += o.app as u8 as f32;
-        }
-        c.n[RETURNS] += 1.0;
-        c.x[RETURNS] += o.returned as u8 as f32;
-    }
-
-    // Written reviews per order.
-    let mut any_review = false;
-    for r in &shop.reviews {
-        if r.ts.unix_seconds() > as_of {
-            continue;
-        }
-        if let Some(&ci) = r.customer_id.as_ref().and_then(|id| customer_index.get(id)) {
-            customers[ci as usize].x[REVIEWS_WRITTEN] += 1.0;
-            any_review = true;
-        }
-    }
-
-    // Per customer: return requests (capped at orders) and repeats of products bought in an
-    // earlier order.
-    let mut earlier: HashSet<u32> = HashSet::new();
-    let mut current: Vec<u32> = Vec::new();
-    for c in &mut customers {
-        c.x[RETURNS] = (c.x[RETURNS] + c.return_requests as f32).min(c.n[RETURNS]);
-        c.n[REVIEWS_WRITTEN] = c.orders as f32;
-        c.x[REVIEWS_WRITTEN] = c.x[REVIEWS_WRITTEN].min(c.n[REVIEWS_WRITTEN]);
-        c.lines.sort_unstable();
-        earlier.clear();
-        current.clear();
-        let first_order = c.lines.first().map(|l| l.1);
-        let mut current_order = first_order;
-        for &(_, order, product) in &c.lines {
-            if Some(order) != current_order {
-                earlier.extend(current.drain(..));
-                current_order = Some(order);
+        for s in &sessions {
+            let c = &mut customers[s.customer as usize];
+            c.sessions += 1;
+            c.n[VIEWS_PER_SESSION] += 1.0;
+            c.x[VIEWS_PER_SESSION] += s.views as f32;
+            c.n[RESEARCH_PER_SESSION] += 1.0;
+            c.x[RESEARCH_PER_SESSION] += s.research as f32;
+            c.n[COUPON_CLAIMS] += 1.0;
+            c.x[COUPON_CLAIMS] += s.coupon_claims as f32;
+            c.n[SHARES] += 1.0;
+            c.x[SHARES] += s.shares as f32;
+            c.n[SOCIAL_ARRIVALS] += 1.0;
+            c.x[SOCIAL_ARRIVALS] += s.social_arrival as u8 as f32;
+            for (signal, hit) in [
+                (TRUST_PAGES, s.trust_page),
+                (CAMPAIGN_ARRIVALS, s.campaign_arrival),
+                (SEARCH_ARRIVALS, s.search_arrival),
+                (DIRECT_ARRIVALS, s.direct_arrival),
+                (REORDER_PAGES, s.reorder_page),
+                (DEAL_PAGES, s.deal_page),
+                (BESTSELLER_PAGES, s.bestseller_page),
+                (NEW_ARRIVAL_PAGES, s.new_arrival_page),
+            ] {
+                c.n[signal] += 1.0;
+                c.x[signal] += hit as u8 as f32;
             }
-            current.push(product);
-            if Some(order) != first_order {
-                c.n[REORDER_LINES] += 1.0;
-                if earlier.contains(&product) {
-                    c.x[REORDER_LINES] += 1.0;
+            c.n[SUPPORT_CONTACTS] += 1.0;
+            c.x[SUPPORT_CONTACTS] += s.support as f32;
+            if s.channel_known {
+                c.n[APP_SESSIONS] += 1.0;
+                c.x[APP_SESSIONS] += s.app as u8 as f32;
+            }
+            if let Some((_, k)) = s.focal_category {
+                add_count(&mut c.view_categories, k);
+            }
+            if s.payment {
+                c.n[PAYMENT_ABANDON] += 1.0;
+                c.x[PAYMENT_ABANDON] += (!s.purchase) as u8 as f32;
+            }
+            if s.purchase {
+                c.n[DEPTH_BEFORE_BUYING] += 1.0;
+                c.x[DEPTH_BEFORE_BUYING] += (s.views + s.research) as f32;
+                c.n[NO_CART] += 1.0;
+                c.x[NO_CART] += (!s.cart) as u8 as f32;
+                if let Some(m) = median_duration {
+                    let d = s.first_purchase_ts - s.first_ts;
+                    c.n[QUICK_BUY] += 1.0;
+                    c.x[QUICK_BUY] += if d < m { 1.0 } else if d == m { 0.5 } else { 0.0 };
                 }
             }
         }
-        c.lines = Vec::new();
-    }
 
-    // Presence: the shop's data hold the signal (some exposure and some occurrence), plus the
-    // conditions that make an absence meaningful.
-    let mut present = [false; N_SIGNALS];
-    for (s, p) in present.iter_mut().enumerate() {
-        let (mut xs, mut ns) = (0.0f64, 0.0f64);
-        for c in &customers {
-            xs += c.x[s] as f64;
-            ns += c.n[s] as f64;
-        }
-        *p = match SIGNALS[s].kind {
-            crate::signals::Kind::Spread => {
-                let pick = |c: &CustomerAcc| if s == PURCHASE_SPREAD { !c.purchase_categories.is_empty() } else { !c.view_categories.is_empty() };
-                category_index.len() >= 2 && customers.iter().any(pick)
+        for o in &orders {
+            let c = &mut customers[o.customer as usize];
+            c.orders += 1;
+            c.n[COUPON_ORDERS] += 1.0;
+            c.x[COUPON_ORDERS] += o.coupon as u8 as f32;
+            if o.payment_known {
+                c.n[COD_ORDERS] += 1.0;
+                c.x[COD_ORDERS] += o.cod as u8 as f32;
             }
-            _ => ns > 0.0 && xs > 0.0,
-        };
+            if o.channel_known {
+                c.n[APP_ORDERS] += 1.0;
+                c.x[APP_ORDERS] += o.app as u8 as f32;
+            }
+            c.n[RETURNS] += 1.0;
+            c.x[RETURNS] += o.returned as u8 as f32;
+        }
+
+        // Written reviews per order.
+        let mut any_review = false;
+        for r in &shop.reviews {
+            if r.ts.unix_seconds() > as_of {
+                continue;
+            }
+            if let Some(&ci) = r.customer_id.as_ref().and_then(|id| customer_index.get(id)) {
+                customers[ci as usize].x[REVIEWS_WRITTEN] += 1.0;
+                any_review = true;
+            }
+        }
+
+        // Per customer: return requests (capped at orders) and repeats of products bought in an
+        // earlier order.
+        let mut earlier: HashSet<u32> = HashSet::new();
+        let mut current: Vec<u32> = Vec::new();
+        for c in &mut customers {
+            c.x[RETURNS] = (c.x[RETURNS] + c.return_requests as f32).min(c.n[RETURNS]);
+            c.n[REVIEWS_WRITTEN] = c.orders as f32;
+            c.x[REVIEWS_WRITTEN] = c.x[REVIEWS_WRITTEN].min(c.n[REVIEWS_WRITTEN]);
+            c.lines.sort_unstable();
+            earlier.clear();
+            current.clear();
+            let first_order = c.lines.first().map(|l| l.1);
+            let mut current_order = first_order;
+            for &(_, order, product) in &c.lines {
+                if Some(order) != current_order {
+                    earlier.extend(current.drain(..));
+                    current_order = Some(order);
+                }
+                current.push(product);
+                if Some(order) != first_order {
+                    c.n[REORDER_LINES] += 1.0;
+                    if earlier.contains(&product) {
+                        c.x[REORDER_LINES] += 1.0;
+                    }
+                }
+            }
+            c.lines = Vec::new();
+        }
+
+        // Presence: the shop's data hold the signal (some exposure and some occurrence), plus the
+        // conditions that make an absence meaningful.
+        let mut present = [false; N_SIGNALS];
+        for (s, p) in present.iter_mut().enumerate() {
+            let (mut xs, mut ns) = (0.0f64, 0.0f64);
+            for c in &customers {
+                xs += c.x[s] as f64;
+                ns += c.n[s] as f64;
+            }
+            *p = match SIGNALS[s].kind {
+                crate::signals::Kind::Spread => {
+                    let pick = |c: &CustomerAcc| if s == PURCHASE_SPREAD { !c.purchase_categories.is_empty() } else { !c.view_categories.is_empty() };
+                    category_index.len() >= 2 && customers.iter().any(pick)
+                }
+                _ => ns > 0.0 && xs > 0.0,
+            };
+        }
+        present[COUPON_ORDERS] &= any_coupon;
+        present[NO_CART] &= any_cart;
+        present[TRUST_PAGES] &= any_page_view_page;
+        present[REVIEWS_WRITTEN] &= any_review;
+
+        Accumulated { ids, customers, present, n_categories: category_index.len() }
     }
-    present[COUPON_ORDERS] &= any_coupon;
-    present[NO_CART] &= any_cart;
-    present[TRUST_PAGES] &= any_page_view_page;
-    present[REVIEWS_WRITTEN] &= any_review;
-
-    Accumulated { ids, customers, present, n_categories: category_index.len() }
 }
 
-fn intern_category<'a>(c: &'a str, idx: &mut HashMap<&'a str, u32>) -> u32 {
-    let next = idx.len() as u32;
-    *idx.entry(c).or_insert(next)
-}

@@ -8,7 +8,7 @@
 //! [`Persona`].
 //!
 //! How (details and justification in `docs/psychology.md`):
-//! 1. **One pass** over order lines and one over events fills per-customer, per-order and
+//! 1. **One pass** over order lines and one streaming pass over events ([`TraitFold`]) fills per-customer, per-order and
 //!    per-session accumulators (counts only; no per-event storage beyond a session index).
 //! 2. Every signal ([`signals::SIGNALS`]) is a **share** (k of n), a **rate** (x per exposure)
 //!    or a **category spread**: rates and shares, never raw counts, so the score measures the
@@ -84,8 +84,29 @@ impl Default for TraitConfig {
 
 /// Scores the six traits of every customer active up to `as_of` (records after it are ignored).
 pub fn score_traits(shop: &Shop, as_of: Timestamp, config: &TraitConfig) -> TraitTable {
-    let acc = accumulate::accumulate(shop, as_of, config);
-    finish(acc, config)
+    let mut fold = TraitFold::new(shop, as_of, config);
+    for e in &shop.events {
+        fold.observe(e);
+    }
+    fold.finish(shop)
+}
+
+/// [`score_traits`] with the events streamed: `new` reads the shop without its events,
+/// `observe` takes each event, `finish` scores (see the `accumulate` module).
+pub struct TraitFold(accumulate::TraitFold);
+
+impl TraitFold {
+    pub fn new(shop: &Shop, as_of: Timestamp, config: &TraitConfig) -> TraitFold {
+        TraitFold(accumulate::TraitFold::new(shop, as_of, config))
+    }
+    pub fn observe(&mut self, event: &xinli_core::Event) {
+        self.0.observe(event);
+    }
+    /// `shop` supplies the reviews; its `events` are not read again.
+    pub fn finish(self, shop: &Shop) -> TraitTable {
+        let config = self.0.config().clone();
+        finish(self.0.finish(shop), &config)
+    }
 }
 
 /// One signal after shrinkage, for every customer.

@@ -29,8 +29,9 @@ pub enum Command {
 xinli analyze ./my-shop --out ./xinli-out\n  \
 xinli analyze online_retail.csv.gz --preset online-retail --time-unit days \\\n      --calibration-end 2011-09-08 --holdout-end 2011-12-09 --out ./retail\n  \
 xinli analyze CDNOW_sample.txt --preset cdnow --time-unit weeks --calibration-end 1997-09-30 --out ./cdnow\n  \
-xinli analyze 订单.csv --mapping shop.toml --encoding gbk --lang zh --currency ¥ --out ./out\n\n\
-Writes customers.csv, models.json, validation.json (with --holdout-end), summary.json, quarantine.csv and report.html.")]
+xinli analyze 订单.csv --mapping shop.toml --encoding gbk --lang zh --currency ¥ --out ./out\n  \
+xinli analyze ./my-shop --playbook my-playbook.toml --lang zh --out ./out   # your own strategy rules\n\n\
+Writes customers.csv, evidence.csv, strategy.json, models.json, validation.json (with --holdout-end), summary.json, quarantine.csv and report.html.")]
     Analyze(AnalyzeArgs),
     /// Import only: read a shop, write canonical files, quarantine.csv and summary.json.
     #[command(after_help = "Examples:\n  \
@@ -71,6 +72,16 @@ xinli segment out/customers.csv --tags my-tags.toml\n\n\
 Expressions: and/or/not (且/或/非), = != < <= > >=, in [..], between a and b, is null; empty cells \
 are unknown and never match.")]
     Segment(SegmentArgs),
+    /// Personalised recommendations: top-N per customer with reasons (中文/English), or --evaluate offline.
+    #[command(after_help = "Examples:\n  \
+xinli recommend ./my-shop --out ./recs\n  \
+xinli recommend ./my-shop --customers ./xinli-out/customers.csv --exclude no-promo.txt --out-of-stock oos.csv --out ./recs\n  \
+xinli recommend online_retail.csv.gz --preset online-retail --evaluate --split-date 2011-11-01 --out ./rec-eval\n\n\
+Writes recommendations.csv (customer_id, rank, product_id, product_name, category, score, reason_code, \
+reason_en, reason_zh), cold_start.csv and recommend.index (the serving index); with --evaluate, \
+evaluation.json and report.html (HR, precision, recall, NDCG at --top and coverage per model). \
+为每位顾客生成带理由的推荐清单；--evaluate 按时间切分做离线评估。")]
+    Recommend(Box<crate::recommend::RecommendArgs>),
 }
 
 #[derive(Args, Debug)]
@@ -175,6 +186,10 @@ pub struct AnalyzeArgs {
     /// Shop name shown as the report's title.
     #[arg(long)]
     pub shop_name: Option<String>,
+    /// Strategy playbook (TOML) replacing the built-in one: rules that pick each customer's
+    /// next best action (docs/strategy.md). 策略手册，替换内置手册。
+    #[arg(long, value_name = "FILE")]
+    pub playbook: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -45,7 +45,7 @@ pub fn stdout_result(written: std::io::Result<()>) -> Result<(), Failure> {
 }
 
 /// One line on standard output.
-fn say(line: std::fmt::Arguments) -> Result<(), Failure> {
+pub fn say(line: std::fmt::Arguments) -> Result<(), Failure> {
     stdout_result(writeln!(std::io::stdout(), "{line}"))
 }
 
@@ -60,6 +60,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             let language = lang(&args.lang)?;
             crate::segment::run(args, language)
         }
+        Command::Recommend(args) => crate::recommend::run(*args),
     }
 }
 
@@ -85,6 +86,7 @@ fn analyze(args: AnalyzeArgs) -> Result<(), Failure> {
     config.lang = lang(&args.lang)?;
     config.currency = args.currency;
     config.shop_name = args.shop_name;
+    config.playbook = args.playbook;
     let outcome = xinli_analyze::run(&config, bars.as_ref())?;
     if quiet {
         return Ok(());
@@ -222,7 +224,7 @@ fn write_file(path: &Path, write: impl FnOnce(&mut dyn std::io::Write) -> std::i
     }
 }
 
-fn source(input: &InputArgs) -> Result<Source, Failure> {
+pub fn source(input: &InputArgs) -> Result<Source, Failure> {
     if let Some(preset) = &input.preset {
         let preset = preset.parse().map_err(Failure::input)?;
         return Ok(Source::Preset(preset, input.input.clone()));
@@ -259,7 +261,7 @@ fn source(input: &InputArgs) -> Result<Source, Failure> {
     Ok(Source::File(path.clone(), kind))
 }
 
-fn import_options(input: &InputArgs, bars: &Arc<Bars>) -> Result<ImportOptions, Failure> {
+pub fn import_options(input: &InputArgs, bars: &Arc<Bars>) -> Result<ImportOptions, Failure> {
     let bars = Arc::clone(bars);
     Ok(ImportOptions {
         encoding: input.encoding.parse().map_err(Failure::input)?,
@@ -269,7 +271,7 @@ fn import_options(input: &InputArgs, bars: &Arc<Bars>) -> Result<ImportOptions, 
     })
 }
 
-fn date_flag(flag: &str, value: &str) -> Result<Timestamp, Failure> {
+pub fn date_flag(flag: &str, value: &str) -> Result<Timestamp, Failure> {
     Timestamp::parse(value).map_err(|e| Failure::input(format!("{flag}: {e}")))
 }
 

@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod generate;
 mod progress;
+mod recommend;
 mod segment;
 
 use clap::Parser;
