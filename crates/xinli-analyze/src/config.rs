@@ -64,6 +64,8 @@ pub struct AnalyzeConfig {
     pub currency: String,
     /// Shown as the report's title.
     pub shop_name: Option<String>,
+    /// A strategy playbook replacing the built-in one (docs/strategy.md).
+    pub playbook: Option<PathBuf>,
 }
 
 impl AnalyzeConfig {
@@ -83,6 +85,7 @@ impl AnalyzeConfig {
             lang: Lang::En,
             currency: String::new(),
             shop_name: None,
+            playbook: None,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod models;
 pub mod output;
 pub mod progress;
 pub mod report;
+pub mod strategy;
 pub mod validation;
 
 pub use config::{AnalyzeConfig, ModelChoice, Source};
@@ -136,6 +137,7 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
     let mut timings = Timings::default();
     std::fs::create_dir_all(&config.out_dir).map_err(write_err(&config.out_dir))?;
 
+    let playbook = strategy::load_playbook(config)?;
     progress.step("import");
     let imported = timings.time("import", || import(&config.source, &config.import))?;
     progress.finish_step();
@@ -165,7 +167,13 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
     let journeys = timings.time("journey", || {
         xinli_journey::journey_stages(&imported.shop, purchases.calibration_end, &xinli_journey::JourneyConfig::default())
     });
-    let rows = models::customer_rows(&imported.shop, &purchases, &analysis, &value, &traits, &journeys);
+    let mut rows = models::customer_rows(&imported.shop, &purchases, &analysis, &value, &traits, &journeys);
+    let strategy = timings.time("strategy", || {
+        let as_of = purchases.calibration_end;
+        strategy::apply(&imported.shop, as_of, analysis.churn_horizon_days, &traits, &playbook, &mut rows, config)
+    });
+    let strategy_path = config.out_dir.join("strategy.json");
+    output::write_json(&strategy_path, &strategy).map_err(write_err(&strategy_path))?;
     let evidence_path = config.out_dir.join("evidence.csv");
     timings
         .time("write evidence.csv", || output::write_evidence_csv(&evidence_path, &traits))
@@ -184,7 +192,8 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
     let report_path = config.out_dir.join("report.html");
     let so_far = timings.0.clone();
     let html = timings.time("report", || {
-        let psychology = report::Psychology { traits: &traits, journeys: &journeys };
+        let strategy = strategy::report_sections(&strategy, &playbook, &config.currency);
+        let psychology = report::Psychology { traits: &traits, journeys: &journeys, strategy };
         report::render(config, &imported, &purchases, &analysis, &value, &psychology, validation.as_ref(), &so_far)
     });
     std::fs::write(&report_path, html).map_err(write_err(&report_path))?;

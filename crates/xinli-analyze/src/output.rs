@@ -52,6 +52,14 @@ pub struct CustomerRow {
     pub sessions: Option<u32>,
     /// Decision-journey stage at the calibration end (rules in docs/journey.md).
     pub journey_stage: Option<String>,
+    /// The playbook's action for the customer, and its one-line reason in the report language
+    /// (docs/strategy.md).
+    pub next_best_action: Option<String>,
+    pub nba_reason: Option<String>,
+    /// For a stalled customer: quality, price, trust, logistics, service or range (empty when
+    /// none exceeds the shop's rate), and the evidence (also given when none does).
+    pub main_barrier: Option<String>,
+    pub barrier_evidence: Option<String>,
 }
 
 impl CustomerRow {
@@ -166,6 +174,10 @@ impl CustomerRow {
             persona: None,
             sessions: None,
             journey_stage: None,
+            next_best_action: None,
+            nba_reason: None,
+            main_barrier: None,
+            barrier_evidence: None,
         }
     }
 }

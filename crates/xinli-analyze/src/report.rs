@@ -20,6 +20,8 @@ use xinli_report::{render as render_page, Report, Text};
 pub struct Psychology<'a> {
     pub traits: &'a xinli_psych::TraitTable,
     pub journeys: &'a [xinli_journey::CustomerJourney],
+    /// Strategy per segment, barriers and churn drivers (crate::strategy::report_sections).
+    pub strategy: Vec<Section>,
 }
 
 #[allow(clippy::too_many_arguments)] // one argument per part of the analysis the report shows
@@ -52,6 +54,9 @@ pub fn render(
     report.push(sections::cohort_retention(&cohort_rows(value)));
     report.push(churn_section(value));
     report.push(psychology_section(psychology));
+    for section in &psychology.strategy {
+        report.push(section.clone());
+    }
     report.push(sections::models(&model_selection(analysis)));
     if let Some(v) = validation {
         report.push(sections::holdout(&holdout(v, config.time_unit)));
