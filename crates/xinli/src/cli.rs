@@ -76,9 +76,10 @@ are unknown and never match.")]
     #[command(after_help = "Examples:\n  \
 xinli recommend ./my-shop --out ./recs\n  \
 xinli recommend ./my-shop --customers ./xinli-out/customers.csv --exclude no-promo.txt --out-of-stock oos.csv --out ./recs\n  \
+xinli recommend ./my-shop --basket SKU-1,SKU-7 --out ./recs   # also bought_together.csv\n  \
 xinli recommend online_retail.csv.gz --preset online-retail --evaluate --split-date 2011-11-01 --out ./rec-eval\n\n\
 Writes recommendations.csv (customer_id, rank, product_id, product_name, category, score, reason_code, \
-reason_en, reason_zh), cold_start.csv and recommend.index (the serving index); with --evaluate, \
+reason_en, reason_zh), cold_start.csv, similar_items.csv and recommend.index (the serving index); with --evaluate, \
 evaluation.json and report.html (HR, precision, recall, NDCG at --top and coverage per model). \
 为每位顾客生成带理由的推荐清单；--evaluate 按时间切分做离线评估。")]
     Recommend(Box<crate::recommend::RecommendArgs>),

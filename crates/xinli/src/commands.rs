@@ -22,7 +22,7 @@ impl Failure {
     pub fn input(message: impl Into<String>) -> Failure {
         Failure { message: message.into(), exit_code: 2 }
     }
-    fn internal(message: impl Into<String>) -> Failure {
+    pub fn internal(message: impl Into<String>) -> Failure {
         Failure { message: message.into(), exit_code: 1 }
     }
 }
@@ -60,6 +60,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             let language = lang(&args.lang)?;
             crate::segment::run(args, language)
         }
+        Command::Serve(args) => crate::serve::serve(args),
+        Command::Keys(args) => crate::serve::keys(args),
         Command::Recommend(args) => crate::recommend::run(*args),
     }
 }
@@ -142,6 +144,9 @@ fn import(args: ImportArgs) -> Result<(), Failure> {
             ))?;
         }
         say(format_args!("wrote {} to {}", written.join(", "), out.display()))?;
+    }
+    if args.store.db.is_some() {
+        crate::serve::load_store(&outcome.shop, &args.store, args.input.quiet)?;
     }
     Ok(())
 }

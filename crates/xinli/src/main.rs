@@ -8,6 +8,7 @@ mod generate;
 mod progress;
 mod recommend;
 mod segment;
+mod serve;
 
 use clap::Parser;
 use std::process::ExitCode;

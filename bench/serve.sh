@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Load benchmark of `xinli serve` (ingest events/s through /v1/batch with p99, customer-360 p99
+# at a fixed request rate) on SQLite and PostgreSQL; saves the figures in bench/results/.
+# usage: bench/serve.sh [sqlite|postgres|both] [events] [clients] [batch] [rate] [seconds]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if command -v pg_ctlcluster >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+fi
+cargo build --release --locked -p xinli-serve --bin serve-bench >&2
+out="bench/results/serve-$(date -u +%Y-%m-%d-%H%M).txt"
+{
+    echo "# xinli serve load benchmark, $(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    "${CARGO_TARGET_DIR:-target}/release/serve-bench" "$@"
+} | tee "$out"
+echo "saved $out" >&2

@@ -1,0 +1,181 @@
+//! Load benchmark of `xinli serve` over loopback HTTP, on SQLite and on PostgreSQL:
+//!
+//! 1. ingestion: client threads send `/v1/batch` requests of mixed e-commerce events as fast as
+//!    the server answers (each answer = committed); prints events/s and request p50/p99;
+//! 2. customer 360: `GET /api/customers/{id}` paced open-loop at a fixed rate (latency counted
+//!    from each request's scheduled time, so a stall is not hidden); prints p50/p99/p99.9.
+//!
+//! The server runs in this process (its own runtime and threads), the load generator on other
+//! threads of the same 2-core machine. Bounded: a fixed number of events and requests.
+//!
+//! usage: serve-bench [sqlite|postgres|both] [events] [clients] [batch] [rate] [seconds]
+//! defaults: both 400000 8 500 2000 10
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use xinli_serve::client::Client;
+use xinli_serve::{spawn, ServeConfig};
+use xinli_store::testdb::TestDb;
+use xinli_store::{PiiCipher, Role, Store};
+
+const USERS: usize = 20_000;
+const EVENTS: [&str; 8] = ["Product Viewed", "Product Viewed", "Product Viewed", "Products Searched", "Product Added", "Checkout Started", "Product Shared", "Coupon Applied"];
+
+struct Args {
+    backends: Vec<&'static str>,
+    events: usize,
+    clients: usize,
+    batch: usize,
+    rate: usize,
+    seconds: u64,
+}
+
+fn parse_args() -> Args {
+    let a: Vec<String> = std::env::args().skip(1).collect();
+    let num = |i: usize, d: usize| a.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
+    let backends = match a.first().map(String::as_str) {
+        Some("sqlite") => vec!["sqlite"],
+        Some("postgres") => vec!["postgres"],
+        _ => vec!["sqlite", "postgres"],
+    };
+    Args { backends, events: num(1, 400_000), clients: num(2, 8), batch: num(3, 500), rate: num(4, 2000), seconds: num(5, 10) as u64 }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// A batch of mixed events; every 20th message is an order.
+fn batch_body(client: usize, seq: usize, size: usize) -> Vec<u8> {
+    let items: Vec<Value> = (0..size)
+        .map(|i| {
+            let n = seq * size + i;
+            let user = format!("bench-{}", (n * 7919 + client * 104_729) % USERS);
+            let id = format!("b{client}-{n}");
+            if n % 20 == 0 {
+                json!({"type": "track", "userId": user, "event": "Order Completed", "messageId": id,
+                       "properties": {"order_id": id, "products": [{"product_id": format!("p{}", n % 500), "price": 19.9, "quantity": 1 + n % 3}]}})
+            } else {
+                json!({"type": "track", "userId": user, "event": EVENTS[n % EVENTS.len()], "messageId": id,
+                       "properties": {"product_id": format!("p{}", n % 500), "price": 19.9, "category": format!("c{}", n % 12)}})
+            }
+        })
+        .collect();
+    json!({"batch": items}).to_string().into_bytes()
+}
+
+fn run(backend: &str, args: &Args) -> Value {
+    let db = match backend {
+        "sqlite" => TestDb::sqlite(),
+        _ => TestDb::postgres().expect("PostgreSQL at 127.0.0.1:5432 (user postgres)"),
+    };
+    let cipher = PiiCipher::new([9; 32], &[]);
+    let mut admin_store = Store::open(&db.location(), cipher.clone()).expect("opening the store");
+    let write_key = admin_store.create_key(Role::Write, "bench").unwrap().key;
+    let read_key = admin_store.create_key(Role::Analyst, "bench").unwrap().key;
+    drop(admin_store);
+    let mut config = ServeConfig::new(db.location(), cipher);
+    config.rate_limit = 1e9;
+    let server = spawn(config).expect("starting the server");
+    let addr = server.addr;
+
+    // 1. Ingestion.
+    let batches = args.events.div_ceil(args.batch);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..args.clients)
+        .map(|c| {
+            let (next, key, size) = (Arc::clone(&next), write_key.clone(), args.batch);
+            std::thread::spawn(move || {
+                let mut client = Client::new(addr).with_key(&key);
+                let mut latencies = Vec::new();
+                let mut seq = 0;
+                while next.fetch_add(1, Ordering::Relaxed) < batches {
+                    let body = batch_body(c, seq, size);
+                    seq += 1;
+                    let t = Instant::now();
+                    let r = client.request("POST", "/v1/batch", &[("content-type", "application/json")], &body).expect("batch request");
+                    assert_eq!(r.status, 200, "{}", r.text());
+                    latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut batch_ms: Vec<f64> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
+    let elapsed = started.elapsed().as_secs_f64();
+    batch_ms.sort_by(f64::total_cmp);
+    let events = batch_ms.len() * args.batch;
+    let ingest = json!({
+        "events": events, "seconds": elapsed, "events_per_second": events as f64 / elapsed,
+        "clients": args.clients, "batch": args.batch,
+        "batch_p50_ms": percentile(&batch_ms, 0.5), "batch_p99_ms": percentile(&batch_ms, 0.99), "batch_max_ms": percentile(&batch_ms, 1.0),
+    });
+    println!(
+        "{backend:>8} ingest: {events} events in {elapsed:.2} s = {:.0} events/s ({} clients x {} events/batch); batch p50 {:.1} ms, p99 {:.1} ms",
+        events as f64 / elapsed,
+        args.clients,
+        args.batch,
+        percentile(&batch_ms, 0.5),
+        percentile(&batch_ms, 0.99)
+    );
+
+    // 2. Customer 360 at a fixed rate, open loop over 4 threads.
+    let threads = 4;
+    let per_thread = args.rate as f64 / threads as f64;
+    let total = args.rate as u64 * args.seconds;
+    let started = Instant::now();
+    let workers: Vec<_> = (0..threads)
+        .map(|t| {
+            let key = read_key.clone();
+            let n = total / threads as u64;
+            std::thread::spawn(move || {
+                let mut client = Client::new(addr).with_key(&key);
+                let mut latencies = Vec::with_capacity(n as usize);
+                let begin = Instant::now() + Duration::from_millis(t as u64 * 2);
+                for i in 0..n {
+                    let scheduled = begin + Duration::from_secs_f64(i as f64 / per_thread);
+                    let now = Instant::now();
+                    if scheduled > now {
+                        std::thread::sleep(scheduled - now);
+                    }
+                    let user = format!("bench-{}", (i as usize * 37 + t * 5003) % USERS);
+                    let r = client.get(&format!("/api/customers/{user}?recent=10")).expect("360 request");
+                    assert_eq!(r.status, 200, "{}", r.text());
+                    latencies.push(scheduled.elapsed().as_secs_f64() * 1000.0);
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut ms: Vec<f64> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
+    let elapsed = started.elapsed().as_secs_f64();
+    ms.sort_by(f64::total_cmp);
+    let reads = json!({
+        "requests": ms.len(), "target_rate": args.rate, "achieved_rate": ms.len() as f64 / elapsed,
+        "p50_ms": percentile(&ms, 0.5), "p99_ms": percentile(&ms, 0.99), "p999_ms": percentile(&ms, 0.999), "max_ms": percentile(&ms, 1.0),
+    });
+    println!(
+        "{backend:>8} customer 360: {} requests at {} req/s target ({:.0} achieved): p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
+        ms.len(),
+        args.rate,
+        ms.len() as f64 / elapsed,
+        percentile(&ms, 0.5),
+        percentile(&ms, 0.99),
+        percentile(&ms, 0.999)
+    );
+    server.stop();
+    json!({"backend": backend, "ingest": ingest, "customer_360": reads})
+}
+
+fn main() {
+    let args = parse_args();
+    let results: Vec<Value> = args.backends.iter().map(|b| run(b, &args)).collect();
+    println!("{}", json!({"bench": "xinli serve load", "cores": std::thread::available_parallelism().map_or(0, |n| n.get()), "results": results}));
+}

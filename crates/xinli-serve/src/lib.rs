@@ -1,0 +1,333 @@
+//! `xinli serve`: the live service over [`xinli_store`].
+//!
+//! * `/v1/*`: the Segment HTTP Tracking API (write key as the HTTP Basic user), so the Segment
+//!   SDKs send here unchanged ([`segment_api`]); a request is answered after its messages are
+//!   committed (group commit in [`writer`]).
+//! * `/api/*`: the JSON query API (customer 360, search, segments, keys, audit, erasure),
+//!   documented by `/api/openapi.json`. Everything a later web UI needs stays under `/api`; `/`
+//!   and other paths are left for its static assets.
+//! * `/metrics` (Prometheus text) and `/healthz`, without a key.
+//!
+//! ```no_run
+//! use xinli_serve::{spawn, ServeConfig};
+//! use xinli_store::{Location, PiiCipher};
+//! let server = spawn(ServeConfig::new(Location::parse("shop.db"), PiiCipher::new([7; 32], &[]))).unwrap();
+//! println!("listening on http://{}", server.addr);
+//! server.stop();
+//! ```
+
+mod api;
+pub mod auth;
+pub mod client;
+pub mod metrics;
+pub mod segment_api;
+pub mod writer;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use xinli_store::{ApiKey, Location, PiiCipher, Role, Store, StoreError};
+
+use crate::auth::{KeyCache, Known, RateLimiter};
+use crate::metrics::Metrics;
+use crate::writer::Writer;
+
+/// The OpenAPI 3 document served at `/api/openapi.json`.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// The paths the server routes (the OpenAPI document must list the same).
+pub fn route_paths() -> Vec<&'static str> {
+    api::routes().into_iter().map(|(path, _)| path).collect()
+}
+
+/// How the server runs.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    pub location: Location,
+    pub cipher: PiiCipher,
+    /// `127.0.0.1:0` picks a free port.
+    pub bind: SocketAddr,
+    /// Read connections (customer 360, search, key checks).
+    pub readers: usize,
+    /// Requests per second per key (bursts of twice that).
+    pub rate_limit: f64,
+    pub request_timeout: Duration,
+    /// Stop on Ctrl-C / SIGTERM as well as on [`RunningServer::stop`].
+    pub stop_on_signal: bool,
+}
+
+impl ServeConfig {
+    pub fn new(location: Location, cipher: PiiCipher) -> ServeConfig {
+        ServeConfig {
+            location,
+            cipher,
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            readers: 4,
+            rate_limit: 5000.0,
+            request_timeout: Duration::from_secs(30),
+            stop_on_signal: false,
+        }
+    }
+}
+
+pub(crate) struct AppState {
+    writer: Writer,
+    readers: Vec<Mutex<Store>>,
+    next_reader: AtomicUsize,
+    keys: KeyCache,
+    limiter: RateLimiter,
+    metrics: Arc<Metrics>,
+    generated_ids: AtomicU64,
+    instance: String,
+    backend: &'static str,
+}
+
+/// A JSON error: `{"error": English, "error_zh": Chinese, …details}`.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    en: String,
+    zh: String,
+    details: Option<Value>,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, en: impl Into<String>, zh: impl Into<String>) -> ApiError {
+        ApiError { status, en: en.into(), zh: zh.into(), details: None }
+    }
+    pub(crate) fn with(mut self, details: Value) -> ApiError {
+        self.details = Some(details);
+        self
+    }
+    pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
+        // Store errors never hold PII: values are bound parameters, not part of messages.
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, format!("storage unavailable: {e}"), format!("存储不可用：{e}"))
+    }
+    pub(crate) fn not_found(what: &str) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, format!("{what} not found"), format!("未找到：{what}"))
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        ApiError::internal(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({"success": false, "error": self.en, "error_zh": self.zh});
+        if let (Some(Value::Object(d)), Value::Object(b)) = (self.details, &mut body) {
+            b.extend(d);
+        }
+        let mut response = (self.status, axum::Json(body)).into_response();
+        match self.status {
+            StatusCode::UNAUTHORIZED => {
+                response.headers_mut().insert("www-authenticate", "Basic realm=\"xinli\"".parse().expect("static header"));
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                response.headers_mut().insert("retry-after", "1".parse().expect("static header"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl AppState {
+    /// Runs a read on one of the read connections, off the async threads.
+    pub(crate) async fn read<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let state = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let i = state.next_reader.fetch_add(1, Ordering::Relaxed) % state.readers.len();
+            let mut store = state.readers[i].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            f(&mut store)
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::from)
+    }
+
+    /// Runs a mutation on the writer.
+    pub(crate) async fn write<T: Send + 'static>(&self, f: impl FnOnce(&mut Store) -> T + Send + 'static) -> Result<T, ApiError> {
+        self.writer.run(f).await.map_err(|_| ApiError::internal("the writer stopped"))
+    }
+
+    /// The key of a request, checked for `needed` and the rate limit.
+    pub(crate) async fn authorize(self: &Arc<Self>, headers: &HeaderMap, needed: Role) -> Result<ApiKey, ApiError> {
+        let header = headers.get("authorization").and_then(|v| v.to_str().ok());
+        let Some(presented) = auth::presented_key(header) else {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "an API key is required (HTTP Basic user, or Bearer)",
+                "需要 API 密钥（HTTP Basic 用户名或 Bearer）",
+            ));
+        };
+        let digest = xinli_store::crypto::digest_hex(&presented);
+        let key = match self.keys.lookup(&digest) {
+            Known::Valid(k) => Some(k),
+            Known::Invalid => None,
+            Known::Unknown => {
+                let key = self.read(move |s| s.verify_key(&presented)).await?;
+                self.keys.remember(digest, key.clone());
+                key
+            }
+        };
+        let key = key.ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unknown or revoked API key", "API 密钥无效或已吊销"))?;
+        if !auth::permits(key.role, needed) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!("this needs a {} key; yours is {}", needed.name(), key.role.name()),
+                format!("此操作需要 {} 角色的密钥，当前为 {}", needed.name(), key.role.name()),
+            ));
+        }
+        if !self.limiter.allow(&key.id) {
+            return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate limit exceeded for this key", "该密钥请求过于频繁"));
+        }
+        Ok(key)
+    }
+
+    pub(crate) fn fresh_message_id(&self) -> String {
+        format!("xinli-{}-{}", self.instance, self.generated_ids.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// Times out slow requests and records metrics by route.
+async fn track(State(state): State<Arc<AppState>>, timeout: axum::Extension<Duration>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched".to_string(), |p| p.as_str().to_string());
+    let response = match tokio::time::timeout(timeout.0, next.run(request)).await {
+        Ok(r) => r,
+        Err(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "request timed out", "请求超时").into_response(),
+    };
+    state.metrics.request(&route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// A running server.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<Result<(), String>>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, finishes in-flight requests, closes the store.
+    pub fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Err(e) = self.join() {
+            eprintln!("xinli serve: {e}");
+        }
+    }
+
+    /// Blocks until the server stops (a signal, with `stop_on_signal`).
+    pub fn wait(mut self) -> Result<(), String> {
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<(), String> {
+        match self.thread.take() {
+            Some(t) => t.join().map_err(|_| "the server thread panicked".to_string())?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = self.join();
+    }
+}
+
+/// Opens the store (migrating it), binds and serves on background threads.
+pub fn spawn(config: ServeConfig) -> Result<RunningServer, String> {
+    let metrics = Arc::new(Metrics::default());
+    let open = |what: &str| Store::open(&config.location, config.cipher.clone()).map_err(|e| format!("{what} {}: {e}", config.location.display()));
+    let write_store = open("opening")?;
+    let backend = match write_store.backend() {
+        xinli_store::sql::Backend::Sqlite => "sqlite",
+        xinli_store::sql::Backend::Postgres => "postgresql",
+    };
+    let readers = (0..config.readers.max(1)).map(|_| open("opening a reader on").map(Mutex::new)).collect::<Result<Vec<_>, _>>()?;
+    let (writer, writer_thread) = Writer::start(write_store, Arc::clone(&metrics));
+    let listener = std::net::TcpListener::bind(config.bind).map_err(|e| format!("binding {}: {e}", config.bind))?;
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let state = Arc::new(AppState {
+        writer,
+        readers,
+        next_reader: AtomicUsize::new(0),
+        keys: KeyCache::default(),
+        limiter: RateLimiter::new(config.rate_limit),
+        metrics,
+        generated_ids: AtomicU64::new(0),
+        instance: format!("{:x}", xinli_store::now_ms()),
+        backend,
+    });
+    // Dropped after the runtime: the PostgreSQL client blocks on close, which a runtime thread
+    // must not do.
+    let keep = Arc::clone(&state);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let timeout = config.request_timeout;
+    let stop_on_signal = config.stop_on_signal;
+    let thread = std::thread::Builder::new()
+        .name("xinli-serve".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+            let result = runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
+                let app = api::router(Arc::clone(&state))
+                    .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), track))
+                    .layer(axum::Extension(timeout));
+                let stop = async move {
+                    if stop_on_signal {
+                        tokio::select! {
+                            _ = rx => {}
+                            _ = tokio::signal::ctrl_c() => {}
+                            _ = terminate() => {}
+                        }
+                    } else {
+                        let _ = rx.await;
+                    }
+                };
+                axum::serve(listener, app).with_graceful_shutdown(stop).await.map_err(|e| e.to_string())
+            });
+            drop(runtime);
+            // The writer ends when the last handle (in the state) goes.
+            drop(keep);
+            writer_thread.join().map_err(|_| "the writer thread panicked".to_string())?;
+            result
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(RunningServer { addr, shutdown: Some(tx), thread: Some(thread) })
+}
+
+#[cfg(unix)]
+async fn terminate() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut s) => {
+            s.recv().await;
+        }
+        Err(_) => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn terminate() {
+    std::future::pending().await
+}

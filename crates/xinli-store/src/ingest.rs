@@ -1,0 +1,466 @@
+//! The write path: identity resolution, events stored once per messageId, orders, reviews,
+//! traits, and the incremental profile and segment updates — all in the caller's transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::model::{Message, MessageKind, OrderInput, OrderState, Pii, Traits};
+use crate::profile::Profile;
+use crate::{now_ms, IngestOutcome, Store, StoreError};
+
+const USER: &str = "user";
+const ANON: &str = "anon";
+
+/// Profiles touched by one ingest call, written once at its end.
+#[derive(Default)]
+pub(crate) struct Touched {
+    pub profiles: HashMap<i64, Profile>,
+    /// Each customer's external id (user id, else anonymous id) for segment records.
+    pub labels: HashMap<i64, String>,
+}
+
+impl Store {
+    /// Stores `messages` in one transaction and returns what happened. Either every message is
+    /// durable when this returns Ok, or none is.
+    pub fn ingest(&mut self, messages: &[Message]) -> Result<IngestOutcome, StoreError> {
+        let (mut outcomes, membership_changes) = self.ingest_groups(&[messages])?;
+        let mut outcome = outcomes.pop().unwrap_or_default();
+        outcome.membership_changes = membership_changes;
+        Ok(outcome)
+    }
+
+    /// Group commit: the messages of several requests in one transaction. Returns each group's
+    /// outcome (a messageId repeated across groups counts as a duplicate in the later one) and
+    /// the segment membership changes of the whole call.
+    pub fn ingest_groups(&mut self, groups: &[&[Message]]) -> Result<(Vec<IngestOutcome>, u64), StoreError> {
+        self.transaction(|s| {
+            let now = now_ms();
+            let mut seen = HashSet::new();
+            let mut touched = Touched::default();
+            let mut outcomes = Vec::with_capacity(groups.len());
+            for group in groups {
+                let mut outcome = IngestOutcome::default();
+                for m in group.iter() {
+                    s.ingest_message(m, now, &mut seen, &mut outcome, &mut touched)?;
+                }
+                outcomes.push(outcome);
+            }
+            let changes = s.write_profiles(touched, now)?;
+            Ok((outcomes, changes))
+        })
+    }
+
+    fn ingest_message<'m>(
+        &mut self,
+        m: &'m Message,
+        now: i64,
+        seen: &mut HashSet<&'m str>,
+        outcome: &mut IngestOutcome,
+        touched: &mut Touched,
+    ) -> Result<(), StoreError> {
+            if !seen.insert(m.message_id.as_str()) || self.message_stored(&m.message_id)? {
+                outcome.duplicates += 1;
+                return Ok(());
+            }
+            let cid = self.resolve(m, now, outcome, touched)?;
+            let inserted = self.conn.exec(
+                "INSERT INTO events (message_id, cid, kind, name, event_type, ts, received_at, user_id, anonymous_id, \
+                 session_id, product_id, category, query, value, properties, context) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (message_id) DO NOTHING",
+                &[
+                    m.message_id.as_str().into(),
+                    cid.into(),
+                    m.kind.name().into(),
+                    m.name.clone().into(),
+                    m.event_type.map(|t| t.name()).into(),
+                    m.ts_ms.into(),
+                    now.into(),
+                    m.user_id.clone().into(),
+                    m.anonymous_id.clone().into(),
+                    m.session_id.clone().into(),
+                    m.product_id.clone().into(),
+                    m.category.clone().into(),
+                    m.query.clone().into(),
+                    m.value.into(),
+                    m.properties.clone().into(),
+                    m.context.clone().into(),
+                ],
+            )?;
+            if inserted == 0 {
+                outcome.duplicates += 1;
+                return Ok(());
+            }
+            outcome.stored += 1;
+            self.profile_mut(touched, cid)?.record_event(m.ts_ms, m.event_type, m.session_id.as_deref());
+            if let Some(traits) = &m.traits {
+                self.update_traits(cid, traits, now)?;
+            }
+            if let Some(order) = &m.order {
+                self.apply_order(cid, m, order, touched)?;
+            }
+            if let Some(r) = &m.review {
+                let added = self.conn.exec(
+                    "INSERT INTO reviews (review_id, cid, product_id, ts, rating, text, language) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ON CONFLICT (review_id) DO NOTHING",
+                    &[
+                        r.review_id.as_str().into(),
+                        cid.into(),
+                        r.product_id.clone().into(),
+                        m.ts_ms.into(),
+                        r.rating.into(),
+                        r.text.as_str().into(),
+                        r.language.clone().into(),
+                    ],
+                )?;
+                if added > 0 {
+                    self.profile_mut(touched, cid)?.record_review(r.rating);
+                }
+            }
+        Ok(())
+    }
+
+    fn message_stored(&mut self, message_id: &str) -> Result<bool, StoreError> {
+        Ok(self.conn.query_one("SELECT 1 FROM events WHERE message_id = $1", &[message_id.into()])?.is_some())
+    }
+
+    pub(crate) fn profile_mut<'t>(&mut self, touched: &'t mut Touched, cid: i64) -> Result<&'t mut Profile, StoreError> {
+        if !touched.profiles.contains_key(&cid) {
+            let profile = self.load_profile(cid)?.unwrap_or_default();
+            touched.profiles.insert(cid, profile);
+        }
+        Ok(touched.profiles.get_mut(&cid).expect("inserted above"))
+    }
+
+    pub(crate) fn load_profile(&mut self, cid: i64) -> Result<Option<Profile>, StoreError> {
+        match self.conn.query_one("SELECT data FROM profiles WHERE cid = $1", &[cid.into()])? {
+            Some(row) => serde_json::from_str(&row.text(0))
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("profile of customer {cid}: {e}"))),
+            None => Ok(None),
+        }
+    }
+
+    fn identity(&mut self, kind: &str, value: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.conn.query_one("SELECT cid FROM identities WHERE kind = $1 AND value = $2", &[kind.into(), value.into()])?.map(|r| r.int(0)))
+    }
+
+    fn link(&mut self, kind: &str, value: &str, cid: i64, now: i64) -> Result<(), StoreError> {
+        self.conn.exec(
+            "INSERT INTO identities (kind, value, cid, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (kind, value) DO UPDATE SET cid = excluded.cid",
+            &[kind.into(), value.into(), cid.into(), now.into()],
+        )?;
+        Ok(())
+    }
+
+    fn new_customer(&mut self, user_id: Option<&str>, now: i64) -> Result<i64, StoreError> {
+        let row = self
+            .conn
+            .query_one(
+                "INSERT INTO customers (user_id, created_at, updated_at) VALUES ($1, $2, $3) RETURNING cid",
+                &[user_id.into(), now.into(), now.into()],
+            )?
+            .ok_or_else(|| StoreError::Corrupt("INSERT … RETURNING gave no row".into()))?;
+        Ok(row.int(0))
+    }
+
+    fn customer_for_user(&mut self, user_id: &str, now: i64) -> Result<i64, StoreError> {
+        if let Some(cid) = self.identity(USER, user_id)? {
+            return Ok(cid);
+        }
+        let cid = self.new_customer(Some(user_id), now)?;
+        self.link(USER, user_id, cid, now)?;
+        Ok(cid)
+    }
+
+    fn has_user_id(&mut self, cid: i64) -> Result<bool, StoreError> {
+        Ok(self.conn.query_one("SELECT user_id FROM customers WHERE cid = $1", &[cid.into()])?.and_then(|r| r.opt_text(0)).is_some())
+    }
+
+    /// The customer a message belongs to, creating and merging as identify/alias say.
+    fn resolve(&mut self, m: &Message, now: i64, outcome: &mut IngestOutcome, touched: &mut Touched) -> Result<i64, StoreError> {
+        let cid = match (&m.user_id, &m.anonymous_id) {
+            (Some(user), anon) => {
+                let cid = self.customer_for_user(user, now)?;
+                if let Some(anon) = anon {
+                    match self.identity(ANON, anon)? {
+                        None => self.link(ANON, anon, cid, now)?,
+                        // An anonymous history joins the known customer; a device shared with
+                        // another known customer stays with the first.
+                        Some(other) if other != cid && !self.has_user_id(other)? => {
+                            self.merge(other, cid, now, touched)?;
+                            outcome.merges += 1;
+                        }
+                        Some(_) => {}
+                    }
+                }
+                touched.labels.insert(cid, user.clone());
+                cid
+            }
+            (None, Some(anon)) => {
+                let cid = match self.identity(ANON, anon)? {
+                    Some(cid) => cid,
+                    None => {
+                        let cid = self.new_customer(None, now)?;
+                        self.link(ANON, anon, cid, now)?;
+                        cid
+                    }
+                };
+                touched.labels.entry(cid).or_insert_with(|| anon.clone());
+                cid
+            }
+            (None, None) => return Err(StoreError::Corrupt(format!("message {} has neither userId nor anonymousId", m.message_id))),
+        };
+        if m.kind == MessageKind::Alias {
+            if let Some(previous) = &m.previous_id {
+                let earlier = match self.identity(USER, previous)? {
+                    Some(c) => Some(c),
+                    None => self.identity(ANON, previous)?,
+                };
+                match earlier {
+                    Some(other) if other != cid => {
+                        self.merge(other, cid, now, touched)?;
+                        outcome.merges += 1;
+                    }
+                    Some(_) => {}
+                    None => self.link(ANON, previous, cid, now)?,
+                }
+            }
+        }
+        Ok(cid)
+    }
+
+    /// Moves everything of customer `from` to `into` (identity resolution), then rebuilds
+    /// `into`'s profile from its full history so no event is lost or counted twice.
+    fn merge(&mut self, from: i64, into: i64, now: i64, touched: &mut Touched) -> Result<(), StoreError> {
+        for sql in [
+            "UPDATE events SET cid = $2 WHERE cid = $1",
+            "UPDATE orders SET cid = $2 WHERE cid = $1",
+            "UPDATE reviews SET cid = $2 WHERE cid = $1",
+            "UPDATE identities SET cid = $2 WHERE cid = $1",
+        ] {
+            self.conn.exec(sql, &[from.into(), into.into()])?;
+        }
+        // The merged-away customer leaves its segments; its history moves with the person.
+        self.conn.exec("UPDATE segment_members SET left_at = $2 WHERE cid = $1 AND left_at IS NULL", &[from.into(), now.into()])?;
+        self.conn.exec("UPDATE segment_members SET cid = $2 WHERE cid = $1", &[from.into(), into.into()])?;
+        let (pii, consent, traits) = self.customer_details(from)?;
+        self.update_traits(into, &Traits { pii, consent, other: traits }, now)?;
+        self.conn.exec("DELETE FROM profiles WHERE cid = $1", &[from.into()])?;
+        self.conn.exec("DELETE FROM customers WHERE cid = $1", &[from.into()])?;
+        touched.profiles.remove(&from);
+        if let Some(label) = touched.labels.remove(&from) {
+            touched.labels.entry(into).or_insert(label);
+        }
+        let rebuilt = self.rebuild_profile(into)?;
+        touched.profiles.insert(into, rebuilt);
+        Ok(())
+    }
+
+    /// A profile recomputed from every stored event, order and review of the customer.
+    pub(crate) fn rebuild_profile(&mut self, cid: i64) -> Result<Profile, StoreError> {
+        let mut p = Profile::default();
+        for r in self.conn.query("SELECT ts, event_type, session_id FROM events WHERE cid = $1 ORDER BY ts", &[cid.into()])? {
+            let t = r.opt_text(1).and_then(|t| xinli_core::EventType::parse(&t));
+            p.record_event(r.int(0), t, r.opt_text(2).as_deref());
+        }
+        for r in self.conn.query(
+            "SELECT MIN(ordered_at), SUM(quantity * unit_price), MAX(CASE WHEN coupon_code IS NULL THEN 0 ELSE 1 END), MIN(status) \
+             FROM orders WHERE cid = $1 GROUP BY order_id",
+            &[cid.into()],
+        )? {
+            let amount = r.opt_real(1).unwrap_or(0.0);
+            p.record_order(r.int(0), amount, r.int(2) > 0);
+            match r.text(3).as_str() {
+                "completed" => {}
+                state => p.record_order_reversal(amount, state == "returned"),
+            }
+        }
+        for r in self.conn.query("SELECT rating FROM reviews WHERE cid = $1", &[cid.into()])? {
+            p.record_review(r.opt_int(0));
+        }
+        Ok(p)
+    }
+
+    fn apply_order(&mut self, cid: i64, m: &Message, order: &OrderInput, touched: &mut Touched) -> Result<(), StoreError> {
+        let known = self.conn.query(
+            "SELECT cid, quantity * unit_price, status FROM orders WHERE order_id = $1",
+            &[order.order_id.as_str().into()],
+        )?;
+        if known.is_empty() {
+            for (line, l) in order.lines.iter().enumerate() {
+                self.conn.exec(
+                    "INSERT INTO orders (order_id, line, cid, ordered_at, product_id, category, quantity, unit_price, coupon_code, status, message_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    &[
+                        order.order_id.as_str().into(),
+                        (line as i64).into(),
+                        cid.into(),
+                        m.ts_ms.into(),
+                        l.product_id.clone().into(),
+                        l.category.clone().into(),
+                        l.quantity.into(),
+                        l.unit_price.into(),
+                        l.coupon_code.clone().into(),
+                        order.state.name().into(),
+                        m.message_id.as_str().into(),
+                    ],
+                )?;
+            }
+            if !order.lines.is_empty() {
+                // Counted as rebuild_profile counts it: placed, then reversed unless completed.
+                let amount = order.lines.iter().map(|l| l.quantity * l.unit_price).sum();
+                let coupon = order.lines.iter().any(|l| l.coupon_code.is_some());
+                let p = self.profile_mut(touched, cid)?;
+                p.record_order(m.ts_ms, amount, coupon);
+                if order.state != OrderState::Completed {
+                    p.record_order_reversal(amount, order.state == OrderState::Returned);
+                }
+            }
+            return Ok(());
+        }
+        // A known order: only a move away from completed changes anything.
+        let was_completed = known.iter().all(|r| r.text(2) == "completed");
+        if order.state != OrderState::Completed && was_completed {
+            let owner = known[0].int(0);
+            let amount: f64 = known.iter().map(|r| r.opt_real(1).unwrap_or(0.0)).sum();
+            self.conn.exec("UPDATE orders SET status = $2 WHERE order_id = $1", &[order.order_id.as_str().into(), order.state.name().into()])?;
+            self.profile_mut(touched, owner)?.record_order_reversal(amount, order.state == OrderState::Returned);
+        }
+        Ok(())
+    }
+
+    /// PII (sealed), consent and other traits of a customer.
+    pub(crate) fn customer_details(
+        &mut self,
+        cid: i64,
+    ) -> Result<(Pii, crate::Consent, Option<serde_json::Map<String, serde_json::Value>>), StoreError> {
+        let Some(r) = self.conn.query_one(
+            "SELECT pii, consent_email, consent_sms, consent_push, traits FROM customers WHERE cid = $1",
+            &[cid.into()],
+        )?
+        else {
+            return Ok(Default::default());
+        };
+        let pii = match r.opt_blob(0) {
+            Some(sealed) => serde_json::from_slice(&self.cipher.open(&sealed)?).map_err(|e| StoreError::Corrupt(format!("PII of {cid}: {e}")))?,
+            None => Pii::default(),
+        };
+        let consent = crate::Consent { email: r.opt_bool(1), sms: r.opt_bool(2), push: r.opt_bool(3) };
+        let traits = r.opt_text(4).and_then(|t| serde_json::from_str(&t).ok());
+        Ok((pii, consent, traits))
+    }
+
+    /// Merges identify traits into the customer: PII sealed, consent where stated, the rest
+    /// as JSON (newer keys win).
+    pub(crate) fn update_traits(&mut self, cid: i64, traits: &Traits, now: i64) -> Result<(), StoreError> {
+        if traits.pii.is_empty() && traits.consent.is_empty() && traits.other.as_ref().map_or(true, |o| o.is_empty()) {
+            return Ok(());
+        }
+        let (mut pii, consent, other) = self.customer_details(cid)?;
+        pii.merge(traits.pii.clone());
+        let sealed = (!pii.is_empty()).then(|| self.cipher.seal(&serde_json::to_vec(&pii).expect("PII serialises")));
+        let email_index = pii.email.as_deref().map(|e| self.cipher.email_index(e));
+        let mut merged = other.unwrap_or_default();
+        if let Some(newer) = &traits.other {
+            merged.extend(newer.clone());
+        }
+        let c = traits.consent;
+        self.conn.exec(
+            "UPDATE customers SET pii = $2, email_index = $3, consent_email = $4, consent_sms = $5, consent_push = $6, traits = $7, updated_at = $8 WHERE cid = $1",
+            &[
+                cid.into(),
+                sealed.into(),
+                email_index.into(),
+                c.email.or(consent.email).into(),
+                c.sms.or(consent.sms).into(),
+                c.push.or(consent.push).into(),
+                (!merged.is_empty()).then(|| serde_json::Value::Object(merged).to_string()).into(),
+                now.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Key rotation: re-seals every PII value under the current key and recomputes the email
+    /// blind index. Returns the customers rewritten. Run with the old key among the previous
+    /// keys (`XINLI_PII_PREVIOUS_KEYS`); afterwards the old key can be dropped.
+    pub fn rotate_pii(&mut self) -> Result<u64, StoreError> {
+        self.transaction(|s| {
+            let rows = s.conn.query("SELECT cid, pii FROM customers WHERE pii IS NOT NULL ORDER BY cid", &[])?;
+            let mut rewritten = 0;
+            for r in rows {
+                let (cid, sealed) = (r.int(0), r.opt_blob(1).unwrap_or_default());
+                let plain = s.cipher.open(&sealed)?;
+                let pii: Pii = serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(format!("PII of {cid}: {e}")))?;
+                let index = pii.email.as_deref().map(|e| s.cipher.email_index(e));
+                s.conn.exec("UPDATE customers SET pii = $2, email_index = $3 WHERE cid = $1", &[cid.into(), s.cipher.seal(&plain).into(), index.into()])?;
+                rewritten += 1;
+            }
+            Ok(rewritten)
+        })
+    }
+
+    /// Sets consent flags of a customer (an external id); false when there is no such customer.
+    pub fn set_consent(&mut self, external: &str, consent: crate::Consent) -> Result<bool, StoreError> {
+        self.transaction(|s| {
+            let Some(cid) = s.find_customer(external)? else { return Ok(false) };
+            s.update_traits(cid, &Traits { consent, ..Traits::default() }, now_ms())?;
+            Ok(true)
+        })
+    }
+
+    /// Writes every touched profile and re-evaluates its segments; returns membership changes.
+    fn write_profiles(&mut self, touched: Touched, now: i64) -> Result<u64, StoreError> {
+        let mut changes = 0;
+        let mut profiles: Vec<_> = touched.profiles.into_iter().collect();
+        profiles.sort_by_key(|(cid, _)| *cid);
+        for (cid, p) in profiles {
+            let label = match touched.labels.get(&cid) {
+                Some(l) => l.clone(),
+                None => self.label(cid)?,
+            };
+            changes += self.save_profile(cid, &label, &p, now)?;
+        }
+        Ok(changes)
+    }
+
+    /// Upserts one profile and updates its segment memberships.
+    pub(crate) fn save_profile(&mut self, cid: i64, label: &str, p: &Profile, now: i64) -> Result<u64, StoreError> {
+        let record = p.record(label, now);
+        let stage = match record.fields.get("journey_stage") {
+            Some(crate::Field::Text(s)) => Some(s.clone()),
+            _ => None,
+        };
+        self.conn.exec(
+            "INSERT INTO profiles (cid, data, stage, orders, revenue, last_seen, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (cid) DO UPDATE SET data = excluded.data, stage = excluded.stage, orders = excluded.orders, \
+             revenue = excluded.revenue, last_seen = excluded.last_seen, updated_at = excluded.updated_at",
+            &[
+                cid.into(),
+                serde_json::to_string(p).expect("profiles serialise").into(),
+                stage.into(),
+                (p.orders as i64).into(),
+                p.total_spend.into(),
+                p.last_seen_ms.into(),
+                now.into(),
+            ],
+        )?;
+        self.update_memberships(cid, &record, now)
+    }
+
+    /// The external id of a customer: its user id, else an anonymous id.
+    pub(crate) fn label(&mut self, cid: i64) -> Result<String, StoreError> {
+        let row = self.conn.query_one(
+            "SELECT c.user_id, (SELECT MIN(value) FROM identities i WHERE i.cid = c.cid AND i.kind = 'anon') FROM customers c WHERE c.cid = $1",
+            &[cid.into()],
+        )?;
+        Ok(row.and_then(|r| r.opt_text(0).or(r.opt_text(1))).unwrap_or_default())
+    }
+
+    /// The customer an external id (user id first, then anonymous id) names.
+    pub(crate) fn find_customer(&mut self, external: &str) -> Result<Option<i64>, StoreError> {
+        match self.identity(USER, external)? {
+            Some(cid) => Ok(Some(cid)),
+            None => self.identity(ANON, external),
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The live store behind `xinli serve`: one interface ([`Store`]) over two real backends —
+//! SQLite (an embedded file, WAL, the default) and PostgreSQL (`postgres://…`) — sharing every
+//! statement through a thin SQL layer ([`sql`]).
+//!
+//! * **Migrations** ([`migrate`]): versioned, applied at open, one schema text rendered per backend.
+//! * **Ingestion** ([`Store::ingest`]): typed [`Message`]s in one transaction (the caller groups
+//!   concurrent requests into one call: group commit); a repeated `messageId` is stored once;
+//!   identify/alias merge anonymous and known histories (identity resolution) without losing
+//!   events; each message updates the customer's [`Profile`] incrementally and re-evaluates
+//!   segment membership for that customer, recording entries and exits with timestamps.
+//! * **Privacy**: email, phone, name and address are sealed with AES-256-GCM ([`crypto`]) before
+//!   they reach a table, and found by a keyed blind index; [`Store::erase_customer`] removes a
+//!   customer's PII, events, orders, reviews, identities, profile and memberships and returns
+//!   a receipt.
+//! * **API keys** ([`keys`]): roles write / analyst / admin, argon2id hashes, an audit log.
+//!
+//! ```no_run
+//! use xinli_store::{Location, Store, PiiCipher, Message, MessageKind};
+//! let mut store = Store::open(&Location::parse("shop.db"), PiiCipher::new([7; 32], &[])).unwrap();
+//! let m = Message { name: Some("Product Viewed".into()), ..Message::new("m1", MessageKind::Track, Some("u1"), None, 1_700_000_000_000) };
+//! store.ingest(&[m]).unwrap();
+//! ```
+
+pub mod crypto;
+mod erase;
+pub mod import;
+mod ingest;
+pub mod keys;
+pub mod migrate;
+mod model;
+mod profile;
+mod query;
+mod segments;
+pub mod sql;
+pub mod testdb;
+
+use std::path::PathBuf;
+
+pub use crypto::PiiCipher;
+pub use erase::ErasureReceipt;
+pub use keys::{ApiKey, NewKey, Role};
+pub use model::{
+    Consent, IngestOutcome, Message, MessageKind, OrderInput, OrderLineInput, OrderState, Pii, ReviewInput, Traits,
+};
+pub use profile::{live_schema, Activity, Field, Profile, ProfileRecord};
+pub use query::{CustomerSummary, Customer360, EventView, OrderView, ReviewView, SearchQuery};
+pub use segments::{SegmentDef, SegmentError, SizePoint};
+use sql::{Backend, Conn, PgConn, SqliteConn};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] postgres::Error),
+    #[error("PII encryption: {0}")]
+    Crypto(String),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Where the data lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Location {
+    /// `postgres://…` or `postgresql://…` is PostgreSQL; anything else a SQLite file path.
+    pub fn parse(text: &str) -> Location {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Location::Postgres(text.to_string())
+        } else {
+            Location::Sqlite(PathBuf::from(text))
+        }
+    }
+
+    /// For messages: the path, or the URL without its password.
+    pub fn display(&self) -> String {
+        match self {
+            Location::Sqlite(p) => p.display().to_string(),
+            Location::Postgres(url) => match (url.find("://"), url.rfind('@')) {
+                (Some(s), Some(at)) if at > s => {
+                    let creds = &url[s + 3..at];
+                    let user = creds.split(':').next().unwrap_or("");
+                    format!("{}{user}@{}", &url[..s + 3], &url[at + 1..])
+                }
+                _ => url.clone(),
+            },
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// One connection to the store with its PII cipher and compiled segments. A server keeps one
+/// for writing (all mutations, serialised) and a few for reading.
+pub struct Store {
+    conn: Box<dyn Conn>,
+    cipher: PiiCipher,
+    segments: Vec<segments::LiveSegment>,
+}
+
+impl Store {
+    /// Connects, applies pending migrations and loads the segments.
+    pub fn open(location: &Location, cipher: PiiCipher) -> Result<Store, StoreError> {
+        let conn: Box<dyn Conn> = match location {
+            Location::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)?;
+                }
+                Box::new(SqliteConn::open(path)?)
+            }
+            Location::Postgres(url) => Box::new(PgConn::connect(url)?),
+        };
+        let mut store = Store { conn, cipher, segments: Vec::new() };
+        migrate::apply(store.conn.as_mut())?;
+        store.reload_segments()?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.conn.backend()
+    }
+
+    pub fn cipher(&self) -> &PiiCipher {
+        &self.cipher
+    }
+
+    /// Runs `f` in one transaction: committed when it returns Ok, rolled back otherwise.
+    pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.conn.batch("BEGIN")?;
+        match f(self) {
+            Ok(v) => {
+                self.conn.batch("COMMIT")?;
+                Ok(v)
+            }
+            Err(e) => {
+                // The original error matters more than a failed rollback.
+                let _ = self.conn.batch("ROLLBACK");
+                if let Err(reload) = self.reload_segments() {
+                    return Err(StoreError::Corrupt(format!("{e}; reloading segments after rollback: {reload}")));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Rows per table (tests, metrics).
+    pub fn table_counts(&mut self) -> Result<Vec<(&'static str, i64)>, StoreError> {
+        migrate::TABLES
+            .iter()
+            .map(|t| {
+                let n = self.conn.query_one(&format!("SELECT COUNT(*) FROM {t}"), &[])?.map_or(0, |r| r.int(0));
+                Ok((*t, n))
+            })
+            .collect()
+    }
+
+    /// Direct SQL for tests that must look into every table (erasure checks).
+    pub fn raw_query(&mut self, sql: &str, params: &[sql::Val]) -> Result<Vec<sql::Row>, StoreError> {
+        self.conn.query(sql, params)
+    }
+}

@@ -1,0 +1,217 @@
+//! What the store accepts: messages already parsed and checked at the edge (the HTTP layer or
+//! the importer). Nothing here is a raw request.
+
+use serde::{Deserialize, Serialize};
+use xinli_core::EventType;
+
+/// The kind of a tracking message (Segment's call names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageKind {
+    Track,
+    Identify,
+    Page,
+    Screen,
+    Alias,
+    Group,
+    /// A record loaded by `xinli import --db`.
+    Import,
+}
+
+impl MessageKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            MessageKind::Track => "track",
+            MessageKind::Identify => "identify",
+            MessageKind::Page => "page",
+            MessageKind::Screen => "screen",
+            MessageKind::Alias => "alias",
+            MessageKind::Group => "group",
+            MessageKind::Import => "import",
+        }
+    }
+}
+
+/// Personal data: only ever stored sealed (see [`crate::crypto`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Pii {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+impl Pii {
+    pub fn is_empty(&self) -> bool {
+        self.email.is_none() && self.phone.is_none() && self.name.is_none() && self.address.is_none()
+    }
+
+    /// Fields of `newer` replace these.
+    pub fn merge(&mut self, newer: Pii) {
+        self.email = newer.email.or(self.email.take());
+        self.phone = newer.phone.or(self.phone.take());
+        self.name = newer.name.or(self.name.take());
+        self.address = newer.address.or(self.address.take());
+    }
+
+    /// For analysts: the shape of each value, never the value.
+    pub fn masked(&self) -> Pii {
+        fn mask(s: &Option<String>) -> Option<String> {
+            s.as_ref().map(|v| {
+                let first: String = v.chars().take(1).collect();
+                format!("{first}***")
+            })
+        }
+        Pii { email: mask(&self.email), phone: mask(&self.phone), name: mask(&self.name), address: mask(&self.address) }
+    }
+}
+
+/// Consent flags; `None` = not stated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    pub email: Option<bool>,
+    pub sms: Option<bool>,
+    pub push: Option<bool>,
+}
+
+impl Consent {
+    pub fn is_empty(&self) -> bool {
+        self.email.is_none() && self.sms.is_none() && self.push.is_none()
+    }
+}
+
+/// Traits of an identify call, split into PII, consent and the rest (JSON object text).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Traits {
+    pub pii: Pii,
+    pub consent: Consent,
+    pub other: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderState {
+    Completed,
+    Cancelled,
+    Returned,
+}
+
+impl OrderState {
+    pub fn name(self) -> &'static str {
+        match self {
+            OrderState::Completed => "completed",
+            OrderState::Cancelled => "cancelled",
+            OrderState::Returned => "returned",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderLineInput {
+    pub product_id: Option<String>,
+    pub category: Option<String>,
+    /// Finite and positive.
+    pub quantity: f64,
+    /// Finite and non-negative.
+    pub unit_price: f64,
+    pub coupon_code: Option<String>,
+}
+
+/// An order carried by a message ("Order Completed" and friends).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderInput {
+    pub order_id: String,
+    pub state: OrderState,
+    /// Empty for a state change of a known order (refund, cancellation).
+    pub lines: Vec<OrderLineInput>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReviewInput {
+    pub review_id: String,
+    pub product_id: Option<String>,
+    pub rating: Option<i64>,
+    pub text: String,
+    pub language: Option<String>,
+}
+
+/// One tracking message, typed. At least one of `user_id` / `anonymous_id` is set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Message {
+    pub message_id: String,
+    pub kind: MessageKind,
+    pub user_id: Option<String>,
+    pub anonymous_id: Option<String>,
+    /// alias: the earlier id (an anonymous id or an older user id) merged into `user_id`.
+    pub previous_id: Option<String>,
+    /// The track event's name, or the page/screen name.
+    pub name: Option<String>,
+    /// The canonical event type it maps to (`None`: a custom event, kept and counted).
+    pub event_type: Option<EventType>,
+    /// Milliseconds since the Unix epoch.
+    pub ts_ms: i64,
+    pub session_id: Option<String>,
+    pub product_id: Option<String>,
+    pub category: Option<String>,
+    pub query: Option<String>,
+    pub value: Option<f64>,
+    /// JSON object text, PII removed.
+    pub properties: Option<String>,
+    /// JSON object text, PII removed.
+    pub context: Option<String>,
+    pub traits: Option<Traits>,
+    pub order: Option<OrderInput>,
+    pub review: Option<ReviewInput>,
+}
+
+impl Message {
+    /// A message with only the required parts; set the rest with struct update.
+    pub fn new(message_id: &str, kind: MessageKind, user_id: Option<&str>, anonymous_id: Option<&str>, ts_ms: i64) -> Message {
+        Message {
+            message_id: message_id.to_string(),
+            kind,
+            user_id: user_id.map(str::to_string),
+            anonymous_id: anonymous_id.map(str::to_string),
+            previous_id: None,
+            name: None,
+            event_type: None,
+            ts_ms,
+            session_id: None,
+            product_id: None,
+            category: None,
+            query: None,
+            value: None,
+            properties: None,
+            context: None,
+            traits: None,
+            order: None,
+            review: None,
+        }
+    }
+}
+
+/// What one ingest call did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct IngestOutcome {
+    /// Messages stored now.
+    pub stored: u64,
+    /// Messages whose messageId was already stored (or repeated within the call).
+    pub duplicates: u64,
+    /// Customers merged by identify/alias.
+    pub merges: u64,
+    /// Segment entries and exits recorded.
+    pub membership_changes: u64,
+}
+
+impl IngestOutcome {
+    pub fn add(&mut self, other: &IngestOutcome) {
+        self.stored += other.stored;
+        self.duplicates += other.duplicates;
+        self.merges += other.merges;
+        self.membership_changes += other.membership_changes;
+    }
+}

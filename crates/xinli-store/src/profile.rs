@@ -1,0 +1,294 @@
+//! The real-time profile: counters, recency/frequency/monetary, journey stage and trait signals,
+//! updated one event at a time (no rescan), and the record segment expressions read.
+//!
+//! Field names follow `customers.csv` where the meaning is the same (`frequency`, `recency`,
+//! `T`, `monetary`, `orders`, `total_spend`, `journey_stage`, `first_purchase`,
+//! `last_purchase`), so a segment written for `xinli segment` runs here unchanged. Model outputs
+//! (`p_alive`, `clv`, `churn_risk`, trait scores, persona) come from the batch analysis; until it
+//! has run they are null, and a segment on them matches nobody rather than a guess.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+use xinli_core::{CustomerId, Event, EventType, Shop, Subject, Timestamp};
+use xinli_journey::{journey_stages, JourneyConfig};
+use xinli_segment::{Record, Schema, Type, Value};
+
+/// Activities kept for the journey rules: enough for the two latest sessions of any shopper
+/// we have seen in the shared data sets' heads; older ones no longer decide a stage.
+const RECENT_ACTIVITIES: usize = 64;
+
+const DAY_MS: f64 = 86_400_000.0;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    pub ts_ms: i64,
+    pub event_type: EventType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub first_seen_ms: i64,
+    pub last_seen_ms: i64,
+    /// Every stored message of the customer, canonical or not.
+    pub events: u64,
+    /// Messages that map to no canonical event type (custom track events, identify, alias).
+    pub other_events: u64,
+    /// Canonical event type name → count.
+    pub by_type: BTreeMap<String, u64>,
+    /// Completed orders.
+    pub orders: u64,
+    pub total_spend: f64,
+    pub first_order_ms: Option<i64>,
+    pub last_order_ms: Option<i64>,
+    pub coupon_orders: u64,
+    pub cancelled_orders: u64,
+    pub returned_orders: u64,
+    pub reviews: u64,
+    pub rating_sum: i64,
+    pub recent: VecDeque<Activity>,
+    /// Ids of the segments the customer is in now.
+    pub segments: Vec<i64>,
+}
+
+impl Profile {
+    fn seen(&mut self, ts_ms: i64) {
+        if self.events == 0 || ts_ms < self.first_seen_ms {
+            self.first_seen_ms = ts_ms;
+        }
+        self.last_seen_ms = self.last_seen_ms.max(ts_ms);
+    }
+
+    /// One stored message.
+    pub fn record_event(&mut self, ts_ms: i64, event_type: Option<EventType>, session: Option<&str>) {
+        self.seen(ts_ms);
+        self.events += 1;
+        match event_type {
+            Some(t) => {
+                *self.by_type.entry(t.name().to_string()).or_default() += 1;
+                let at = self.recent.partition_point(|a| a.ts_ms <= ts_ms);
+                self.recent.insert(at, Activity { ts_ms, event_type: t, session: session.map(str::to_string) });
+                if self.recent.len() > RECENT_ACTIVITIES {
+                    self.recent.pop_front();
+                }
+            }
+            None => self.other_events += 1,
+        }
+    }
+
+    /// A new completed order.
+    pub fn record_order(&mut self, ts_ms: i64, amount: f64, coupon: bool) {
+        self.orders += 1;
+        self.total_spend += amount;
+        self.coupon_orders += coupon as u64;
+        self.first_order_ms = Some(self.first_order_ms.map_or(ts_ms, |f| f.min(ts_ms)));
+        self.last_order_ms = Some(self.last_order_ms.map_or(ts_ms, |l| l.max(ts_ms)));
+    }
+
+    /// A completed order of `amount` became cancelled or returned.
+    pub fn record_order_reversal(&mut self, amount: f64, returned: bool) {
+        self.orders = self.orders.saturating_sub(1);
+        self.total_spend = (self.total_spend - amount).max(0.0);
+        if returned {
+            self.returned_orders += 1;
+        } else {
+            self.cancelled_orders += 1;
+        }
+    }
+
+    pub fn record_review(&mut self, rating: Option<i64>) {
+        self.reviews += 1;
+        self.rating_sum += rating.unwrap_or(0);
+    }
+
+    pub fn count(&self, t: EventType) -> u64 {
+        self.by_type.get(t.name()).copied().unwrap_or(0)
+    }
+
+    /// The journey stage as of `as_of_ms`, by `xinli-journey`'s rules over the recent activities.
+    pub fn journey_stage(&self, as_of_ms: i64) -> Option<&'static str> {
+        let subject = Subject::Customer(CustomerId::parse("c").expect("a constant id"));
+        let events = self
+            .recent
+            .iter()
+            .map(|a| Event {
+                ts: Timestamp::from_unix_seconds(a.ts_ms.div_euclid(1000)),
+                subject: subject.clone(),
+                session_id: a.session.clone(),
+                event_type: a.event_type,
+                product_id: None,
+                category: None,
+                query: None,
+                value: None,
+                properties: None,
+                extra: Default::default(),
+            })
+            .collect();
+        let shop = Shop { events, ..Shop::default() };
+        let as_of = Timestamp::from_unix_seconds(as_of_ms.div_euclid(1000));
+        journey_stages(&shop, as_of, &JourneyConfig::default()).first().map(|j| j.stage.name())
+    }
+
+    /// Raw trait signals: shares of the customer's own behaviour, before the batch analysis
+    /// shrinks them toward the shop (docs/psychology.md). Absent behaviour → absent signal.
+    pub fn trait_signals(&self) -> BTreeMap<&'static str, f64> {
+        use EventType::*;
+        let canonical = (self.events - self.other_events) as f64;
+        let mut out = BTreeMap::new();
+        if canonical > 0.0 {
+            let share = |types: &[EventType]| types.iter().map(|t| self.count(*t)).sum::<u64>() as f64 / canonical;
+            out.insert("info_seeking_event_share", share(&[Search, ReviewRead, Compare]));
+            out.insert("social_event_share", share(&[Share, ReferralSignup]));
+            out.insert("coupon_event_share", share(&[CouponClaim]));
+            out.insert("service_event_share", share(&[SupportContact, Complaint, ReturnRequest]));
+        }
+        if self.orders > 0 {
+            out.insert("coupon_order_share", self.coupon_orders as f64 / self.orders as f64);
+        }
+        let views = self.count(ProductView);
+        if views > 0 {
+            out.insert("cart_per_view", self.count(AddToCart) as f64 / views as f64);
+        }
+        out
+    }
+
+    /// The profile as a segment record as of `now_ms`.
+    pub fn record(&self, customer_id: &str, now_ms: i64) -> ProfileRecord {
+        let mut fields = BTreeMap::new();
+        let mut put = |k: &str, v: Field| {
+            fields.insert(k.to_string(), v);
+        };
+        put("customer_id", Field::Text(customer_id.to_string()));
+        put("orders", Field::Number(self.orders as f64));
+        put("total_spend", Field::Number(self.total_spend));
+        put("events", Field::Number(self.events as f64));
+        put("reviews", Field::Number(self.reviews as f64));
+        put("last_seen_days", Field::Number((now_ms - self.last_seen_ms) as f64 / DAY_MS));
+        for t in EventType::ALL {
+            put(&format!("count_{}", t.name()), Field::Number(self.count(t) as f64));
+        }
+        if let (Some(first), Some(last)) = (self.first_order_ms, self.last_order_ms) {
+            // lifetimes' conventions: repeat purchases, first→last and first→now in days.
+            put("frequency", Field::Number(self.orders.saturating_sub(1) as f64));
+            put("recency", Field::Number((last - first) as f64 / DAY_MS));
+            put("T", Field::Number((now_ms - first) as f64 / DAY_MS));
+            put("first_purchase", Field::Text(iso_date(first)));
+            put("last_purchase", Field::Text(iso_date(last)));
+            if self.orders > 0 {
+                put("monetary", Field::Number(self.total_spend / self.orders as f64));
+            }
+        }
+        if let Some(stage) = self.journey_stage(now_ms) {
+            put("journey_stage", Field::Text(stage.to_string()));
+        }
+        for (k, v) in self.trait_signals() {
+            put(&format!("signal_{k}"), Field::Number(v));
+        }
+        ProfileRecord { fields }
+    }
+}
+
+fn iso_date(ms: i64) -> String {
+    Timestamp::from_unix_seconds(ms.div_euclid(1000)).date().to_string()
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Field {
+    Number(f64),
+    Text(String),
+}
+
+/// A profile seen as a segment record (and as the `fields` of the customer 360).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProfileRecord {
+    pub fields: BTreeMap<String, Field>,
+}
+
+impl Record for ProfileRecord {
+    fn get(&self, field: &str) -> Value<'_> {
+        match self.fields.get(field) {
+            Some(Field::Number(x)) => Value::Number(*x),
+            Some(Field::Text(s)) => Value::Text(s),
+            None => Value::Null,
+        }
+    }
+}
+
+/// The fields a live segment may use: `customers.csv`'s columns plus the live counters.
+pub fn live_schema() -> Schema {
+    let mut schema = Schema::customers();
+    for name in ["events", "reviews", "last_seen_days"] {
+        schema.insert(name, Type::Number);
+    }
+    for t in EventType::ALL {
+        schema.insert(&format!("count_{}", t.name()), Type::Number);
+    }
+    for s in ["info_seeking_event_share", "social_event_share", "coupon_event_share", "service_event_share", "coupon_order_share", "cart_per_view"] {
+        schema.insert(&format!("signal_{s}"), Type::Number);
+    }
+    schema
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: i64 = 3_600_000;
+
+    #[test]
+    fn counters_and_rfm_follow_events() {
+        let mut p = Profile::default();
+        p.record_event(10 * H, Some(EventType::ProductView), Some("s1"));
+        p.record_event(11 * H, Some(EventType::AddToCart), Some("s1"));
+        p.record_event(12 * H, None, None);
+        p.record_order(12 * H, 30.0, true);
+        p.record_order(60 * H, 10.0, false);
+        let r = p.record("u1", 84 * H);
+        assert_eq!(r.get("orders"), Value::Number(2.0));
+        assert_eq!(r.get("frequency"), Value::Number(1.0));
+        assert_eq!(r.get("recency"), Value::Number(2.0));
+        assert_eq!(r.get("T"), Value::Number(3.0));
+        assert_eq!(r.get("monetary"), Value::Number(20.0));
+        assert_eq!(r.get("count_add_to_cart"), Value::Number(1.0));
+        assert_eq!(r.get("signal_coupon_order_share"), Value::Number(0.5));
+        assert_eq!(r.get("clv"), Value::Null, "model outputs are unknown live");
+        assert_eq!(p.events, 3);
+        assert_eq!(p.other_events, 1);
+        p.record_order_reversal(10.0, true);
+        assert_eq!((p.orders, p.total_spend, p.returned_orders), (1, 30.0, 1));
+    }
+
+    #[test]
+    fn journey_stage_uses_the_journey_rules() {
+        let mut p = Profile::default();
+        p.record_event(10 * H, Some(EventType::Search), Some("s"));
+        p.record_event(10 * H + 1000, Some(EventType::ProductView), Some("s"));
+        assert_eq!(p.journey_stage(11 * H), Some("information_search"));
+        p.record_event(10 * H + 2000, Some(EventType::CheckoutStart), Some("s"));
+        assert_eq!(p.journey_stage(11 * H), Some("purchase"));
+        assert_eq!(p.journey_stage(11 * H + 31 * 24 * H), Some("dormant"));
+    }
+
+    #[test]
+    fn recent_activities_stay_sorted_and_bounded() {
+        let mut p = Profile::default();
+        for i in (0..100).rev() {
+            p.record_event(i * 1000, Some(EventType::PageView), None);
+        }
+        assert_eq!(p.recent.len(), RECENT_ACTIVITIES);
+        assert!(p.recent.iter().zip(p.recent.iter().skip(1)).all(|(a, b)| a.ts_ms <= b.ts_ms));
+        assert_eq!(p.first_seen_ms, 0);
+        assert_eq!(p.last_seen_ms, 99_000);
+    }
+
+    #[test]
+    fn customers_csv_segments_compile_against_the_live_schema() {
+        let schema = live_schema();
+        for src in ["frequency >= 2 and journey_stage = 'evaluation'", "clv > 100", "count_search > 3 or signal_cart_per_view > 0.5"] {
+            xinli_segment::Expression::compile(src, Some(&schema)).unwrap();
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Live segments: expressions of `xinli-segment` over profiles, membership re-evaluated for a
+//! customer whenever its profile changes, every entry and exit kept with its time.
+
+use serde::Serialize;
+use xinli_segment::Expression;
+
+use crate::profile::{live_schema, ProfileRecord};
+use crate::sql::{Row, Val};
+use crate::{now_ms, Store, StoreError};
+
+pub(crate) struct LiveSegment {
+    id: i64,
+    expr: Expression,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SegmentDef {
+    pub id: i64,
+    pub name: String,
+    pub expression: String,
+    pub description: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Current members.
+    pub size: i64,
+}
+
+/// One point of a segment's size over time.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SizePoint {
+    pub at: i64,
+    pub size: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SegmentError {
+    /// The expression does not compile: English and Chinese messages with the caret excerpt.
+    #[error("{en}")]
+    Invalid { en: String, zh: String },
+    #[error("a segment named {0:?} exists already / 已有同名分群")]
+    NameTaken(String),
+    #[error("no such segment / 没有这个分群")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn compile(expression: &str) -> Result<Expression, SegmentError> {
+    Expression::compile(expression, Some(&live_schema())).map_err(|e| SegmentError::Invalid { en: e.render_en(), zh: e.render_zh() })
+}
+
+const SEGMENT_COLUMNS: &str = "s.id, s.name, s.expression, s.description, s.created_at, s.updated_at, \
+     (SELECT COUNT(*) FROM segment_members m WHERE m.segment_id = s.id AND m.left_at IS NULL)";
+
+fn segment_def(r: &Row) -> SegmentDef {
+    SegmentDef {
+        id: r.int(0),
+        name: r.text(1),
+        expression: r.text(2),
+        description: r.text(3),
+        created_at: r.int(4),
+        updated_at: r.int(5),
+        size: r.int(6),
+    }
+}
+
+impl Store {
+    /// Recompiles the stored segments (at open and after a rollback).
+    pub(crate) fn reload_segments(&mut self) -> Result<(), StoreError> {
+        let rows = self.conn.query("SELECT id, expression FROM segments ORDER BY id", &[])?;
+        self.segments = rows
+            .iter()
+            .filter_map(|r| {
+                // A stored expression always compiled when saved; a later schema change that
+                // breaks one leaves that segment unevaluated rather than stopping the server.
+                compile(&r.text(1)).ok().map(|expr| crate::segments::LiveSegment { id: r.int(0), expr })
+            })
+            .collect();
+        Ok(())
+    }
+
+    /// Applies the customer's record to every segment; records entries and exits.
+    pub(crate) fn update_memberships(&mut self, cid: i64, record: &ProfileRecord, now: i64) -> Result<u64, StoreError> {
+        if self.segments.is_empty() {
+            return Ok(0);
+        }
+        let current: Vec<i64> = self
+            .conn
+            .query("SELECT segment_id FROM segment_members WHERE cid = $1 AND left_at IS NULL", &[cid.into()])?
+            .iter()
+            .map(|r| r.int(0))
+            .collect();
+        let wanted: Vec<i64> = self.segments.iter().filter(|s| s.expr.matches(record)).map(|s| s.id).collect();
+        let mut changes = 0;
+        for id in wanted.iter().filter(|id| !current.contains(id)) {
+            self.conn.exec(
+                "INSERT INTO segment_members (segment_id, cid, entered_at, left_at) VALUES ($1, $2, $3, NULL)",
+                &[(*id).into(), cid.into(), now.into()],
+            )?;
+            changes += 1;
+        }
+        for id in current.iter().filter(|id| !wanted.contains(id)) {
+            self.conn.exec(
+                "UPDATE segment_members SET left_at = $3 WHERE segment_id = $1 AND cid = $2 AND left_at IS NULL",
+                &[(*id).into(), cid.into(), now.into()],
+            )?;
+            changes += 1;
+        }
+        Ok(changes)
+    }
+
+    /// Creates a segment and evaluates it over every profile at once.
+    pub fn create_segment(&mut self, name: &str, expression: &str, description: &str) -> Result<SegmentDef, SegmentError> {
+        compile(expression)?;
+        let id = self.transaction(|s| {
+            if s.conn.query_one("SELECT id FROM segments WHERE name = $1", &[name.into()])?.is_some() {
+                return Ok(None);
+            }
+            let now = now_ms();
+            let id = s
+                .conn
+                .query_one(
+                    "INSERT INTO segments (name, expression, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    &[name.into(), expression.into(), description.into(), now.into(), now.into()],
+                )?
+                .map(|r| r.int(0));
+            s.reload_segments()?;
+            s.reevaluate_all(now)?;
+            Ok(id)
+        })?;
+        let id = id.ok_or_else(|| SegmentError::NameTaken(name.to_string()))?;
+        self.segment(id)?.ok_or(SegmentError::NotFound)
+    }
+
+    /// Changes a segment's name, expression or description; membership follows at once.
+    pub fn update_segment(
+        &mut self,
+        id: i64,
+        name: Option<&str>,
+        expression: Option<&str>,
+        description: Option<&str>,
+    ) -> Result<SegmentDef, SegmentError> {
+        if let Some(e) = expression {
+            compile(e)?;
+        }
+        let old = self.segment(id)?.ok_or(SegmentError::NotFound)?;
+        if let Some(n) = name.filter(|n| *n != old.name) {
+            if self.conn.query_one("SELECT id FROM segments WHERE name = $1", &[n.into()]).map_err(SegmentError::Store)?.is_some() {
+                return Err(SegmentError::NameTaken(n.to_string()));
+            }
+        }
+        self.transaction(|s| {
+            let now = now_ms();
+            s.conn.exec(
+                "UPDATE segments SET name = $2, expression = $3, description = $4, updated_at = $5 WHERE id = $1",
+                &[
+                    id.into(),
+                    name.unwrap_or(&old.name).into(),
+                    expression.unwrap_or(&old.expression).into(),
+                    description.unwrap_or(&old.description).into(),
+                    now.into(),
+                ],
+            )?;
+            s.reload_segments()?;
+            if expression.is_some() {
+                s.reevaluate_all(now)?;
+            }
+            Ok(())
+        })?;
+        self.segment(id)?.ok_or(SegmentError::NotFound)
+    }
+
+    /// Deletes a segment with its membership history.
+    pub fn delete_segment(&mut self, id: i64) -> Result<bool, StoreError> {
+        self.transaction(|s| {
+            let n = s.conn.exec("DELETE FROM segments WHERE id = $1", &[id.into()])?;
+            s.conn.exec("DELETE FROM segment_members WHERE segment_id = $1", &[id.into()])?;
+            s.reload_segments()?;
+            Ok(n > 0)
+        })
+    }
+
+    fn reevaluate_all(&mut self, now: i64) -> Result<(), StoreError> {
+        let cids: Vec<i64> = self.conn.query("SELECT cid FROM profiles ORDER BY cid", &[])?.iter().map(|r| r.int(0)).collect();
+        for cid in cids {
+            let Some(p) = self.load_profile(cid)? else { continue };
+            let label = self.label(cid)?;
+            let record = p.record(&label, now);
+            self.update_memberships(cid, &record, now)?;
+        }
+        Ok(())
+    }
+
+    pub fn segment(&mut self, id: i64) -> Result<Option<SegmentDef>, StoreError> {
+        Ok(self.conn.query_one(&format!("SELECT {SEGMENT_COLUMNS} FROM segments s WHERE s.id = $1"), &[id.into()])?.map(|r| segment_def(&r)))
+    }
+
+    pub fn segments(&mut self) -> Result<Vec<SegmentDef>, StoreError> {
+        Ok(self.conn.query(&format!("SELECT {SEGMENT_COLUMNS} FROM segments s ORDER BY s.id"), &[])?.iter().map(segment_def).collect())
+    }
+
+    /// Current members (external ids) with the time they entered, newest first.
+    pub fn segment_members(&mut self, id: i64, limit: i64, offset: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = self.conn.query(
+            "SELECT m.cid, m.entered_at FROM segment_members m WHERE m.segment_id = $1 AND m.left_at IS NULL \
+             ORDER BY m.entered_at DESC, m.cid LIMIT $2 OFFSET $3",
+            &[id.into(), limit.into(), offset.into()],
+        )?;
+        rows.iter().map(|r| Ok((self.label(r.int(0))?, r.int(1)))).collect()
+    }
+
+    /// Entries and exits at or after `since_ms`: (external id, "entered" | "left", time).
+    pub fn segment_changes(&mut self, id: i64, since_ms: i64, limit: i64) -> Result<Vec<(String, &'static str, i64)>, StoreError> {
+        let rows = self.conn.query(
+            "SELECT cid, 'entered', entered_at FROM segment_members WHERE segment_id = $1 AND entered_at >= $2 \
+             UNION ALL SELECT cid, 'left', left_at FROM segment_members WHERE segment_id = $1 AND left_at >= $2 \
+             ORDER BY 3, 1 LIMIT $3",
+            &[id.into(), since_ms.into(), limit.into()],
+        )?;
+        rows.iter()
+            .map(|r| Ok((self.label(r.int(0))?, if r.text(1) == "entered" { "entered" } else { "left" }, r.int(2))))
+            .collect()
+    }
+
+    /// The segment's size at each of `points` evenly spaced times from `from_ms` to `to_ms`.
+    pub fn segment_sizes(&mut self, id: i64, from_ms: i64, to_ms: i64, points: usize) -> Result<Vec<SizePoint>, StoreError> {
+        let points = points.clamp(1, 1000);
+        let step = if points == 1 { 0 } else { (to_ms - from_ms) / (points as i64 - 1) };
+        (0..points)
+            .map(|i| {
+                let at = if i + 1 == points { to_ms } else { from_ms + step * i as i64 };
+                let size = self
+                    .conn
+                    .query_one(
+                        "SELECT COUNT(*) FROM segment_members WHERE segment_id = $1 AND entered_at <= $2 AND (left_at IS NULL OR left_at > $2)",
+                        &[id.into(), Val::Int(at)],
+                    )?
+                    .map_or(0, |r| r.int(0));
+                Ok(SizePoint { at, size })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,315 @@
+//! The thin SQL layer both backends share: one value type, one row type, and a [`Conn`] that
+//! runs a statement written once with `$1, $2, …` placeholders (PostgreSQL's spelling; SQLite
+//! gets them rewritten to `?1, ?2, …`). Every store operation above this module is written once.
+//!
+//! Column types are kept to the common subset: BIGINT (integers and booleans as 0/1), DOUBLE
+//! PRECISION / REAL, TEXT and BYTEA / BLOB.
+
+use std::collections::HashMap;
+
+use crate::StoreError;
+
+/// A parameter or a cell.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Val {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl From<i64> for Val {
+    fn from(x: i64) -> Val {
+        Val::Int(x)
+    }
+}
+impl From<f64> for Val {
+    fn from(x: f64) -> Val {
+        Val::Real(x)
+    }
+}
+impl From<&str> for Val {
+    fn from(s: &str) -> Val {
+        Val::Text(s.to_string())
+    }
+}
+impl From<String> for Val {
+    fn from(s: String) -> Val {
+        Val::Text(s)
+    }
+}
+impl From<Vec<u8>> for Val {
+    fn from(b: Vec<u8>) -> Val {
+        Val::Blob(b)
+    }
+}
+impl From<bool> for Val {
+    fn from(b: bool) -> Val {
+        Val::Int(b as i64)
+    }
+}
+impl<T: Into<Val>> From<Option<T>> for Val {
+    fn from(x: Option<T>) -> Val {
+        x.map_or(Val::Null, Into::into)
+    }
+}
+
+/// One result row.
+#[derive(Clone, Debug, Default)]
+pub struct Row(pub Vec<Val>);
+
+impl Row {
+    pub fn int(&self, i: usize) -> i64 {
+        self.opt_int(i).unwrap_or(0)
+    }
+    pub fn opt_int(&self, i: usize) -> Option<i64> {
+        match self.0.get(i) {
+            Some(Val::Int(x)) => Some(*x),
+            Some(Val::Real(x)) => Some(*x as i64),
+            _ => None,
+        }
+    }
+    pub fn opt_real(&self, i: usize) -> Option<f64> {
+        match self.0.get(i) {
+            Some(Val::Real(x)) => Some(*x),
+            Some(Val::Int(x)) => Some(*x as f64),
+            _ => None,
+        }
+    }
+    pub fn text(&self, i: usize) -> String {
+        self.opt_text(i).unwrap_or_default()
+    }
+    pub fn opt_text(&self, i: usize) -> Option<String> {
+        match self.0.get(i) {
+            Some(Val::Text(s)) => Some(s.clone()),
+            _ => None,
+        }
+    }
+    pub fn opt_blob(&self, i: usize) -> Option<Vec<u8>> {
+        match self.0.get(i) {
+            Some(Val::Blob(b)) => Some(b.clone()),
+            _ => None,
+        }
+    }
+    pub fn opt_bool(&self, i: usize) -> Option<bool> {
+        self.opt_int(i).map(|x| x != 0)
+    }
+}
+
+/// Which database a connection talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection of either backend.
+pub trait Conn: Send {
+    fn backend(&self) -> Backend;
+    /// Runs one statement; returns the rows it changed.
+    fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, StoreError>;
+    /// Runs one statement and returns its rows.
+    fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, StoreError>;
+    /// Runs several statements without parameters (migrations, BEGIN/COMMIT).
+    fn batch(&mut self, sql: &str) -> Result<(), StoreError>;
+
+    fn query_one(&mut self, sql: &str, params: &[Val]) -> Result<Option<Row>, StoreError> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+}
+
+/// `$1` → `?1`: SQLite reads `$1` as a *named* parameter numbered by first appearance, which
+/// would silently misbind a statement that mentions `$2` before `$1`.
+fn sqlite_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+pub struct SqliteConn {
+    conn: rusqlite::Connection,
+    rewritten: HashMap<String, String>,
+}
+
+impl SqliteConn {
+    /// Opens (creating) a database file in WAL mode. `synchronous = FULL` makes every commit
+    /// durable before the writer acknowledges it; `secure_delete` overwrites erased rows.
+    pub fn open(path: &std::path::Path) -> Result<SqliteConn, StoreError> {
+        let conn = rusqlite::Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;
+             PRAGMA secure_delete = ON; PRAGMA cache_size = -65536;",
+        )?;
+        conn.set_prepared_statement_cache_capacity(256);
+        Ok(SqliteConn { conn, rewritten: HashMap::new() })
+    }
+
+    fn sql<'a>(&'a mut self, sql: &str) -> &'a str {
+        if !self.rewritten.contains_key(sql) {
+            self.rewritten.insert(sql.to_string(), sqlite_placeholders(sql));
+        }
+        &self.rewritten[sql]
+    }
+}
+
+impl rusqlite::ToSql for Val {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self {
+            Val::Null => ValueRef::Null,
+            Val::Int(x) => ValueRef::Integer(*x),
+            Val::Real(x) => ValueRef::Real(*x),
+            Val::Text(s) => ValueRef::Text(s.as_bytes()),
+            Val::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+impl Conn for SqliteConn {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
+        let sql = self.sql(sql).to_string();
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        Ok(stmt.execute(rusqlite::params_from_iter(params.iter()))? as u64)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, StoreError> {
+        use rusqlite::types::ValueRef;
+        let sql = self.sql(sql).to_string();
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let n = stmt.column_count();
+        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let mut vals = Vec::with_capacity(n);
+            for i in 0..n {
+                vals.push(match row.get_ref(i)? {
+                    ValueRef::Null => Val::Null,
+                    ValueRef::Integer(x) => Val::Int(x),
+                    ValueRef::Real(x) => Val::Real(x),
+                    ValueRef::Text(t) => Val::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => Val::Blob(b.to_vec()),
+                });
+            }
+            out.push(Row(vals));
+        }
+        Ok(out)
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        Ok(self.conn.execute_batch(sql)?)
+    }
+}
+
+pub struct PgConn {
+    client: postgres::Client,
+    prepared: HashMap<String, postgres::Statement>,
+}
+
+impl PgConn {
+    pub fn connect(url: &str) -> Result<PgConn, StoreError> {
+        let client = postgres::Client::connect(url, postgres::NoTls)?;
+        Ok(PgConn { client, prepared: HashMap::new() })
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement, StoreError> {
+        if let Some(s) = self.prepared.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql)?;
+        self.prepared.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
+}
+
+impl postgres::types::ToSql for Val {
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        use postgres::types::Type;
+        match self {
+            Val::Null => Ok(postgres::types::IsNull::Yes),
+            Val::Int(x) if *ty == Type::INT4 => i32::try_from(*x)?.to_sql(ty, out),
+            Val::Int(x) if *ty == Type::FLOAT8 => (*x as f64).to_sql(ty, out),
+            Val::Int(x) if *ty == Type::BOOL => (*x != 0).to_sql(ty, out),
+            Val::Int(x) => x.to_sql(ty, out),
+            Val::Real(x) => x.to_sql(ty, out),
+            Val::Text(s) => s.to_sql(ty, out),
+            Val::Blob(b) => b.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &postgres::types::Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+fn pg_cell(row: &postgres::Row, i: usize) -> Result<Val, StoreError> {
+    use postgres::types::Type;
+    let ty = row.columns()[i].type_().clone();
+    Ok(if ty == Type::INT8 {
+        row.try_get::<_, Option<i64>>(i)?.map_or(Val::Null, Val::Int)
+    } else if ty == Type::INT4 {
+        row.try_get::<_, Option<i32>>(i)?.map_or(Val::Null, |x| Val::Int(x as i64))
+    } else if ty == Type::FLOAT8 {
+        row.try_get::<_, Option<f64>>(i)?.map_or(Val::Null, Val::Real)
+    } else if ty == Type::BOOL {
+        row.try_get::<_, Option<bool>>(i)?.map_or(Val::Null, |b| Val::Int(b as i64))
+    } else if ty == Type::BYTEA {
+        row.try_get::<_, Option<Vec<u8>>>(i)?.map_or(Val::Null, Val::Blob)
+    } else {
+        row.try_get::<_, Option<String>>(i)?.map_or(Val::Null, Val::Text)
+    })
+}
+
+impl Conn for PgConn {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
+        let stmt = self.statement(sql)?;
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+        Ok(self.client.execute(&stmt, &refs)?)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, StoreError> {
+        let stmt = self.statement(sql)?;
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+        self.client
+            .query(&stmt, &refs)?
+            .iter()
+            .map(|r| (0..r.len()).map(|i| pg_cell(r, i)).collect::<Result<Vec<_>, _>>().map(Row))
+            .collect()
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        Ok(self.client.batch_execute(sql)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_sqlite() {
+        assert_eq!(sqlite_placeholders("SELECT $2, $1, '$x' WHERE a = $10"), "SELECT ?2, ?1, '$x' WHERE a = ?10");
+    }
+}

@@ -1,0 +1,304 @@
+//! One suite, both backends: every test runs on a fresh SQLite file and on a fresh PostgreSQL
+//! database (`mod sqlite`, `mod postgres`).
+
+use xinli_core::EventType;
+use xinli_store::sql::Val;
+use xinli_store::testdb::TestDb;
+use xinli_store::{
+    Consent, Message, MessageKind, OrderInput, OrderLineInput, OrderState, Pii, PiiCipher, Role, SearchQuery, SegmentError, Store,
+    Traits,
+};
+
+const T0: i64 = 1_714_550_400_000; // 2024-05-01
+const MIN: i64 = 60_000;
+
+fn open(db: &TestDb) -> Store {
+    Store::open(&db.location(), PiiCipher::new([3; 32], &[])).expect("opening the test store")
+}
+
+fn track(id: &str, user: Option<&str>, anon: Option<&str>, event: EventType, ts: i64) -> Message {
+    Message { name: Some(event.name().into()), event_type: Some(event), ..Message::new(id, MessageKind::Track, user, anon, ts) }
+}
+
+fn order(id: &str, user: &str, order_id: &str, amount: f64, state: OrderState, ts: i64) -> Message {
+    let lines = if state == OrderState::Completed {
+        vec![OrderLineInput { product_id: Some("p1".into()), category: None, quantity: 1.0, unit_price: amount, coupon_code: None }]
+    } else {
+        Vec::new()
+    };
+    Message {
+        name: Some("Order Completed".into()),
+        event_type: (state == OrderState::Completed).then_some(EventType::Purchase),
+        order: Some(OrderInput { order_id: order_id.into(), state, lines }),
+        ..Message::new(id, MessageKind::Track, Some(user), None, ts)
+    }
+}
+
+fn identify(id: &str, user: &str, anon: Option<&str>, pii: Pii, ts: i64) -> Message {
+    Message {
+        traits: Some(Traits { pii, consent: Consent { email: Some(true), sms: None, push: Some(false) }, other: None }),
+        ..Message::new(id, MessageKind::Identify, Some(user), anon, ts)
+    }
+}
+
+fn field(store: &mut Store, user: &str, name: &str) -> serde_json::Value {
+    let c = store.customer_360(user, true, T0 + 86_400_000, 50).unwrap().unwrap_or_else(|| panic!("{user} not found"));
+    serde_json::to_value(&c.profile).unwrap()[name].clone()
+}
+
+fn count(store: &mut Store, table: &str) -> i64 {
+    store.table_counts().unwrap().into_iter().find(|(t, _)| *t == table).unwrap().1
+}
+
+fn migrations_run_once(db: &TestDb) {
+    drop(open(db));
+    let mut s = open(db);
+    let rows = s.raw_query("SELECT version FROM schema_migrations", &[]).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(s.table_counts().unwrap().iter().all(|(_, n)| *n == 0));
+}
+
+fn repeated_message_ids_are_stored_once(db: &TestDb) {
+    let mut s = open(db);
+    let m = track("m1", Some("u1"), None, EventType::ProductView, T0);
+    let first = s.ingest(&[m.clone(), m.clone()]).unwrap();
+    assert_eq!((first.stored, first.duplicates), (1, 1));
+    let again = s.ingest(&[m]).unwrap();
+    assert_eq!((again.stored, again.duplicates), (0, 1));
+    assert_eq!(count(&mut s, "events"), 1);
+    assert_eq!(field(&mut s, "u1", "events"), 1.0);
+    // Group commit: the same id in two requests of one transaction counts in the later one.
+    let a = [track("g1", Some("u1"), None, EventType::Search, T0 + MIN)];
+    let b = [track("g1", Some("u1"), None, EventType::Search, T0 + MIN), track("g2", Some("u1"), None, EventType::Search, T0 + MIN)];
+    let (outcomes, _) = s.ingest_groups(&[&a, &b]).unwrap();
+    assert_eq!((outcomes[0].stored, outcomes[1].stored, outcomes[1].duplicates), (1, 1, 1));
+    assert_eq!(field(&mut s, "u1", "count_search"), 2.0);
+}
+
+fn identify_and_alias_merge_histories_without_loss(db: &TestDb) {
+    let mut s = open(db);
+    let anon: Vec<Message> = (0..3).map(|i| track(&format!("a{i}"), None, Some("anon-1"), EventType::ProductView, T0 + i * MIN)).collect();
+    s.ingest(&anon).unwrap();
+    s.ingest(&[track("k0", Some("u1"), None, EventType::AddToCart, T0 + 5 * MIN)]).unwrap();
+    let out = s.ingest(&[identify("i1", "u1", Some("anon-1"), Pii::default(), T0 + 6 * MIN)]).unwrap();
+    assert_eq!(out.merges, 1);
+    assert_eq!(field(&mut s, "u1", "events"), 5.0);
+    assert_eq!(field(&mut s, "u1", "count_product_view"), 3.0);
+    assert_eq!(count(&mut s, "customers"), 1);
+    assert_eq!(count(&mut s, "events"), 5);
+    // The anonymous id now names the known customer.
+    assert_eq!(s.customer_360("anon-1", true, T0, 10).unwrap().unwrap().customer_id, "u1");
+    // Later anonymous events of that device join the customer directly.
+    s.ingest(&[track("a9", None, Some("anon-1"), EventType::Search, T0 + 7 * MIN)]).unwrap();
+    assert_eq!(field(&mut s, "u1", "events"), 6.0);
+    // alias: an older user id merges into the new one.
+    s.ingest(&[order("o-old", "old-id", "order-old", 40.0, OrderState::Completed, T0)]).unwrap();
+    let alias = Message { previous_id: Some("old-id".into()), ..Message::new("al1", MessageKind::Alias, Some("u1"), None, T0 + 8 * MIN) };
+    assert_eq!(s.ingest(&[alias]).unwrap().merges, 1);
+    assert_eq!(field(&mut s, "u1", "orders"), 1.0);
+    assert_eq!(field(&mut s, "u1", "events"), 8.0);
+    assert_eq!(count(&mut s, "customers"), 1);
+    assert!(s.customer_360("old-id", false, T0, 1).unwrap().is_some());
+}
+
+fn orders_update_rfm_and_reversals(db: &TestDb) {
+    let mut s = open(db);
+    s.ingest(&[
+        order("o1", "u1", "A", 30.0, OrderState::Completed, T0),
+        order("o2", "u1", "B", 10.0, OrderState::Completed, T0 + 2 * 86_400_000),
+        // Same order id again under another messageId: not a second order.
+        order("o3", "u1", "B", 10.0, OrderState::Completed, T0 + 2 * 86_400_000),
+    ])
+    .unwrap();
+    assert_eq!(field(&mut s, "u1", "orders"), 2.0);
+    assert_eq!(field(&mut s, "u1", "frequency"), 1.0);
+    assert_eq!(field(&mut s, "u1", "recency"), 2.0);
+    assert_eq!(field(&mut s, "u1", "monetary"), 20.0);
+    s.ingest(&[order("o4", "u1", "B", 0.0, OrderState::Returned, T0 + 3 * 86_400_000)]).unwrap();
+    assert_eq!(field(&mut s, "u1", "orders"), 1.0);
+    assert_eq!(field(&mut s, "u1", "total_spend"), 30.0);
+    let c = s.customer_360("u1", false, T0, 10).unwrap().unwrap();
+    assert_eq!(c.orders.iter().find(|o| o.order_id == "B").unwrap().status, "returned");
+}
+
+fn pii_is_sealed_and_found_by_blind_index(db: &TestDb) {
+    let mut s = open(db);
+    let pii = Pii { email: Some("ada@example.com".into()), phone: Some("+86 138 0000 0000".into()), name: Some("Ada Lovelace".into()), address: None };
+    s.ingest(&[identify("i1", "u1", None, pii.clone(), T0)]).unwrap();
+    for table in xinli_store::migrate::TABLES {
+        for row in s.raw_query(&format!("SELECT * FROM {table}"), &[]).unwrap() {
+            for v in row.0 {
+                let text = match v {
+                    Val::Text(t) => t,
+                    Val::Blob(b) => String::from_utf8_lossy(&b).into_owned(),
+                    _ => continue,
+                };
+                assert!(!text.contains("ada@") && !text.contains("Lovelace") && !text.contains("138 0000"), "clear PII in {table}: {text}");
+            }
+        }
+    }
+    let admin = s.customer_360("u1", true, T0, 5).unwrap().unwrap();
+    assert_eq!(admin.pii, pii);
+    assert_eq!(admin.consent, Consent { email: Some(true), sms: None, push: Some(false) });
+    let analyst = s.customer_360("u1", false, T0, 5).unwrap().unwrap();
+    assert_eq!(analyst.pii.email.as_deref(), Some("a***"));
+    let hits = s.search_customers(&SearchQuery { email: Some(" ADA@example.com".into()), limit: 10, ..Default::default() }).unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].customer_id, "u1");
+    // Rotation: a store opened with a new key and the old one as previous still reads it.
+    drop(s);
+    let mut rotated = Store::open(&db.location(), PiiCipher::new([4; 32], &[[3; 32]])).unwrap();
+    assert_eq!(rotated.customer_360("u1", true, T0, 5).unwrap().unwrap().pii, pii);
+    assert_eq!(rotated.rotate_pii().unwrap(), 1);
+    drop(rotated);
+    let mut only_new = Store::open(&db.location(), PiiCipher::new([4; 32], &[])).unwrap();
+    assert_eq!(only_new.customer_360("u1", true, T0, 5).unwrap().unwrap().pii, pii);
+    let hits = only_new.search_customers(&SearchQuery { email: Some("ada@example.com".into()), limit: 10, ..Default::default() }).unwrap();
+    assert_eq!(hits.len(), 1, "the blind index follows the rotation");
+}
+
+fn erasure_leaves_nothing(db: &TestDb) {
+    let mut s = open(db);
+    let pii = Pii { email: Some("gone@example.com".into()), ..Pii::default() };
+    s.ingest(&[
+        track("e1", None, Some("erase-anon"), EventType::ProductView, T0),
+        identify("e2", "erase-me", Some("erase-anon"), pii, T0 + MIN),
+        order("e3", "erase-me", "erase-order", 12.0, OrderState::Completed, T0 + 2 * MIN),
+        track("k1", Some("keep-me"), None, EventType::Search, T0),
+    ])
+    .unwrap();
+    s.create_segment("buyers", "orders >= 1", "").unwrap();
+    let receipt = s.erase_customer("erase-me").unwrap().expect("a receipt");
+    assert_eq!(receipt.rows.iter().find(|(t, _)| t == "events").unwrap().1, 3);
+    assert!(s.erase_customer("erase-me").unwrap().is_none());
+    for table in xinli_store::migrate::TABLES {
+        for row in s.raw_query(&format!("SELECT * FROM {table}"), &[]).unwrap() {
+            let text = format!("{:?}", row.0);
+            assert!(!text.contains("erase-"), "{table} still holds {text}");
+        }
+    }
+    assert!(s.customer_360("erase-me", true, T0, 5).unwrap().is_none());
+    assert!(s.customer_360("erase-anon", true, T0, 5).unwrap().is_none());
+    assert!(s.customer_360("keep-me", true, T0, 5).unwrap().is_some());
+    if let Some(dir) = db.dir() {
+        drop(s);
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            for needle in [&b"erase-me"[..], b"erase-anon", b"erase-order"] {
+                assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{} still holds {:?}", path.display(), String::from_utf8_lossy(needle));
+            }
+        }
+    }
+}
+
+fn segments_follow_profiles_with_history(db: &TestDb) {
+    let mut s = open(db);
+    s.ingest(&[order("o1", "u1", "A", 30.0, OrderState::Completed, T0), order("o2", "u2", "B", 5.0, OrderState::Completed, T0)]).unwrap();
+    let seg = s.create_segment("big spenders", "total_spend >= 25", "spent at least 25").unwrap();
+    assert_eq!(seg.size, 1);
+    let t_created = xinli_store::now_ms();
+    let out = s.ingest(&[order("o3", "u2", "C", 25.0, OrderState::Completed, T0 + MIN)]).unwrap();
+    assert_eq!(out.membership_changes, 1);
+    let members: Vec<String> = s.segment_members(seg.id, 10, 0).unwrap().into_iter().map(|(c, _)| c).collect();
+    assert_eq!(members.len(), 2);
+    assert!(members.contains(&"u1".to_string()) && members.contains(&"u2".to_string()));
+    s.ingest(&[order("o4", "u1", "A", 0.0, OrderState::Cancelled, T0 + 2 * MIN)]).unwrap();
+    let changes = s.segment_changes(seg.id, 0, 100).unwrap();
+    assert_eq!(changes.iter().filter(|(c, ch, _)| c == "u1" && *ch == "left").count(), 1);
+    let sizes = s.segment_sizes(seg.id, t_created - 1, xinli_store::now_ms(), 2).unwrap();
+    assert_eq!(sizes.last().unwrap().size, 1);
+    let updated = s.update_segment(seg.id, None, Some("orders >= 1"), None).unwrap();
+    assert_eq!(updated.size, 1, "u1's only order was cancelled");
+    match s.create_segment("bad", "total_spend >", "") {
+        Err(SegmentError::Invalid { en, zh }) => {
+            assert!(en.contains("column"), "{en}");
+            assert!(zh.contains('列'), "{zh}");
+        }
+        other => panic!("expected a parse error, got {other:?}"),
+    }
+    assert!(matches!(s.create_segment("big spenders", "orders > 0", ""), Err(SegmentError::NameTaken(_))));
+    assert!(matches!(s.create_segment("typo", "total_spnd > 1", ""), Err(SegmentError::Invalid { .. })));
+    assert!(s.delete_segment(seg.id).unwrap());
+    assert!(s.segments().unwrap().is_empty());
+    assert_eq!(count(&mut s, "segment_members"), 0);
+}
+
+fn journey_stage_is_live(db: &TestDb) {
+    let mut s = open(db);
+    let now = xinli_store::now_ms();
+    s.ingest(&[
+        track("j1", Some("u1"), None, EventType::Search, now - 3 * MIN),
+        track("j2", Some("u1"), None, EventType::ProductView, now - 2 * MIN),
+    ])
+    .unwrap();
+    let stage = |s: &mut Store| s.customer_360("u1", false, xinli_store::now_ms(), 1).unwrap().unwrap().profile["journey_stage"].clone();
+    assert_eq!(serde_json::to_value(stage(&mut s)).unwrap(), "information_search");
+    s.ingest(&[track("j3", Some("u1"), None, EventType::CheckoutStart, now - MIN)]).unwrap();
+    assert_eq!(serde_json::to_value(stage(&mut s)).unwrap(), "purchase");
+    let hits = s.search_customers(&SearchQuery { journey_stage: Some("purchase".into()), limit: 5, ..Default::default() }).unwrap();
+    assert_eq!(hits.len(), 1);
+}
+
+fn keys_are_hashed_checked_and_revoked(db: &TestDb) {
+    let mut s = open(db);
+    let k = s.create_key(Role::Analyst, "dashboard").unwrap();
+    assert!(k.key.starts_with("xk_"));
+    let stored = s.raw_query("SELECT hash FROM api_keys", &[]).unwrap();
+    let hash = match &stored[0].0[0] {
+        Val::Text(h) => h.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(hash.starts_with("$argon2id$") && !hash.contains(&k.key[16..]));
+    assert_eq!(s.verify_key(&k.key).unwrap().unwrap().role, Role::Analyst);
+    let mut wrong = k.key.clone();
+    wrong.push('x');
+    assert!(s.verify_key(&wrong).unwrap().is_none());
+    assert!(s.verify_key("xk_' OR '1'='1_x").unwrap().is_none());
+    assert_eq!(s.list_keys().unwrap().len(), 1);
+    assert!(s.revoke_key(&k.id).unwrap());
+    assert!(!s.revoke_key(&k.id).unwrap());
+    assert!(s.verify_key(&k.key).unwrap().is_none());
+    s.audit(&k.id, "revoke_key", &k.id, "").unwrap();
+    assert_eq!(s.audit_log(5).unwrap()[0].2, "revoke_key");
+}
+
+fn injection_shaped_strings_are_plain_data(db: &TestDb) {
+    let mut s = open(db);
+    let evil = "x'); DROP TABLE events; --";
+    s.ingest(&[track("'; DELETE FROM customers; --", Some(evil), None, EventType::Search, T0)]).unwrap();
+    assert_eq!(count(&mut s, "events"), 1);
+    assert_eq!(s.customer_360(evil, false, T0, 5).unwrap().unwrap().customer_id, evil);
+    let hits = s.search_customers(&SearchQuery { id_prefix: Some("x'); DROP".into()), limit: 5, ..Default::default() }).unwrap();
+    assert_eq!(hits.len(), 1);
+    let none = s.search_customers(&SearchQuery { id_prefix: Some("%".into()), limit: 5, ..Default::default() }).unwrap();
+    assert!(none.is_empty(), "% is a literal prefix, not a wildcard");
+}
+
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::$name(&xinli_store::testdb::TestDb::sqlite()) } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() {
+                let db = xinli_store::testdb::TestDb::postgres()
+                    .expect("PostgreSQL at 127.0.0.1:5432 (user postgres) is needed: scripts/test.sh starts it");
+                super::$name(&db)
+            } )*
+        }
+    };
+}
+
+both_backends!(
+    migrations_run_once,
+    repeated_message_ids_are_stored_once,
+    identify_and_alias_merge_histories_without_loss,
+    orders_update_rfm_and_reversals,
+    pii_is_sealed_and_found_by_blind_index,
+    erasure_leaves_nothing,
+    segments_follow_profiles_with_history,
+    journey_stage_is_live,
+    keys_are_hashed_checked_and_revoked,
+    injection_shaped_strings_are_plain_data,
+);

@@ -1,0 +1,220 @@
+//! `xinli serve`, `xinli keys …` and the store half of `xinli import --db`: flags into a
+//! [`xinli_serve::ServeConfig`] / [`xinli_store::Store`], and the PII key from the environment
+//! or a key file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use xinli_serve::ServeConfig;
+use xinli_store::{Location, PiiCipher, Role, Store};
+
+use crate::commands::{stdout_result, Failure};
+
+/// Where the store is: `--db` (a SQLite path or a postgres:// URL), else `<data-dir>/xinli.db`.
+#[derive(Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// The database: a SQLite file path, or postgres://user@host:port/database.
+    #[arg(long = "db", visible_alias = "database-url")]
+    pub db: Option<String>,
+    /// Directory for the default SQLite file (xinli.db) and the generated PII key file.
+    #[arg(long, default_value = "xinli-data")]
+    pub data_dir: PathBuf,
+    /// A file holding the 32-byte PII key (64 hex digits or base64). Default: XINLI_PII_KEY,
+    /// else <data-dir>/pii.key (created on first use).
+    #[arg(long)]
+    pub pii_key_file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8600")]
+    pub bind: String,
+    /// Requests per second allowed per API key (bursts of twice that).
+    #[arg(long, default_value_t = 5000.0)]
+    pub rate_limit: f64,
+    /// Seconds before a request is answered 503.
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+    /// Read connections.
+    #[arg(long, default_value_t = 4)]
+    pub readers: usize,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Create a key (its secret is printed once).
+    Create {
+        /// write (ingest only), analyst (read, PII masked) or admin.
+        #[arg(long)]
+        role: String,
+        /// A label for people.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by id.
+    Revoke { id: String },
+    /// Re-seal all PII under the current XINLI_PII_KEY (old key in XINLI_PII_PREVIOUS_KEYS).
+    RotatePii,
+}
+
+#[derive(Args, Debug)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    pub command: KeysCommand,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+fn say(line: std::fmt::Arguments) -> Result<(), Failure> {
+    stdout_result(writeln!(std::io::stdout(), "{line}").and_then(|_| std::io::stdout().flush()))
+}
+
+impl StoreArgs {
+    fn location(&self) -> Location {
+        match &self.db {
+            Some(db) => Location::parse(db),
+            None => Location::Sqlite(self.data_dir.join("xinli.db")),
+        }
+    }
+
+    /// The PII cipher: XINLI_PII_KEY, else the key file (created with a fresh key, mode 0600,
+    /// when it is the default one and absent); previous keys from XINLI_PII_PREVIOUS_KEYS.
+    fn cipher(&self) -> Result<PiiCipher, Failure> {
+        let bad = |e: xinli_store::StoreError| Failure::input(e.to_string());
+        let current = match std::env::var("XINLI_PII_KEY") {
+            Ok(k) if !k.trim().is_empty() => xinli_store::crypto::parse_key(&k).map_err(bad)?,
+            _ => {
+                let path = self.pii_key_file.clone().unwrap_or_else(|| self.data_dir.join("pii.key"));
+                if !path.exists() && self.pii_key_file.is_none() {
+                    create_key_file(&path)?;
+                }
+                let text = std::fs::read_to_string(&path).map_err(|e| Failure::input(format!("cannot read the PII key file {}: {e}", path.display())))?;
+                xinli_store::crypto::parse_key(&text).map_err(bad)?
+            }
+        };
+        let previous = std::env::var("XINLI_PII_PREVIOUS_KEYS")
+            .unwrap_or_default()
+            .split(',')
+            .filter(|k| !k.trim().is_empty())
+            .map(xinli_store::crypto::parse_key)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(bad)?;
+        Ok(PiiCipher::new(current, &previous))
+    }
+
+    fn open(&self) -> Result<Store, Failure> {
+        let location = self.location();
+        Store::open(&location, self.cipher()?).map_err(|e| Failure::input(format!("cannot open the store {}: {e}", location.display())))
+    }
+}
+
+fn create_key_file(path: &Path) -> Result<(), Failure> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Failure::input(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|e| Failure::input(format!("cannot create the PII key file {}: {e}", path.display())))?;
+    writeln!(file, "{}", xinli_store::crypto::generate_key_hex()).map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
+    eprintln!("created a new PII key in {} — back it up: without it the stored PII cannot be read (新建了 PII 密钥，请备份)", path.display());
+    Ok(())
+}
+
+pub fn serve(args: ServeArgs) -> Result<(), Failure> {
+    let bind = args.bind.parse().map_err(|_| Failure::input(format!("--bind: {:?} is not an address like 127.0.0.1:8600", args.bind)))?;
+    if !(args.rate_limit.is_finite() && args.rate_limit > 0.0) {
+        return Err(Failure::input("--rate-limit must be a positive number"));
+    }
+    let mut store = args.store.open()?;
+    let first_admin = if store.list_keys().map_err(|e| Failure::input(e.to_string()))?.is_empty() {
+        Some(store.create_key(Role::Admin, "first admin").map_err(|e| Failure::input(e.to_string()))?)
+    } else {
+        None
+    };
+    drop(store);
+    let location = args.store.location();
+    let mut config = ServeConfig::new(location.clone(), args.store.cipher()?);
+    config.bind = bind;
+    config.rate_limit = args.rate_limit;
+    config.request_timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    config.readers = args.readers.max(1);
+    config.stop_on_signal = true;
+    let server = xinli_serve::spawn(config).map_err(Failure::input)?;
+    say(format_args!("xinli serve: listening on http://{} (store: {})", server.addr, location.display()))?;
+    match first_admin {
+        Some(k) => say(format_args!(
+            "first admin key (shown once, keep it safe / 首个管理员密钥，仅显示一次): {}\n\
+             create ingest keys with: xinli keys create --role write",
+            k.key
+        ))?,
+        None => say(format_args!("keys: xinli keys list | xinli keys create --role write|analyst|admin"))?,
+    }
+    server.wait().map_err(Failure::input)
+}
+
+
+pub fn keys(args: KeysArgs) -> Result<(), Failure> {
+    let mut store = args.store.open()?;
+    let failed = |e: xinli_store::StoreError| Failure::input(e.to_string());
+    match args.command {
+        KeysCommand::Create { role, name } => {
+            let role = Role::parse(&role).ok_or_else(|| Failure::input(format!("--role must be write, analyst or admin, not {role:?} / 角色须为 write、analyst 或 admin")))?;
+            let k = store.create_key(role, &name).map_err(failed)?;
+            store.audit("cli", "create_key", &k.id, role.name()).map_err(failed)?;
+            say(format_args!("{}", k.key))?;
+            eprintln!("created {} key {} — the secret above is shown only once (密钥仅显示一次)", role.name(), k.id);
+        }
+        KeysCommand::List => {
+            say(format_args!("id\trole\tname\tcreated_at\trevoked_at"))?;
+            for k in store.list_keys().map_err(failed)? {
+                say(format_args!("{}\t{}\t{}\t{}\t{}", k.id, k.role.name(), k.name, k.created_at, k.revoked_at.map_or(String::new(), |r| r.to_string())))?;
+            }
+        }
+        KeysCommand::Revoke { id } => {
+            if !store.revoke_key(&id).map_err(failed)? {
+                return Err(Failure::input(format!("no active key {id:?} / 没有这个有效密钥")));
+            }
+            store.audit("cli", "revoke_key", &id, "").map_err(failed)?;
+            say(format_args!("revoked {id} (running servers stop accepting it within 30 s)"))?;
+        }
+        KeysCommand::RotatePii => {
+            let n = store.rotate_pii().map_err(failed)?;
+            store.audit("cli", "rotate_pii", "customers", &n.to_string()).map_err(failed)?;
+            say(format_args!("re-sealed the PII of {n} customers under the current key"))?;
+        }
+    }
+    Ok(())
+}
+
+/// `xinli import --db`: the imported shop into the store, in batches through the same
+/// ingestion as the HTTP API.
+pub fn load_store(shop: &xinli_core::Shop, db: &StoreArgs, quiet: bool) -> Result<(), Failure> {
+    let mut store = db.open()?;
+    let messages = xinli_store::import::messages_from_shop(shop);
+    let mut total = xinli_store::IngestOutcome::default();
+    for chunk in messages.chunks(5000) {
+        let outcome = store.ingest(chunk).map_err(|e| Failure::internal(format!("loading the store: {e}")))?;
+        total.add(&outcome);
+    }
+    if !quiet {
+        let skipped = xinli_store::import::reviews_without_customer(shop);
+        say(format_args!(
+            "store {}: {} messages = stored {} + already stored {} ({} merges); {} reviews without a customer not loaded",
+            db.location().display(),
+            messages.len(),
+            total.stored,
+            total.duplicates,
+            total.merges,
+            skipped
+        ))?;
+    }
+    Ok(())
+}
