@@ -7,10 +7,12 @@
 //! ([`validation`]) → files and report ([`output`], [`report`]).
 
 pub mod config;
+pub mod events;
 pub mod models;
 pub mod output;
 pub mod progress;
 pub mod report;
+mod report_journey;
 pub mod strategy;
 pub mod validation;
 
@@ -139,21 +141,23 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
 
     let playbook = strategy::load_playbook(config)?;
     progress.step("import");
-    let imported = timings.time("import", || import(&config.source, &config.import))?;
+    let folds = events::EventFolds::new(config);
+    let mut import_options = config.import.clone();
+    import_options.event_sink = Some(folds.clone());
+    let imported = timings.time("import", || import(&config.source, &import_options))?;
+    drop(import_options);
     progress.finish_step();
     let quarantine_path = config.out_dir.join("quarantine.csv");
     xinli_ingest::write_quarantine_csv(&imported.quarantine, &quarantine_path)?;
 
     progress.step("orders");
-    let purchases = timings.time("transactions", || Purchases::from_shop(&imported.shop, config))?;
+    let from_events = timings.time("events", || events::EventFolds::take(folds, &imported.shop))?;
+    let purchases = from_events.purchases;
     progress.step("models");
     let analysis = timings.time("models", || models::analyse(&purchases, config))?;
     progress.step("churn");
     let value = timings.time("value and churn", || models::value_and_churn(&purchases, &analysis, config));
-    progress.step("traits");
-    let traits = timings.time("traits", || {
-        xinli_psych::score_traits(&imported.shop, purchases.calibration_end, &xinli_psych::TraitConfig::default())
-    });
+    let traits = from_events.traits;
     let validation = match purchases.holdout_end {
         Some(holdout_end) => {
             progress.step("validation");
@@ -164,13 +168,11 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
     progress.finish_step();
 
     progress.step("write");
-    let journeys = timings.time("journey", || {
-        xinli_journey::journey_stages(&imported.shop, purchases.calibration_end, &xinli_journey::JourneyConfig::default())
-    });
+    let journeys = from_events.journeys;
     let mut rows = models::customer_rows(&imported.shop, &purchases, &analysis, &value, &traits, &journeys);
     let strategy = timings.time("strategy", || {
         let as_of = purchases.calibration_end;
-        strategy::apply(&imported.shop, as_of, analysis.churn_horizon_days, &traits, &playbook, &mut rows, config)
+        strategy::apply(&imported.shop, from_events.signals, as_of, analysis.churn_horizon_days, &traits, &playbook, &mut rows, config)
     });
     let strategy_path = config.out_dir.join("strategy.json");
     output::write_json(&strategy_path, &strategy).map_err(write_err(&strategy_path))?;
@@ -193,7 +195,7 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
     let so_far = timings.0.clone();
     let html = timings.time("report", || {
         let strategy = strategy::report_sections(&strategy, &playbook, &config.currency);
-        let psychology = report::Psychology { traits: &traits, journeys: &journeys, strategy };
+        let psychology = report::Psychology { traits: &traits, journeys: &journeys, funnel: &from_events.funnel, strategy };
         report::render(config, &imported, &purchases, &analysis, &value, &psychology, validation.as_ref(), &so_far)
     });
     std::fs::write(&report_path, html).map_err(write_err(&report_path))?;

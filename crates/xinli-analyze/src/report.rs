@@ -5,7 +5,7 @@ use crate::config::AnalyzeConfig;
 use crate::models::{Analysis, ValueScores};
 use crate::output::date_string;
 use crate::validation::Validation;
-use crate::Purchases;
+use crate::{report_journey, Purchases};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use xinli_core::TimeUnit;
@@ -20,6 +20,7 @@ use xinli_report::{render as render_page, Report, Text};
 pub struct Psychology<'a> {
     pub traits: &'a xinli_psych::TraitTable,
     pub journeys: &'a [xinli_journey::CustomerJourney],
+    pub funnel: &'a crate::events::FunnelUsers,
     /// Strategy per segment, barriers and churn drivers (crate::strategy::report_sections).
     pub strategy: Vec<Section>,
 }
@@ -54,6 +55,9 @@ pub fn render(
     report.push(sections::cohort_retention(&cohort_rows(value)));
     report.push(churn_section(value));
     report.push(psychology_section(psychology));
+    if let Some(funnel) = report_journey::funnel_section(psychology.funnel, psychology.traits, &imported.shop.orders, persona_label) {
+        report.push(funnel);
+    }
     for section in &psychology.strategy {
         report.push(section.clone());
     }
@@ -322,6 +326,9 @@ fn psychology_section(p: &Psychology<'_>) -> Section {
         count_bars(Text::new("顾客画像（主导特质）", "Personas (dominant trait)"), &persona_names, &personas, persona_label),
         count_bars(Text::new("决策旅程阶段", "Decision-journey stage"), &stage_names, &stages, stage_label),
     ]));
+    if let Some(distributions) = report_journey::trait_distributions(p.traits, trait_label) {
+        section.push(distributions);
+    }
     let mut table = Table::new(vec![
         Text::new("特质", "Trait"),
         Text::new("已评分客户", "Customers scored"),

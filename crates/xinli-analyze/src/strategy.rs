@@ -84,6 +84,7 @@ fn days_between(earlier: Option<Timestamp>, as_of: Timestamp) -> Option<i64> {
 #[allow(clippy::too_many_arguments)] // the parts of the analysis a strategy reads
 pub fn apply(
     shop: &Shop,
+    signals: xinli_strategy::SignalFold,
     as_of: Timestamp,
     churn_horizon_days: i64,
     traits: &xinli_psych::TraitTable,
@@ -96,7 +97,9 @@ pub fn apply(
         Lang::Zh => xinli_strategy::Lang::Zh,
         Lang::En => xinli_strategy::Lang::En,
     };
-    let table = xinli_strategy::collect(shop, as_of);
+    let cutoff = xinli_strategy::driver_cutoff(as_of, churn_horizon_days);
+    let [table, at_cutoff]: [xinli_strategy::SignalTable; 2] =
+        signals.tables(shop, &[as_of, cutoff]).try_into().expect("two dates, two tables");
     let (rates, barriers) = xinli_strategy::barriers(&table, &BarrierConfig { lapse_days: cycle.lapse_days });
     let index = table.index();
     let by_id: HashMap<&str, &xinli_psych::CustomerTraits> = traits.customers.iter().map(|t| (t.customer_id.as_str(), t)).collect();
@@ -175,7 +178,7 @@ pub fn apply(
         segments: summary.finish(),
         actions,
         barriers: BarrierSummary { stalled: written.iter().filter(|b| b.stalled()).count(), customers, none_above_shop_rate, shop_rates: rates },
-        churn_drivers: xinli_strategy::churn_drivers(shop, as_of, churn_horizon_days),
+        churn_drivers: xinli_strategy::churn_drivers_from(&at_cutoff, shop, as_of),
     }
 }
 

@@ -54,11 +54,17 @@ fn write_kind<'a, R: 'a>(
 
 /// Writes every non-empty kind of `shop` into `dir` as `<kind>.csv`; returns the file names.
 pub fn write_canonical(shop: &Shop, dir: &Path) -> std::io::Result<Vec<String>> {
+    write_canonical_part(shop, dir, "")
+}
+
+/// Like [`write_canonical`] with `suffix` after each kind (`orders-0003.csv` for `-0003`): one
+/// part of a shop written in parts, which [`crate::import_dir`] reads back as one shop.
+pub fn write_canonical_part(shop: &Shop, dir: &Path, suffix: &str) -> std::io::Result<Vec<String>> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
     let mut done = |name: &str| written.push(name.to_string());
     if !shop.customers.is_empty() {
-        write_kind(dir, "customers.csv", &[
+        write_kind(dir, &format!("customers{suffix}.csv"), &[
             "customer_id", "signup_at", "gender", "birth_date", "city", "region", "acquisition_channel",
             "consent_email", "consent_sms", "consent_push", "email", "phone", "name",
         ], &shop.customers, |c| vec![
@@ -67,17 +73,17 @@ pub fn write_canonical(shop: &Shop, dir: &Path) -> std::io::Result<Vec<String>> 
             opt(&c.acquisition_channel), opt(&c.consent_email), opt(&c.consent_sms), opt(&c.consent_push),
             opt(&c.email), opt(&c.phone), opt(&c.name),
         ], |c| &c.extra)?;
-        done("customers.csv");
+        done(&format!("customers{suffix}.csv"));
     }
     if !shop.products.is_empty() {
-        write_kind(dir, "products.csv", &["product_id", "category", "list_price", "launched_at", "brand", "avg_rating"],
+        write_kind(dir, &format!("products{suffix}.csv"), &["product_id", "category", "list_price", "launched_at", "brand", "avg_rating"],
             &shop.products, |p| vec![
                 p.product_id.to_string(), opt(&p.category), money(p.list_price), opt_ts(p.launched_at), opt(&p.brand), opt(&p.avg_rating),
             ], |p| &p.extra)?;
-        done("products.csv");
+        done(&format!("products{suffix}.csv"));
     }
     if !shop.orders.is_empty() {
-        write_kind(dir, "orders.csv", &[
+        write_kind(dir, &format!("orders{suffix}.csv"), &[
             "order_id", "customer_id", "ordered_at", "product_id", "category", "quantity", "unit_price", "list_price",
             "coupon_code", "payment_method", "channel", "status", "promised_delivery_at", "delivered_at",
         ], &shop.orders, |o| vec![
@@ -85,10 +91,10 @@ pub fn write_canonical(shop: &Shop, dir: &Path) -> std::io::Result<Vec<String>> 
             o.quantity.get().to_string(), o.unit_price.get().to_string(), money(o.list_price), opt(&o.coupon_code),
             opt(&o.payment_method), opt(&o.channel), lower(&Some(o.status)), opt_ts(o.promised_delivery_at), opt_ts(o.delivered_at),
         ], |o| &o.extra)?;
-        done("orders.csv");
+        done(&format!("orders{suffix}.csv"));
     }
     if !shop.events.is_empty() {
-        write_kind(dir, "events.csv", &[
+        write_kind(dir, &format!("events{suffix}.csv"), &[
             "ts", "customer_id", "anonymous_id", "session_id", "type", "product_id", "category", "query", "value", "properties",
         ], &shop.events, |e| {
             let (customer, anonymous) = match &e.subject {
@@ -100,23 +106,23 @@ pub fn write_canonical(shop: &Shop, dir: &Path) -> std::io::Result<Vec<String>> 
                 opt(&e.category), opt(&e.query), opt(&e.value), opt(&e.properties),
             ]
         }, |e| &e.extra)?;
-        done("events.csv");
+        done(&format!("events{suffix}.csv"));
     }
     if !shop.reviews.is_empty() {
-        write_kind(dir, "reviews.csv", &["review_id", "customer_id", "product_id", "ts", "rating", "text", "language"],
+        write_kind(dir, &format!("reviews{suffix}.csv"), &["review_id", "customer_id", "product_id", "ts", "rating", "text", "language"],
             &shop.reviews, |r| vec![
                 r.review_id.to_string(), opt(&r.customer_id), opt(&r.product_id), ts(r.ts), opt(&r.rating), r.text.clone(), lower(&r.language),
             ], |r| &r.extra)?;
-        done("reviews.csv");
+        done(&format!("reviews{suffix}.csv"));
     }
     if !shop.campaigns.is_empty() {
-        write_kind(dir, "campaigns.csv", &[
+        write_kind(dir, &format!("campaigns{suffix}.csv"), &[
             "campaign_id", "customer_id", "ts", "channel", "variant", "opened", "clicked", "converted", "revenue",
         ], &shop.campaigns, |c| vec![
             c.campaign_id.to_string(), c.customer_id.to_string(), ts(c.ts), opt(&c.channel), opt(&c.variant),
             opt(&c.opened), opt(&c.clicked), opt(&c.converted), money(c.revenue),
         ], |c| &c.extra)?;
-        done("campaigns.csv");
+        done(&format!("campaigns{suffix}.csv"));
     }
     Ok(written)
 }

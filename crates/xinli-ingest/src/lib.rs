@@ -25,7 +25,7 @@ mod text;
 
 pub use canonical::Kind;
 pub use error::ImportError;
-pub use export::write_canonical;
+pub use export::{write_canonical, write_canonical_part};
 pub use fuzz::{parse_bytes_for_fuzzing, FUZZ_TARGETS};
 pub use mapping::Mapping;
 pub use presets::Preset;

@@ -94,30 +94,37 @@ pub fn funnel(
     breakdown: impl Fn(&Subject, &Event) -> Option<String>,
 ) -> FunnelReport {
     let users = funnel_users(events, steps, window_seconds);
-    let n = steps.len();
-    let mut totals = vec![0u64; n];
-    let mut groups: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    let mut users_without_key = 0u64;
-    for u in &users {
-        for c in totals.iter_mut().take(u.reached) {
-            *c += 1;
-        }
-        match breakdown(&u.subject, &events[u.anchor]) {
-            Some(key) => {
-                let counts = groups.entry(key).or_insert_with(|| vec![0; n]);
-                for c in counts.iter_mut().take(u.reached) {
-                    *c += 1;
-                }
+    FunnelReport::from_users(steps, window_seconds, users.iter().map(|u| (u.reached, breakdown(&u.subject, &events[u.anchor]))))
+}
+
+impl FunnelReport {
+    /// Totals and the breakdown from each entering user's furthest step and breakdown key.
+    pub fn from_users(steps: &[EventType], window_seconds: i64, users: impl Iterator<Item = (usize, Option<String>)>) -> FunnelReport {
+        let n = steps.len();
+        let mut totals = vec![0u64; n];
+        let mut groups: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+        let mut users_without_key = 0u64;
+        for (reached, key) in users {
+            for c in totals.iter_mut().take(reached) {
+                *c += 1;
             }
-            None => users_without_key += 1,
+            match key {
+                Some(key) => {
+                    let counts = groups.entry(key).or_insert_with(|| vec![0; n]);
+                    for c in counts.iter_mut().take(reached) {
+                        *c += 1;
+                    }
+                }
+                None => users_without_key += 1,
+            }
         }
-    }
-    FunnelReport {
-        window_seconds: window_seconds.max(0),
-        users_entered: totals.first().copied().unwrap_or(0),
-        steps: step_stats(steps, &totals),
-        breakdown: groups.into_iter().map(|(key, counts)| FunnelGroup { key, steps: step_stats(steps, &counts) }).collect(),
-        users_without_key,
+        FunnelReport {
+            window_seconds: window_seconds.max(0),
+            users_entered: totals.first().copied().unwrap_or(0),
+            steps: step_stats(steps, &totals),
+            breakdown: groups.into_iter().map(|(key, counts)| FunnelGroup { key, steps: step_stats(steps, &counts) }).collect(),
+            users_without_key,
+        }
     }
 }
 

@@ -720,14 +720,43 @@ fn draw_sessions(r: &mut Rng, config: &SimConfig) -> Vec<i64> {
 /// `config`.
 pub fn simulate(config: &SimConfig) -> SimulatedShop {
     let (catalog, products) = Catalog::build(config);
+    let mut sim = simulate_customers(config, &catalog, 0..config.customers);
+    sim.shop.products = products;
+    sim
+}
+
+/// The shop in parts of at most `part_size` customers each (the first part also holds the
+/// products), handed to `each` in order: a shop of 10⁶ customers never sits in memory whole.
+/// The parts together equal [`simulate`].
+pub fn simulate_in_parts<E>(
+    config: &SimConfig,
+    part_size: usize,
+    mut each: impl FnMut(SimulatedShop) -> Result<(), E>,
+) -> Result<(), E> {
+    let (catalog, products) = Catalog::build(config);
+    let mut products = Some(products);
+    let mut start = 0;
+    while start < config.customers || products.is_some() {
+        let end = (start + part_size.max(1)).min(config.customers);
+        let mut sim = simulate_customers(config, &catalog, start..end);
+        if let Some(p) = products.take() {
+            sim.shop.products = p;
+        }
+        each(sim)?;
+        start = end;
+    }
+    Ok(())
+}
+
+fn simulate_customers(config: &SimConfig, catalog: &Catalog, range: std::ops::Range<usize>) -> SimulatedShop {
     let width = digits(config.customers);
-    let mut customers = Vec::with_capacity(config.customers);
-    let mut truth = Vec::with_capacity(config.customers);
-    let mut events = Vec::with_capacity(config.customers * 100);
-    let mut orders = Vec::with_capacity(config.customers * 4);
+    let mut customers = Vec::with_capacity(range.len());
+    let mut truth = Vec::with_capacity(range.len());
+    let mut events = Vec::with_capacity(range.len() * 100);
+    let mut orders = Vec::with_capacity(range.len() * 4);
     let mut reviews = Vec::new();
     let n_cat = catalog.categories.len();
-    for idx in 0..config.customers {
+    for idx in range {
         let id = CustomerId::parse(&format!("c{:0width$}", idx + 1)).expect("valid id");
         let key = idx as u64;
         let starts = draw_sessions(&mut Rng::stream(config.seed, key, 0), config);
@@ -764,7 +793,7 @@ pub fn simulate(config: &SimConfig) -> SimulatedShop {
         });
 
         let mut g = Gen {
-            cat: &catalog,
+            cat: catalog,
             r,
             id: id.clone(),
             t,
@@ -798,7 +827,7 @@ pub fn simulate(config: &SimConfig) -> SimulatedShop {
         });
     }
     SimulatedShop {
-        shop: Shop { customers, products, orders, events, reviews, campaigns: Vec::new() },
+        shop: Shop { customers, products: Vec::new(), orders, events, reviews, campaigns: Vec::new() },
         truth,
     }
 }

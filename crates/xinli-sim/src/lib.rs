@@ -100,7 +100,7 @@ use std::io;
 use std::path::Path;
 use xinli_core::{CustomerId, Shop, Timestamp};
 
-pub use generate::simulate;
+pub use generate::{simulate, simulate_in_parts};
 
 /// What to simulate.
 #[derive(Clone, Debug, PartialEq)]
@@ -210,18 +210,62 @@ pub struct SimulatedShop {
 pub fn write_shop(sim: &SimulatedShop, dir: &Path) -> io::Result<()> {
     xinli_ingest::write_canonical(&sim.shop, dir)?;
     let mut w = csv::Writer::from_path(dir.join("truth.csv"))?;
+    write_truth_header(&mut w)?;
+    write_truth_rows(&mut w, &sim.truth)?;
+    w.flush()
+}
+
+/// What [`write_shop_in_parts`] wrote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    pub customers: usize,
+    pub order_lines: usize,
+    pub events: usize,
+    pub parts: usize,
+}
+
+/// Simulates and writes the shop part by part ([`simulate_in_parts`]): with more customers than
+/// `part_size` the files are `orders-0001.csv`, `events-0001.csv`, … (one shop to
+/// `xinli_ingest::import_dir`), else the names of [`write_shop`]. Memory stays that of one part;
+/// `progress` hears the customers written so far.
+pub fn write_shop_in_parts(config: &SimConfig, dir: &Path, part_size: usize, mut progress: impl FnMut(usize)) -> io::Result<Written> {
+    std::fs::create_dir_all(dir)?;
+    let single = config.customers <= part_size;
+    let mut truth = csv::Writer::from_path(dir.join("truth.csv"))?;
+    write_truth_header(&mut truth)?;
+    let mut written = Written::default();
+    simulate_in_parts(config, part_size, |part| {
+        written.parts += 1;
+        let suffix = if single { String::new() } else { format!("-{:04}", written.parts) };
+        xinli_ingest::write_canonical_part(&part.shop, dir, &suffix)?;
+        write_truth_rows(&mut truth, &part.truth)?;
+        written.customers += part.truth.len();
+        written.order_lines += part.shop.orders.len();
+        written.events += part.shop.events.len();
+        progress(written.customers);
+        Ok::<(), io::Error>(())
+    })?;
+    truth.flush()?;
+    Ok(written)
+}
+
+fn write_truth_header(w: &mut csv::Writer<std::fs::File>) -> io::Result<()> {
     let mut header = vec!["customer_id"];
     header.extend(TRAITS);
     header.extend(["persona", "sessions"]);
     w.write_record(&header)?;
-    for t in &sim.truth {
+    Ok(())
+}
+
+fn write_truth_rows(w: &mut csv::Writer<std::fs::File>, truth: &[CustomerTruth]) -> io::Result<()> {
+    for t in truth {
         let mut row = vec![t.customer_id.to_string()];
         row.extend(t.traits.as_array().iter().map(|v| format!("{v:.4}")));
         row.push(t.persona.to_string());
         row.push(t.sessions.to_string());
         w.write_record(&row)?;
     }
-    w.flush()
+    Ok(())
 }
 
 /// Reads a `truth.csv` written by [`write_shop`].

@@ -9,7 +9,7 @@
 //! odds ratio with Woolf's interval ([`crate::stats`]). Associations, not causes: customers who
 //! bought more have more chances to meet a late delivery.
 
-use crate::signals::{collect, CustomerSignals};
+use crate::signals::{collect, CustomerSignals, SignalTable};
 use crate::stats::{log_odds_ratio, newcombe_difference, Interval, Z95};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -91,8 +91,18 @@ pub struct ChurnDrivers {
 /// Churn drivers as of `as_of`, with churn = no purchase within `horizon_days` after the cutoff.
 /// None when no customer bought by the cutoff.
 pub fn churn_drivers(shop: &Shop, as_of: Timestamp, horizon_days: i64) -> Option<ChurnDrivers> {
-    let cutoff = as_of.add_days(-horizon_days.max(1));
-    let table = collect(shop, cutoff);
+    churn_drivers_from(&collect(shop, driver_cutoff(as_of, horizon_days)), shop, as_of)
+}
+
+/// The back-test cutoff of [`churn_drivers`]: `horizon_days` before `as_of`.
+pub fn driver_cutoff(as_of: Timestamp, horizon_days: i64) -> Timestamp {
+    as_of.add_days(-horizon_days.max(1))
+}
+
+/// [`churn_drivers`] from the signal table at the cutoff (e.g. from a [`crate::SignalFold`]).
+pub fn churn_drivers_from(table: &SignalTable, shop: &Shop, as_of: Timestamp) -> Option<ChurnDrivers> {
+    let cutoff = table.as_of;
+    let horizon_days = as_of.day_index() - cutoff.day_index();
     let returned: HashSet<&str> = shop
         .orders
         .iter()

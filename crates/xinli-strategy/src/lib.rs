@@ -43,9 +43,9 @@ pub mod stats;
 pub mod template;
 
 pub use barrier::{barrier_counts, barriers, main_barrier, Barrier, BarrierConfig, CustomerBarrier, ShopRates};
-pub use drivers::{churn_drivers, ChurnDriver, ChurnDrivers};
+pub use drivers::{churn_drivers, churn_drivers_from, driver_cutoff, ChurnDriver, ChurnDrivers};
 pub use lifecycle::{Lifecycle, LifecycleConfig, SegmentStrategy, SegmentSummary};
 pub use playbook::{Action, Decision, Playbook, PlaybookError, Rule, DEFAULT_PLAYBOOK_TOML};
-pub use signals::{collect, CustomerSignals, SignalTable};
+pub use signals::{collect, CustomerSignals, SignalFold, SignalTable};
 pub use stats::Interval;
 pub use template::{Lang, Template};

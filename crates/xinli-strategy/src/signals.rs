@@ -6,7 +6,7 @@
 //! event or the customer placed an order between its first event and one hour after its last.
 
 use std::collections::HashMap;
-use xinli_core::{CustomerId, EventType, OrderStatus, Shop, Subject, Timestamp};
+use xinli_core::{Category, CustomerId, EventType, OrderStatus, ProductId, Shop, Subject, Timestamp};
 
 /// Silence that ends a visit when events carry no session id.
 const VISIT_GAP_SECONDS: i64 = 30 * 60;
@@ -91,193 +91,302 @@ impl SignalTable {
 /// one product fewer than it): where a shopper who browses finds little to choose from.
 /// Products are counted from the product table, order lines and events together.
 pub fn thin_categories(shop: &Shop) -> Vec<String> {
-    let mut products: HashMap<&str, std::collections::HashSet<&str>> = HashMap::new();
-    let pairs = shop
-        .products
-        .iter()
-        .map(|p| (p.category.as_ref(), Some(&p.product_id)))
-        .chain(shop.orders.iter().map(|l| (l.category.as_ref(), l.product_id.as_ref())))
-        .chain(shop.events.iter().map(|e| (e.category.as_ref(), e.product_id.as_ref())));
-    for (category, product) in pairs {
-        if let (Some(c), Some(p)) = (category, product) {
-            products.entry(c.as_str()).or_default().insert(p.as_str());
-        }
+    let mut fold = SignalFold::new(shop);
+    for e in &shop.events {
+        fold.observe(e);
     }
-    let mut sizes: Vec<usize> = products.values().map(|s| s.len()).collect();
-    if sizes.len() < 3 {
-        return Vec::new();
-    }
-    sizes.sort_unstable();
-    let median = sizes[sizes.len() / 2];
-    let limit = (median / 5).min(median.saturating_sub(1));
-    let mut thin: Vec<String> =
-        products.iter().filter(|(_, s)| s.len() <= limit).map(|(c, _)| c.to_string()).collect();
-    thin.sort();
-    thin
+    fold.thin_categories()
 }
 
 /// Collects every customer's signals from records up to `as_of` (inclusive).
 pub fn collect(shop: &Shop, as_of: Timestamp) -> SignalTable {
-    let mut index: HashMap<&CustomerId, usize> = HashMap::new();
-    let mut ids: Vec<CustomerId> = Vec::new();
-    let thin = thin_categories(shop);
-    let thin_set: std::collections::HashSet<&str> = thin.iter().map(|s| s.as_str()).collect();
-    let list_price: HashMap<&str, f64> = shop
-        .products
-        .iter()
-        .filter_map(|p| Some((p.product_id.as_str(), p.list_price?.get())))
-        .collect();
-
-    // Orders: one entry per (customer, order).
-    #[derive(Default)]
-    struct OrderFacts {
-        at: i64,
-        completed: bool,
-        returned: bool,
-        late_days: Option<f64>,
-        coupon: bool,
-        cod: bool,
-        app: bool,
+    let mut fold = SignalFold::new(shop);
+    for e in &shop.events {
+        fold.observe(e);
     }
-    let mut orders: HashMap<(usize, &str), OrderFacts> = HashMap::new();
-    let mut signals: Vec<CustomerSignals> = Vec::new();
-    for line in shop.orders.iter().filter(|l| l.ordered_at <= as_of) {
-        let c = slot(&line.customer_id, &mut ids, &mut index);
-        grow(&mut signals, ids.len());
-        let o = orders.entry((c, line.order_id.as_str())).or_insert_with(|| OrderFacts { at: line.ordered_at.unix_seconds(), ..OrderFacts::default() });
-        o.at = o.at.min(line.ordered_at.unix_seconds());
-        match line.status {
-            OrderStatus::Completed => {
-                o.completed = true;
-                let s = &mut signals[c];
-                if let Some(list) = line.list_price {
-                    s.priced_lines += 1;
-                    if line.unit_price.get() < list.get() * FULL_PRICE {
-                        s.discount_lines += 1;
+    fold.tables(shop, &[as_of]).pop().expect("one date")
+}
+
+const NO_CATEGORY: u32 = u32::MAX;
+/// An `add_to_cart` shown at full (or unknown) price.
+const CART_FULL_PRICE: u8 = 1;
+
+/// One customer event, compact (24 bytes): `session` is a 32-bit hash of the `session_id`
+/// (0 = none; two sessions of one customer colliding is negligible, ≈ n²/2³³).
+#[derive(Clone, Copy)]
+struct Mark {
+    ts: i64,
+    session: u32,
+    customer: u32,
+    category: u32,
+    kind: EventType,
+    flags: u8,
+}
+
+/// [`collect`] with the events streamed: [`SignalFold::observe`] takes each event and keeps 24
+/// bytes of it; [`SignalFold::tables`] then gives the signal table at one or more dates, so a
+/// shop's events are read once for the analysis date and the churn-driver cutoff alike.
+pub struct SignalFold {
+    index: HashMap<CustomerId, u32>,
+    ids: Vec<CustomerId>,
+    marks: Vec<Mark>,
+    list_price: HashMap<ProductId, f64>,
+    categories: HashMap<Category, u32>,
+    category_names: Vec<Category>,
+    /// Distinct products per category, from products, order lines and events.
+    category_products: Vec<std::collections::HashSet<ProductId>>,
+    hasher: std::hash::BuildHasherDefault<std::hash::DefaultHasher>,
+    last: Option<(CustomerId, u32)>,
+}
+
+impl SignalFold {
+    /// Reads the shop's products and order lines (its events are not read).
+    pub fn new(shop: &Shop) -> SignalFold {
+        let mut fold = SignalFold {
+            index: HashMap::new(),
+            ids: Vec::new(),
+            marks: Vec::new(),
+            list_price: shop.products.iter().filter_map(|p| Some((p.product_id.clone(), p.list_price?.get()))).collect(),
+            categories: HashMap::new(),
+            category_names: Vec::new(),
+            category_products: Vec::new(),
+            hasher: Default::default(),
+            last: None,
+        };
+        let pairs = shop
+            .products
+            .iter()
+            .map(|p| (p.category.as_ref(), Some(&p.product_id)))
+            .chain(shop.orders.iter().map(|l| (l.category.as_ref(), l.product_id.as_ref())));
+        for (category, product) in pairs {
+            fold.categorised(category, product);
+        }
+        fold
+    }
+
+    /// The category's number, noting the product in it.
+    fn categorised(&mut self, category: Option<&Category>, product: Option<&ProductId>) -> u32 {
+        let Some(c) = category else { return NO_CATEGORY };
+        let k = match self.categories.get(c) {
+            Some(&k) => k,
+            None => {
+                let k = self.category_names.len() as u32;
+                self.categories.insert(c.clone(), k);
+                self.category_names.push(c.clone());
+                self.category_products.push(Default::default());
+                k
+            }
+        };
+        if let Some(p) = product {
+            let products = &mut self.category_products[k as usize];
+            if !products.contains(p) {
+                products.insert(p.clone());
+            }
+        }
+        k
+    }
+
+    fn customer(&mut self, id: &CustomerId) -> u32 {
+        if let Some((last, c)) = &self.last {
+            if last == id {
+                return *c;
+            }
+        }
+        let c = match self.index.get(id) {
+            Some(&c) => c,
+            None => {
+                self.ids.push(id.clone());
+                let c = (self.ids.len() - 1) as u32;
+                self.index.insert(id.clone(), c);
+                c
+            }
+        };
+        self.last = Some((id.clone(), c));
+        c
+    }
+
+    /// Takes one event (anonymous visitors' events are skipped).
+    pub fn observe(&mut self, e: &xinli_core::Event) {
+        let category = self.categorised(e.category.as_ref(), e.product_id.as_ref());
+        let Subject::Customer(id) = &e.subject else { return };
+        let customer = self.customer(id);
+        let session = e.session_id.as_deref().map_or(0, |s| (std::hash::BuildHasher::hash_one(&self.hasher, s) as u32) | 1);
+        let mut flags = 0;
+        if e.event_type == EventType::AddToCart {
+            let list = e.product_id.as_ref().and_then(|p| self.list_price.get(p));
+            let full = match (e.value, list) {
+                (Some(shown), Some(&list)) => shown >= list * FULL_PRICE,
+                _ => true,
+            };
+            if full {
+                flags |= CART_FULL_PRICE;
+            }
+        }
+        self.marks.push(Mark { ts: e.ts.unix_seconds(), session, customer, category, kind: e.event_type, flags });
+    }
+
+    fn thin(&self) -> Vec<bool> {
+        let mut sizes: Vec<usize> = self.category_products.iter().map(|s| s.len()).filter(|&n| n > 0).collect();
+        if sizes.len() < 3 {
+            return vec![false; self.category_names.len()];
+        }
+        sizes.sort_unstable();
+        let median = sizes[sizes.len() / 2];
+        let limit = (median / 5).min(median.saturating_sub(1));
+        self.category_products.iter().map(|s| !s.is_empty() && s.len() <= limit).collect()
+    }
+
+    /// The thin categories' names, sorted.
+    pub fn thin_categories(&self) -> Vec<String> {
+        let mut names: Vec<String> =
+            self.thin().iter().zip(&self.category_names).filter(|(t, _)| **t).map(|(_, c)| c.as_str().to_string()).collect();
+        names.sort();
+        names
+    }
+
+    /// The signal table at each date in `dates`, from the shop's orders and reviews and the
+    /// events observed.
+    pub fn tables(mut self, shop: &Shop, dates: &[Timestamp]) -> Vec<SignalTable> {
+        // Stable: events at the same second keep their order.
+        self.marks.sort_by_key(|m| (m.customer, m.ts));
+        let thin = self.thin();
+        dates.iter().map(|&as_of| self.table(shop, as_of, &thin)).collect()
+    }
+
+    fn table(&self, shop: &Shop, as_of: Timestamp, thin: &[bool]) -> SignalTable {
+        let mut index: HashMap<&CustomerId, usize> = HashMap::new();
+        let mut ids: Vec<CustomerId> = Vec::new();
+
+        // Orders: one entry per (customer, order).
+        #[derive(Default)]
+        struct OrderFacts {
+            at: i64,
+            completed: bool,
+            returned: bool,
+            late_days: Option<f64>,
+            coupon: bool,
+            cod: bool,
+            app: bool,
+        }
+        // Ordered, so sums (late days) come out the same on every run.
+        let mut orders: std::collections::BTreeMap<(usize, &str), OrderFacts> = Default::default();
+        let mut signals: Vec<CustomerSignals> = Vec::new();
+        for line in shop.orders.iter().filter(|l| l.ordered_at <= as_of) {
+            let c = slot(&line.customer_id, &mut ids, &mut index);
+            grow(&mut signals, ids.len());
+            let o = orders
+                .entry((c, line.order_id.as_str()))
+                .or_insert_with(|| OrderFacts { at: line.ordered_at.unix_seconds(), ..OrderFacts::default() });
+            o.at = o.at.min(line.ordered_at.unix_seconds());
+            match line.status {
+                OrderStatus::Completed => {
+                    o.completed = true;
+                    let s = &mut signals[c];
+                    if let Some(list) = line.list_price {
+                        s.priced_lines += 1;
+                        if line.unit_price.get() < list.get() * FULL_PRICE {
+                            s.discount_lines += 1;
+                        }
                     }
                 }
+                OrderStatus::Returned => o.returned = true,
+                OrderStatus::Cancelled => {}
             }
-            OrderStatus::Returned => o.returned = true,
-            OrderStatus::Cancelled => {}
+            if let (Some(promised), Some(delivered)) = (line.promised_delivery_at, line.delivered_at) {
+                if delivered <= as_of {
+                    let late = (delivered.unix_seconds() - promised.unix_seconds()) as f64 / 86_400.0;
+                    o.late_days = Some(o.late_days.map_or(late, |d: f64| d.max(late)));
+                }
+            }
+            o.coupon |= line.coupon_code.is_some();
+            o.cod |= line.payment_method.as_deref() == Some("cod");
+            o.app |= matches!(line.channel.as_deref(), Some("app" | "mini_program"));
         }
-        if let (Some(promised), Some(delivered)) = (line.promised_delivery_at, line.delivered_at) {
-            if delivered <= as_of {
-                let late = (delivered.unix_seconds() - promised.unix_seconds()) as f64 / 86_400.0;
-                o.late_days = Some(o.late_days.map_or(late, |d: f64| d.max(late)));
+        let mut order_times: Vec<Vec<i64>> = vec![Vec::new(); ids.len()];
+        let mut purchase_days: Vec<Vec<i64>> = vec![Vec::new(); ids.len()];
+        for (&(c, _), o) in &orders {
+            let s = &mut signals[c];
+            s.orders += 1;
+            order_times[c].push(o.at);
+            if let Some(late) = o.late_days {
+                s.delivered_orders += 1;
+                if late > 0.0 {
+                    s.late_orders += 1;
+                    s.late_days += late;
+                }
+            }
+            s.returned_orders += o.returned as u32;
+            if o.completed {
+                let at = Timestamp::from_unix_seconds(o.at);
+                purchase_days[c].push(at.day_index());
+                s.first_purchase = Some(s.first_purchase.map_or(at, |t| t.min(at)));
+                s.last_purchase = Some(s.last_purchase.map_or(at, |t| t.max(at)));
+                s.coupon_orders += o.coupon as u32;
+                s.cod_orders += o.cod as u32;
+                s.app_orders += o.app as u32;
             }
         }
-        o.coupon |= line.coupon_code.is_some();
-        o.cod |= line.payment_method.as_deref() == Some("cod");
-        o.app |= matches!(line.channel.as_deref(), Some("app" | "mini_program"));
-    }
-    let mut order_times: Vec<Vec<i64>> = vec![Vec::new(); ids.len()];
-    let mut purchase_days: Vec<Vec<i64>> = vec![Vec::new(); ids.len()];
-    for (&(c, _), o) in &orders {
-        let s = &mut signals[c];
-        s.orders += 1;
-        order_times[c].push(o.at);
-        if let Some(late) = o.late_days {
-            s.delivered_orders += 1;
-            if late > 0.0 {
-                s.late_orders += 1;
-                s.late_days += late;
-            }
+        for (c, days) in purchase_days.iter_mut().enumerate() {
+            days.sort_unstable();
+            days.dedup();
+            signals[c].purchase_days = days.len() as u32;
+            order_times[c].sort_unstable();
         }
-        s.returned_orders += o.returned as u32;
-        if o.completed {
-            let at = Timestamp::from_unix_seconds(o.at);
-            purchase_days[c].push(at.day_index());
-            s.first_purchase = Some(s.first_purchase.map_or(at, |t| t.min(at)));
-            s.last_purchase = Some(s.last_purchase.map_or(at, |t| t.max(at)));
-            s.coupon_orders += o.coupon as u32;
-            s.cod_orders += o.cod as u32;
-            s.app_orders += o.app as u32;
-        }
-    }
-    for (c, days) in purchase_days.iter_mut().enumerate() {
-        days.sort_unstable();
-        days.dedup();
-        signals[c].purchase_days = days.len() as u32;
-        order_times[c].sort_unstable();
-    }
 
-    // Events, grouped per customer by a counting sort, then into visits.
-    let mut event_customer: Vec<u32> = Vec::with_capacity(shop.events.len());
-    for e in &shop.events {
-        let c = match &e.subject {
-            Subject::Customer(id) if e.ts <= as_of => {
-                let c = slot(id, &mut ids, &mut index);
-                c as u32
+        // Events, already sorted by (customer, time), into visits.
+        let cut = as_of.unix_seconds();
+        let mut return_requests: Vec<u32> = vec![0; ids.len()];
+        for run in self.marks.chunk_by(|a, b| a.customer == b.customer) {
+            let mut events = run.iter().filter(|m| m.ts <= cut).peekable();
+            if events.peek().is_none() {
+                continue;
             }
-            _ => u32::MAX,
-        };
-        event_customer.push(c);
-    }
-    grow(&mut signals, ids.len());
-    order_times.resize(ids.len(), Vec::new());
-    let mut start = vec![0usize; ids.len() + 1];
-    for &c in event_customer.iter().filter(|&&c| c != u32::MAX) {
-        start[c as usize + 1] += 1;
-    }
-    for i in 0..ids.len() {
-        start[i + 1] += start[i];
-    }
-    let mut next = start.clone();
-    let mut by_customer = vec![0u32; start[ids.len()]];
-    for (i, &c) in event_customer.iter().enumerate().filter(|(_, &c)| c != u32::MAX) {
-        by_customer[next[c as usize]] = i as u32;
-        next[c as usize] += 1;
-    }
-    drop(event_customer);
-    let mut return_requests = vec![0u32; ids.len()];
-    for c in 0..ids.len() {
-        let events = &mut by_customer[start[c]..start[c + 1]];
-        events.sort_by_key(|&i| shop.events[i as usize].ts);
-        let mut visit = Visit::default();
-        let mut previous: Option<&xinli_core::Event> = None;
-        for &i in events.iter() {
-            let e = &shop.events[i as usize];
-            let new_visit = match previous {
-                None => true,
-                Some(p) => match (&p.session_id, &e.session_id) {
-                    (Some(a), Some(b)) => a != b,
-                    _ => e.ts.unix_seconds() - p.ts.unix_seconds() > VISIT_GAP_SECONDS,
-                },
-            };
-            if new_visit && previous.is_some() {
-                visit.close(&mut signals[c], &order_times[c]);
-                visit = Visit::default();
+            let c = slot(&self.ids[run[0].customer as usize], &mut ids, &mut index);
+            grow(&mut signals, ids.len());
+            order_times.resize(ids.len(), Vec::new());
+            return_requests.resize(ids.len(), 0);
+            let mut visit = Visit::default();
+            let mut previous: Option<&Mark> = None;
+            for m in events {
+                let new_visit = match previous {
+                    None => true,
+                    Some(p) => match (p.session, m.session) {
+                        (0, _) | (_, 0) => m.ts - p.ts > VISIT_GAP_SECONDS,
+                        (a, b) => a != b,
+                    },
+                };
+                if new_visit && previous.is_some() {
+                    visit.close(&mut signals[c], &order_times[c]);
+                    visit = Visit::default();
+                }
+                visit.add(m, thin);
+                match m.kind {
+                    EventType::Complaint => signals[c].complaints += 1,
+                    EventType::SupportContact => signals[c].support_contacts += 1,
+                    EventType::ReturnRequest => return_requests[c] += 1,
+                    _ => {}
+                }
+                previous = Some(m);
             }
-            visit.add(e, &thin_set, &list_price);
-            match e.event_type {
-                EventType::Complaint => signals[c].complaints += 1,
-                EventType::SupportContact => signals[c].support_contacts += 1,
-                EventType::ReturnRequest => return_requests[c] += 1,
-                _ => {}
-            }
-            previous = Some(e);
-        }
-        if previous.is_some() {
             visit.close(&mut signals[c], &order_times[c]);
         }
-    }
-    drop(by_customer);
 
-    for r in shop.reviews.iter().filter(|r| r.ts <= as_of) {
-        let Some(id) = &r.customer_id else { continue };
-        let c = slot(id, &mut ids, &mut index);
-        grow(&mut signals, ids.len());
-        if let Some(rating) = r.rating {
-            signals[c].reviews += 1;
-            signals[c].low_reviews += (rating <= 2) as u32;
+        for r in shop.reviews.iter().filter(|r| r.ts <= as_of) {
+            let Some(id) = &r.customer_id else { continue };
+            let c = slot(id, &mut ids, &mut index);
+            grow(&mut signals, ids.len());
+            if let Some(rating) = r.rating {
+                signals[c].reviews += 1;
+                signals[c].low_reviews += (rating <= 2) as u32;
+            }
         }
+        return_requests.resize(ids.len(), 0);
+        for (s, requests) in signals.iter_mut().zip(return_requests) {
+            // A return request and the returned status usually describe the same return.
+            s.returned_orders = s.returned_orders.max(requests.min(s.orders));
+        }
+        SignalTable { customer_ids: ids, signals, as_of, thin_categories: self.thin_categories() }
     }
-    return_requests.resize(ids.len(), 0);
-    for (s, requests) in signals.iter_mut().zip(return_requests) {
-        // A return request and the returned status usually describe the same return.
-        s.returned_orders = s.returned_orders.max(requests.min(s.orders));
-    }
-    SignalTable { customer_ids: ids, signals, as_of, thin_categories: thin }
 }
 
 /// The position of `id` in `ids`, added when new.
@@ -312,23 +421,17 @@ struct Visit {
 }
 
 impl Visit {
-    fn add(&mut self, e: &xinli_core::Event, thin: &std::collections::HashSet<&str>, list_price: &HashMap<&str, f64>) {
-        let ts = e.ts.unix_seconds();
+    fn add(&mut self, m: &Mark, thin: &[bool]) {
         if self.events == 0 {
-            self.first = ts;
+            self.first = m.ts;
         }
-        self.last = ts;
+        self.last = m.ts;
         self.events += 1;
-        match e.event_type {
+        match m.kind {
             EventType::Purchase => self.purchase_event = true,
             EventType::AddToCart => {
                 self.cart = true;
-                let list = e.product_id.as_ref().and_then(|p| list_price.get(p.as_str()));
-                let full = match (e.value, list) {
-                    (Some(shown), Some(&list)) => shown >= list * FULL_PRICE,
-                    _ => true,
-                };
-                self.cart_full_price |= full;
+                self.cart_full_price |= m.flags & CART_FULL_PRICE != 0;
             }
             EventType::CheckoutStart => self.checkout = true,
             EventType::PaymentStart => self.payment = true,
@@ -339,7 +442,7 @@ impl Visit {
             EventType::ProductView => {
                 self.browsed = true;
                 self.views += 1;
-                if e.category.as_ref().is_some_and(|c| thin.contains(c.as_str())) {
+                if m.category != NO_CATEGORY && thin[m.category as usize] {
                     self.thin_views += 1;
                 }
             }
