@@ -107,13 +107,18 @@ mod tests {
 
     #[test]
     fn items_bought_together_are_neighbours() {
-        // Customers 0–2 buy items 0 and 1 together; customer 3 buys item 2 alone.
-        let x = Csr::from_triplets(4, 3, vec![(0, 0, 1.0), (0, 1, 1.0), (1, 0, 1.0), (1, 1, 2.0), (2, 0, 1.0), (2, 1, 1.0), (3, 2, 1.0)]);
+        // Customers 0–2 buy items 0 and 1 together; customer 3 buys item 2 with items 3–5.
+        // (BM25's idf is ln N_items − ln(1 + items bought): it needs more items than a customer buys.)
+        let x = Csr::from_triplets(
+            4,
+            6,
+            vec![(0, 0, 1.0), (0, 1, 1.0), (1, 0, 1.0), (1, 1, 2.0), (2, 0, 1.0), (2, 1, 1.0), (3, 2, 1.0), (3, 3, 1.0), (3, 4, 1.0), (3, 5, 1.0)],
+        );
         for sim in [Similarity::Cosine, Similarity::BM25] {
             let knn = ItemKnn::fit(&x, sim, 2);
             let (items, _) = knn.neighbours.row(0);
             assert!(items.contains(&1) && !items.contains(&2), "{sim:?}: {items:?}");
-            let mut scores = vec![0.0; 3];
+            let mut scores = vec![0.0; 6];
             knn.score((&[0], &[1.0]), &mut scores);
             assert!(scores[1] > 0.0 && scores[2] == 0.0);
         }

@@ -3,7 +3,6 @@
 //! hit rate does not fall by more than 5 % relative, and filters and the diversity guard hold.
 
 use foldhash::{HashMap, HashMapExt};
-use xinli_core::Timestamp;
 use xinli_psych::Persona;
 use xinli_recommend::{read_profiles, recommend, InteractionConfig, ModelConfig, Profile, Recommender, RerankConfig, Scratch, Split};
 
