@@ -12,7 +12,9 @@
 //! 4. Each polar word of a clause goes to the nearest aspect mention of that clause (an opinion
 //!    restricted to an aspect, like 快@logistics, only to a mention of that aspect); a trigger that
 //!    is polar itself (掉色, runs small) counts for its own mention.
-//! 5. A mention without any polar word is left [`Polarity::Unknown`] here; the caller may settle it
+//! 5. A weak trigger ("arrived", "in the mail") is a mention only with an opinion restricted to
+//!    its aspect ("arrived quickly"); otherwise it narrates ("when it arrived, the fabric was…").
+//! 6. A mention without any polar word is left [`Polarity::Unknown`] here; the caller may settle it
 //!    with the sentiment model on the clause.
 
 use crate::lang::Lang;
@@ -135,6 +137,8 @@ fn read_clause(hits: &[Hit], (first, end): (usize, usize), spans: &[(usize, usiz
     let span_of = |h: &Hit| (spans[h.first].0, spans[h.last].1);
     let clause_span = (spans[first].0, spans[end - 1].1);
     let mentions_from = out.mentions.len();
+    // Per mention of this clause: its trigger is weak (see `Tags::weak`).
+    let mut weak: Vec<bool> = Vec::new();
     // (unit position, value, restriction, own mention index, text span) of every polar word.
     let mut polar: Vec<(usize, f32, Option<Aspect>, Option<usize>, (usize, usize))> = Vec::new();
     let mut negated_until: Option<usize> = None;
@@ -167,8 +171,13 @@ fn read_clause(hits: &[Hit], (first, end): (usize, usize), spans: &[(usize, usiz
                     clause_start: clause_span.0,
                     clause_end: clause_span.1,
                 });
+                weak.push(t.weak);
                 out.mentions.len() - 1
             });
+            if let Some(m) = existing {
+                // A strong trigger makes the clause's mention strong.
+                weak[m - mentions_from] &= t.weak;
+            }
             if own != 0.0 {
                 polar.push((h.first, own * degree * flip, Some(aspect), Some(index), (s, e)));
                 degree = 1.0;
@@ -190,11 +199,16 @@ fn read_clause(hits: &[Hit], (first, end): (usize, usize), spans: &[(usize, usiz
     }
     let weight = if contrast { CONTRAST_WEIGHT } else { 1.0 };
     let mut sums = vec![0f32; out.mentions.len() - mentions_from];
+    let mut supported = vec![false; sums.len()];
     let mut words: Vec<Vec<(usize, usize)>> = vec![Vec::new(); sums.len()];
     for &(pos, v, only, own, span) in &polar {
         let target = own.map(|m| m - mentions_from).or_else(|| {
             (mentions_from..out.mentions.len())
-                .filter(|&m| only.is_none_or(|a| out.mentions[m].aspect == a))
+                // Unrestricted words never go to a weak trigger: they would not make it a mention.
+                .filter(|&m| match only {
+                    Some(a) => out.mentions[m].aspect == a,
+                    None => !weak[m - mentions_from],
+                })
                 .min_by_key(|&m| {
                     let ms = hits_unit_of(spans, out.mentions[m].start);
                     ms.abs_diff(pos)
@@ -204,6 +218,7 @@ fn read_clause(hits: &[Hit], (first, end): (usize, usize), spans: &[(usize, usiz
         match target {
             Some(k) => {
                 sums[k] += v;
+                supported[k] |= only.is_some() && own.is_none();
                 words[k].push(span);
                 out.score += weight * v as f64;
             }
@@ -211,7 +226,13 @@ fn read_clause(hits: &[Hit], (first, end): (usize, usize), spans: &[(usize, usiz
             None => {}
         }
     }
-    for (k, m) in out.mentions[mentions_from..].iter_mut().enumerate() {
+    let mut k = 0;
+    out.mentions.retain(|_| {
+        k += 1;
+        k <= mentions_from || !weak[k - 1 - mentions_from] || supported[k - 1 - mentions_from]
+    });
+    let kept: Vec<usize> = (0..weak.len()).filter(|&k| !weak[k] || supported[k]).collect();
+    for (m, &k) in out.mentions[mentions_from..].iter_mut().zip(&kept) {
         m.polarity = match sums[k] {
             s if s > 0.0 => Polarity::Positive,
             s if s < 0.0 => Polarity::Negative,
@@ -259,6 +280,16 @@ mod tests {
         let p: Vec<_> = lex.mentions.iter().map(|m| (m.aspect, m.polarity)).collect();
         assert_eq!(p, [(Aspect::Quality, Polarity::Negative), (Aspect::Logistics, Polarity::Positive), (Aspect::SizeFit, Polarity::Negative)]);
         assert_eq!(lex.mentions[2].trigger, "Runs small");
+    }
+
+    #[test]
+    fn weak_triggers_need_an_opinion_about_their_aspect() {
+        let narrative = analyse(Lang::En, "When it arrived, I loved it. It arrived today and the fabric is great.");
+        assert!(narrative.mentions.iter().all(|m| m.aspect != Aspect::Logistics), "{narrative:?}");
+        let fast = analyse(Lang::En, "It arrived quickly and I love it");
+        assert_eq!(fast.mentions.len(), 1);
+        assert_eq!((fast.mentions[0].aspect, fast.mentions[0].polarity), (Aspect::Logistics, Polarity::Positive));
+        assert_eq!(analyse(Lang::En, "it hasn't pilled").mentions[0].polarity, Polarity::Positive);
     }
 
     #[test]

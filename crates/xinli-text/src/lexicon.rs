@@ -128,6 +128,9 @@ impl Remedy {
 pub struct Tags {
     /// An aspect trigger and its own polarity (−1, 0, +1).
     pub aspect: Option<(Aspect, f32)>,
+    /// A weak trigger ("arrived"): a mention only when an opinion restricted to its aspect
+    /// ("arrived quickly", "arrived late") goes with it; otherwise it is narrative.
+    pub weak: bool,
     /// An opinion word's weight, and the aspect it is restricted to.
     pub opinion: Option<(f32, Option<Aspect>)>,
     pub negator: bool,
@@ -185,8 +188,9 @@ impl Lexicon {
                     "aspect" => {
                         let (name, pol) = value.split_once(':').unwrap_or((value, ""));
                         let a = Aspect::parse(name).ok_or_else(|| err(format!("unknown aspect {name:?}")))?;
+                        t.weak = pol == "weak";
                         let p = match pol {
-                            "" => 0.0,
+                            "" | "weak" => 0.0,
                             "+" => 1.0,
                             "-" => -1.0,
                             other => return Err(err(format!("bad aspect polarity {other:?}"))),
