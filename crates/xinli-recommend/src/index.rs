@@ -45,6 +45,7 @@ pub struct Index {
 
 /// Per-thread buffers of [`Index::top`].
 pub struct IndexScratch {
+    own: Vec<f32>,
     knn: Vec<f32>,
     ease: Vec<f32>,
     seen: Vec<bool>,
@@ -87,7 +88,7 @@ impl Index {
 
     pub fn scratch(&self) -> IndexScratch {
         let n = self.item_ids.len();
-        IndexScratch { knn: vec![0.0; n], ease: vec![0.0; n], seen: vec![false; n], touched: Vec::new(), ranked: Vec::new() }
+        IndexScratch { own: vec![0.0; n], knn: vec![0.0; n], ease: vec![0.0; n], seen: vec![false; n], touched: Vec::new(), ranked: Vec::new() }
     }
 
     pub fn customer(&self, id: &str) -> Option<u32> {
@@ -108,31 +109,35 @@ impl Index {
                 s.touched.push(i);
             }
         };
-        for (&j, &x) in items.iter().zip(counts) {
+        let [wr, wk, we, wp] = self.weights;
+        // A part with weight 0 cannot change the ranking: skip its neighbour lists.
+        let parts = [(&self.knn, 0, wk), (&self.ease, 1, we)];
+        for ((&j, &x), &own) in items.iter().zip(counts).zip(reorder) {
             touch(j, s);
-            for (m, acc) in [(&self.knn, 0), (&self.ease, 1)] {
+            s.own[j as usize] = own;
+            for (m, acc, _) in parts.iter().filter(|p| p.2 > 0.0) {
                 let (neighbours, sims) = m.row(j);
                 for (&i, &w) in neighbours.iter().zip(sims) {
                     touch(i, s);
-                    if acc == 0 { s.knn[i as usize] += x * w } else { s.ease[i as usize] += w }
+                    if *acc == 0 { s.knn[i as usize] += x * w } else { s.ease[i as usize] += w }
                 }
             }
         }
-        for &i in &self.popular {
+        // Beyond the n most popular, popularity alone cannot reach the list.
+        for &i in self.popular.iter().take(n) {
             touch(i, s);
         }
         let max_of = |v: &[f32], touched: &[u32]| touched.iter().map(|&i| v[i as usize]).fold(0.0, f32::max);
         let max_reorder = reorder.iter().copied().fold(0.0, f32::max);
         let (max_knn, max_ease) = (max_of(&s.knn, &s.touched), max_of(&s.ease, &s.touched));
         let scale = |w: f32, max: f32| if max > 0.0 { w / max } else { 0.0 };
-        let [wr, wk, we, wp] = self.weights;
         let (sr, sk, se) = (scale(wr, max_reorder), scale(wk, max_knn), scale(we, max_ease));
         s.ranked.clear();
         for &i in &s.touched {
             let k = i as usize;
-            let own = items.binary_search(&i).map_or(0.0, |p| reorder[p]);
-            let score = sr * own + sk * s.knn[k] + se * s.ease[k] + wp * self.popularity[k];
+            let score = sr * s.own[k] + sk * s.knn[k] + se * s.ease[k] + wp * self.popularity[k];
             s.ranked.push((i, score));
+            s.own[k] = 0.0;
             s.knn[k] = 0.0;
             s.ease[k] = 0.0;
             s.seen[k] = false;

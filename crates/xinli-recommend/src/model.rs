@@ -227,7 +227,7 @@ impl<'a> Recommender<'a> {
 }
 
 /// scores = Σ weight × part.
-pub fn blend_into(parts: &[Vec<f32>; 4], weights: [f32; 4], scores: &mut [f32]) {
+fn blend_into(parts: &[Vec<f32>; 4], weights: [f32; 4], scores: &mut [f32]) {
     scores.fill(0.0);
     for (part, weight) in parts.iter().zip(weights) {
         if weight > 0.0 {

@@ -4,7 +4,7 @@
 
 use crate::evaluate::{MetricsAccumulator, TestSet};
 use crate::interactions::{InteractionConfig, Interactions};
-use crate::model::{blend_into, BlendWeights, ModelConfig, Recommender, Scratch};
+use crate::model::{BlendWeights, ModelConfig, Recommender, Scratch};
 use crate::csr::top_k;
 use xinli_core::{Shop, Timestamp};
 
@@ -45,13 +45,25 @@ pub fn tune_blend(shop: &Shop, cut: Timestamp, validation_days: i64, interaction
     let n = data.catalog.len();
     let mut accs: Vec<MetricsAccumulator> = grid.iter().map(|_| MetricsAccumulator::new(k, n)).collect();
     let mut scratch = Scratch::new(n);
-    let mut ranked: Vec<(u32, f32)> = Vec::with_capacity(n);
+    // Items outside these candidates score only their popularity share, below every popular one.
+    let mut popular: Vec<(u32, f32)> = rec.popularity.iter().enumerate().map(|(i, &p)| (i as u32, p)).collect();
+    top_k(&mut popular, k);
+    let mut candidates: Vec<u32> = Vec::new();
+    let mut ranked: Vec<(u32, f32)> = Vec::new();
     for (u, truth) in &test.customers {
         rec.blend_parts(*u, &mut scratch);
+        let [reorder, knn, ease, pop] = &scratch.parts;
+        candidates.clear();
+        candidates.extend((0..n as u32).filter(|&i| reorder[i as usize] > 0.0 || knn[i as usize] > 0.0 || ease[i as usize] > 0.0));
+        candidates.extend(popular.iter().map(|&(i, _)| i));
+        candidates.sort_unstable();
+        candidates.dedup();
         for (w, acc) in grid.iter().zip(&mut accs) {
-            blend_into(&scratch.parts, [w.reorder, w.item_knn, w.ease, w.popularity], &mut scratch.scores);
             ranked.clear();
-            ranked.extend(scratch.scores.iter().enumerate().map(|(i, &s)| (i as u32, s)));
+            ranked.extend(candidates.iter().map(|&i| {
+                let i_ = i as usize;
+                (i, w.reorder * reorder[i_] + w.item_knn * knn[i_] + w.ease * ease[i_] + w.popularity * pop[i_])
+            }));
             top_k(&mut ranked, k);
             let items: Vec<u32> = ranked.iter().map(|&(i, _)| i).collect();
             acc.add(&items, truth);
