@@ -13,8 +13,10 @@ pub mod output;
 pub mod progress;
 pub mod report;
 mod report_journey;
+mod report_price;
 pub mod strategy;
 pub mod validation;
+pub mod voice;
 
 pub use config::{AnalyzeConfig, ModelChoice, Source};
 pub use progress::{Progress, Silent};
@@ -174,8 +176,15 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
         let as_of = purchases.calibration_end;
         strategy::apply(&imported.shop, from_events.signals, as_of, analysis.churn_horizon_days, &traits, &playbook, &mut rows, config)
     });
+    let elasticity = timings.time("elasticity", || xinli_price::estimate(&imported.shop, &xinli_price::ElasticityConfig::default()));
+    let elasticity_path = config.out_dir.join("elasticity.json");
+    output::write_json(&elasticity_path, &elasticity).map_err(write_err(&elasticity_path))?;
     let strategy_path = config.out_dir.join("strategy.json");
     output::write_json(&strategy_path, &strategy).map_err(write_err(&strategy_path))?;
+    let voice = timings.time("reviews", || voice::customer_voice(&imported.shop, &rows));
+    if let Some(v) = &voice {
+        voice::fill_rows(&mut rows, v);
+    }
     let evidence_path = config.out_dir.join("evidence.csv");
     timings
         .time("write evidence.csv", || output::write_evidence_csv(&evidence_path, &traits))
@@ -195,7 +204,7 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
     let so_far = timings.0.clone();
     let html = timings.time("report", || {
         let strategy = strategy::report_sections(&strategy, &playbook, &config.currency);
-        let psychology = report::Psychology { traits: &traits, journeys: &journeys, funnel: &from_events.funnel, strategy };
+        let psychology = report::Psychology { traits: &traits, journeys: &journeys, funnel: &from_events.funnel, elasticity: &elasticity, strategy, voice: voice.as_ref().map(|v| xinli_text::report::section(&v.voice)) };
         report::render(config, &imported, &purchases, &analysis, &value, &psychology, validation.as_ref(), &so_far)
     });
     std::fs::write(&report_path, html).map_err(write_err(&report_path))?;

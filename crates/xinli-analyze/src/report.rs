@@ -5,7 +5,7 @@ use crate::config::AnalyzeConfig;
 use crate::models::{Analysis, ValueScores};
 use crate::output::date_string;
 use crate::validation::Validation;
-use crate::{report_journey, Purchases};
+use crate::{report_journey, report_price, Purchases};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use xinli_core::TimeUnit;
@@ -21,8 +21,11 @@ pub struct Psychology<'a> {
     pub traits: &'a xinli_psych::TraitTable,
     pub journeys: &'a [xinli_journey::CustomerJourney],
     pub funnel: &'a crate::events::FunnelUsers,
+    pub elasticity: &'a xinli_price::ElasticityReport,
     /// Strategy per segment, barriers and churn drivers (crate::strategy::report_sections).
     pub strategy: Vec<Section>,
+    /// Voice of the customer (xinli-text), when the shop has reviews.
+    pub voice: Option<Section>,
 }
 
 #[allow(clippy::too_many_arguments)] // one argument per part of the analysis the report shows
@@ -58,8 +61,14 @@ pub fn render(
     if let Some(funnel) = report_journey::funnel_section(psychology.funnel, psychology.traits, &imported.shop.orders, persona_label) {
         report.push(funnel);
     }
+    if let Some(elasticity) = report_price::elasticity_section(psychology.elasticity) {
+        report.push(elasticity);
+    }
     for section in &psychology.strategy {
         report.push(section.clone());
+    }
+    if let Some(voice) = &psychology.voice {
+        report.push(voice.clone());
     }
     report.push(sections::models(&model_selection(analysis)));
     if let Some(v) = validation {

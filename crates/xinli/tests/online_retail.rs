@@ -41,6 +41,22 @@ fn online_retail_pipeline_beats_lifetimes_on_the_holdout() {
     for known in ["trait_price_sensitivity", "trait_novelty_seeking"] {
         assert!(rows.iter().filter(|r| !r[column(&header, known)].is_empty()).count() > 3000, "{known} scored as of the calibration end");
     }
+    // Price sensitivity and novelty come with their evidence.
+    let evidence = std::fs::read_to_string(out.join("evidence.csv")).unwrap();
+    for signal in ["discount_line_share", "purchase_category_entropy"] {
+        assert!(evidence.lines().filter(|l| l.contains(signal) && l.contains("shop median")).count() > 1000, "evidence of {signal}");
+    }
+    // Elasticities: sane signs and intervals (demand falls with price; intervals hold the estimate).
+    let elasticity = json(&out.join("elasticity.json"));
+    let overall = &elasticity["overall"]["result"]["Ok"];
+    let e = overall["elasticity"].as_f64().expect("a pooled elasticity over all products");
+    let (lo, hi) = (overall["lower"].as_f64().unwrap(), overall["upper"].as_f64().unwrap());
+    assert!(e < 0.0 && lo < e && e < hi && hi < 0.0, "overall elasticity {e} [{lo}, {hi}]");
+    let identified: Vec<f64> = elasticity["products"].as_array().unwrap().iter().filter_map(|p| p["result"]["Ok"]["elasticity"].as_f64()).collect();
+    let negative = identified.iter().filter(|&&e| e < 0.0).count();
+    assert!(identified.len() > 100 && negative * 10 >= identified.len() * 8, "{negative} of {} product elasticities negative", identified.len());
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("Price elasticity") && report.contains("价格弹性"));
     let calibrated = rows.iter().filter(|r| !r[column(&header, "p_alive")].is_empty()).count();
     assert_eq!(calibrated, 3362, "customers with a purchase on or before 2011-09-08");
 
