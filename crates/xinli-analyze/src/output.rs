@@ -60,6 +60,10 @@ pub struct CustomerRow {
     /// none exceeds the shop's rate), and the evidence (also given when none does).
     pub main_barrier: Option<String>,
     pub barrier_evidence: Option<String>,
+    /// From the customer's reviews (xinli-text): anger, disappointment, worry, joy or neutral.
+    pub emotion: Option<String>,
+    /// Mean of the customer's star ratings ((r−1)/4) and review P(positive), 0–1.
+    pub satisfaction: Option<f64>,
 }
 
 impl CustomerRow {
@@ -178,6 +182,8 @@ impl CustomerRow {
             nba_reason: None,
             main_barrier: None,
             barrier_evidence: None,
+            emotion: None,
+            satisfaction: None,
         }
     }
 }

@@ -1,0 +1,81 @@
+//! Voice of the customer in the pipeline: the shop's reviews scored by `xinli-text` (sentiment,
+//! aspects with spans, emotion, complaints) and summed up per customer: `emotion` and
+//! `satisfaction` for customers.csv, review-based barrier evidence (quality, logistics, service
+//! mention counts and the spans of the negative ones), and the report section.
+
+use crate::output::CustomerRow;
+use std::collections::{BTreeMap, HashMap};
+use xinli_core::{CustomerId, Shop};
+use xinli_text::satisfaction::Surveys;
+use xinli_text::voice::{per_customer, score_shop, CustomerVoice, Voice};
+use xinli_text::SentimentModel;
+
+/// The shop's reviews scored and the per-customer table.
+pub struct ShopVoice {
+    pub voice: Voice,
+    pub customers: BTreeMap<CustomerId, CustomerVoice>,
+}
+
+/// Scores the shop's reviews (None when it has none). `rows` gives each customer's CLV, which
+/// orders the complaint queue.
+pub fn customer_voice(shop: &Shop, rows: &[CustomerRow]) -> Option<ShopVoice> {
+    if shop.reviews.is_empty() {
+        return None;
+    }
+    let clv: HashMap<CustomerId, f64> = rows.iter().filter_map(|r| Some((CustomerId::parse(&r.customer_id).ok()?, r.clv?))).collect();
+    let scored = score_shop(shop, SentimentModel::embedded());
+    let customers = per_customer(&scored, &[]);
+    Some(ShopVoice { voice: Voice::build(scored, Surveys::default(), clv), customers })
+}
+
+/// Fills the `emotion` and `satisfaction` columns.
+pub fn fill_rows(rows: &mut [CustomerRow], voice: &ShopVoice) {
+    for row in rows {
+        let Some(v) = CustomerId::parse(&row.customer_id).ok().and_then(|id| voice.customers.get(&id)) else { continue };
+        row.emotion = v.emotion.map(|e| e.code().to_string());
+        row.satisfaction = v.satisfaction.map(crate::output::round6);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xinli_core::{Review, ReviewId, Timestamp};
+
+    fn review(id: &str, customer: &str, rating: u8, text: &str) -> Review {
+        Review {
+            review_id: ReviewId::parse(id).unwrap(),
+            customer_id: Some(CustomerId::parse(customer).unwrap()),
+            product_id: None,
+            ts: Timestamp::parse("2024-03-01").unwrap(),
+            rating: Some(rating),
+            text: text.into(),
+            language: None,
+            extra: Default::default(),
+        }
+    }
+
+    #[test]
+    fn per_customer_emotion_satisfaction_and_barrier_spans() {
+        let shop = Shop {
+            reviews: vec![
+                review("r1", "a", 1, "物流太慢了，等了十天，质量也差，我要退款！！"),
+                review("r2", "b", 5, "Love it, great quality and fast shipping"),
+            ],
+            ..Shop::default()
+        };
+        let mut rows = vec![CustomerRow::without_purchases("a"), CustomerRow::without_purchases("b"), CustomerRow::without_purchases("c")];
+        let voice = customer_voice(&shop, &rows).expect("reviews");
+        fill_rows(&mut rows, &voice);
+        assert_eq!(rows[0].emotion.as_deref(), Some("anger"));
+        assert!(rows[0].satisfaction.unwrap() < 0.2, "{:?}", rows[0].satisfaction);
+        assert_eq!(rows[1].emotion.as_deref(), Some("joy"));
+        assert!(rows[1].satisfaction.unwrap() > 0.8);
+        assert_eq!((rows[2].emotion.as_ref(), rows[2].satisfaction), (None, None));
+        let a = &voice.customers[&CustomerId::parse("a").unwrap()];
+        assert_eq!((a.logistics.negative, a.quality.negative), (1, 1));
+        assert!(a.evidence.iter().any(|e| e == "r1@0-2:物流"), "{:?}", a.evidence);
+        assert_eq!(voice.voice.complaint_queue.len(), 1);
+        assert!(customer_voice(&Shop::default(), &rows).is_none());
+    }
+}
