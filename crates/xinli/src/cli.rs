@@ -83,6 +83,20 @@ reason_en, reason_zh), cold_start.csv, similar_items.csv and recommend.index (th
 evaluation.json and report.html (HR, precision, recall, NDCG at --top and coverage per model). \
 为每位顾客生成带理由的推荐清单；--evaluate 按时间切分做离线评估。")]
     Recommend(Box<crate::recommend::RecommendArgs>),
+    /// Voice of the customer: score reviews (sentiment, aspects, emotion, complaints) and satisfaction (CSAT, NPS).
+    #[command(after_help = "Examples:\n  \
+xinli reviews ./my-shop --out ./voice\n  \
+xinli reviews reviews.csv --out ./voice --lang zh\n  \
+xinli reviews ./my-shop --customers ./xinli-out/customers.csv --surveys nps-2024.csv --out ./voice\n\n\
+Writes reviews_scored.csv (review_id, language, sentiment, probability, aspects, emotion, complaint, severity, …), \
+aspect_mentions.csv (each aspect mention with its trigger span), aspects.csv (per product/category and month: \
+mentions, share negative), complaints.csv (the queue by severity, then CLV), satisfaction.csv (CSAT, NPS, \
+star/text mismatches), quarantine.csv, reviews_summary.json and report.html. \
+评价情感、方面（质量、价格、物流、客服、包装、正品/描述、尺码）、情绪、投诉严重度与满意度（CSAT、NPS）。")]
+    Reviews(crate::reviews::ReviewsArgs),
+    /// Train the review sentiment model (`xinli text train`).
+    #[command(subcommand)]
+    Text(crate::reviews::TextCommand),
 }
 
 #[derive(Args, Debug)]

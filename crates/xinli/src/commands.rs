@@ -60,6 +60,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             let language = lang(&args.lang)?;
             crate::segment::run(args, language)
         }
+        Command::Reviews(args) => crate::reviews::reviews(args),
+        Command::Text(command) => crate::reviews::text(command),
         Command::Serve(args) => crate::serve::serve(args),
         Command::Keys(args) => crate::serve::keys(args),
         Command::Recommend(args) => crate::recommend::run(*args),

@@ -7,6 +7,7 @@ mod commands;
 mod generate;
 mod progress;
 mod recommend;
+mod reviews;
 mod segment;
 mod serve;
 
