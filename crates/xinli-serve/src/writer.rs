@@ -32,6 +32,7 @@ pub struct WriterGone;
 impl Writer {
     /// Starts the writer thread on `store`.
     pub fn start(mut store: Store, metrics: Arc<Metrics>) -> (Writer, std::thread::JoinHandle<()>) {
+        store.enable_write_cache();
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
         let thread = std::thread::Builder::new()
             .name("xinli-writer".into())

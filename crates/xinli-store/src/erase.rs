@@ -26,6 +26,7 @@ impl Store {
     pub fn erase_customer(&mut self, external: &str) -> Result<Option<ErasureReceipt>, StoreError> {
         let receipt = self.transaction(|s| {
             let Some(cid) = s.find_customer(external)? else { return Ok(None) };
+            s.clear_cache();
             let mut rows = Vec::new();
             for table in ["events", "orders", "reviews", "segment_members", "identities", "profiles", "customers"] {
                 let n = s.conn.exec(&format!("DELETE FROM {table} WHERE cid = $1"), &[cid.into()])?;

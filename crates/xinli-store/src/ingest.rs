@@ -124,13 +124,20 @@ impl Store {
 
     pub(crate) fn profile_mut<'t>(&mut self, touched: &'t mut Touched, cid: i64) -> Result<&'t mut Profile, StoreError> {
         if !touched.profiles.contains_key(&cid) {
-            let profile = self.load_profile(cid)?.unwrap_or_default();
+            let cached = self.cache.as_mut().and_then(|c| c.profiles.remove(&cid));
+            let profile = match cached {
+                Some(p) => p,
+                None => self.load_profile(cid)?.unwrap_or_default(),
+            };
             touched.profiles.insert(cid, profile);
         }
         Ok(touched.profiles.get_mut(&cid).expect("inserted above"))
     }
 
     pub(crate) fn load_profile(&mut self, cid: i64) -> Result<Option<Profile>, StoreError> {
+        if let Some(p) = self.cache.as_ref().and_then(|c| c.profiles.get(&cid)) {
+            return Ok(Some(p.clone()));
+        }
         match self.conn.query_one("SELECT data FROM profiles WHERE cid = $1", &[cid.into()])? {
             Some(row) => serde_json::from_str(&row.text(0))
                 .map(Some)
@@ -139,15 +146,25 @@ impl Store {
         }
     }
 
-    fn identity(&mut self, kind: &str, value: &str) -> Result<Option<i64>, StoreError> {
-        Ok(self.conn.query_one("SELECT cid FROM identities WHERE kind = $1 AND value = $2", &[kind.into(), value.into()])?.map(|r| r.int(0)))
+    fn identity(&mut self, kind: &'static str, value: &str) -> Result<Option<i64>, StoreError> {
+        if let Some(cid) = self.cache.as_ref().and_then(|c| c.identity(kind, value)) {
+            return Ok(Some(cid));
+        }
+        let cid = self.conn.query_one("SELECT cid FROM identities WHERE kind = $1 AND value = $2", &[kind.into(), value.into()])?.map(|r| r.int(0));
+        if let (Some(cid), Some(cache)) = (cid, self.cache.as_mut()) {
+            cache.remember_identity(kind, value, cid);
+        }
+        Ok(cid)
     }
 
-    fn link(&mut self, kind: &str, value: &str, cid: i64, now: i64) -> Result<(), StoreError> {
+    fn link(&mut self, kind: &'static str, value: &str, cid: i64, now: i64) -> Result<(), StoreError> {
         self.conn.exec(
             "INSERT INTO identities (kind, value, cid, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (kind, value) DO UPDATE SET cid = excluded.cid",
             &[kind.into(), value.into(), cid.into(), now.into()],
         )?;
+        if let Some(cache) = self.cache.as_mut() {
+            cache.remember_identity(kind, value, cid);
+        }
         Ok(())
     }
 
@@ -246,6 +263,9 @@ impl Store {
         self.update_traits(into, &Traits { pii, consent, other: traits }, now)?;
         self.conn.exec("DELETE FROM profiles WHERE cid = $1", &[from.into()])?;
         self.conn.exec("DELETE FROM customers WHERE cid = $1", &[from.into()])?;
+        if let Some(cache) = self.cache.as_mut() {
+            cache.forget_customer(from);
+        }
         touched.profiles.remove(&from);
         if let Some(label) = touched.labels.remove(&from) {
             touched.labels.entry(into).or_insert(label);
@@ -419,6 +439,9 @@ impl Store {
                 None => self.label(cid)?,
             };
             changes += self.save_profile(cid, &label, &p, now)?;
+            if let Some(cache) = self.cache.as_mut() {
+                cache.remember_profile(cid, p);
+            }
         }
         Ok(changes)
     }
@@ -426,10 +449,7 @@ impl Store {
     /// Upserts one profile and updates its segment memberships.
     pub(crate) fn save_profile(&mut self, cid: i64, label: &str, p: &Profile, now: i64) -> Result<u64, StoreError> {
         let record = p.record(label, now);
-        let stage = match record.fields.get("journey_stage") {
-            Some(crate::Field::Text(s)) => Some(s.clone()),
-            _ => None,
-        };
+        let stage = record.journey_stage();
         self.conn.exec(
             "INSERT INTO profiles (cid, data, stage, orders, revenue, last_seen, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (cid) DO UPDATE SET data = excluded.data, stage = excluded.stage, orders = excluded.orders, \

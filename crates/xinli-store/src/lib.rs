@@ -107,6 +107,56 @@ pub struct Store {
     conn: Box<dyn Conn>,
     cipher: PiiCipher,
     segments: Vec<segments::LiveSegment>,
+    cache: Option<WriteCache>,
+}
+
+/// Entries the write cache holds at most per map before it starts over.
+const CACHE_LIMIT: usize = 100_000;
+
+/// Profiles and identities as last committed, kept by the one connection that writes (so
+/// nothing else can change them behind its back): an event then costs no profile read or JSON
+/// parse. Cleared on rollback and erasure; never used by read connections.
+#[derive(Default)]
+pub(crate) struct WriteCache {
+    profiles: std::collections::HashMap<i64, Profile>,
+    users: std::collections::HashMap<String, i64>,
+    anonymous: std::collections::HashMap<String, i64>,
+}
+
+impl WriteCache {
+    fn map(&self, kind: &str) -> &std::collections::HashMap<String, i64> {
+        if kind == "user" {
+            &self.users
+        } else {
+            &self.anonymous
+        }
+    }
+
+    pub(crate) fn identity(&self, kind: &str, value: &str) -> Option<i64> {
+        self.map(kind).get(value).copied()
+    }
+
+    pub(crate) fn remember_identity(&mut self, kind: &str, value: &str, cid: i64) {
+        let map = if kind == "user" { &mut self.users } else { &mut self.anonymous };
+        if map.len() >= CACHE_LIMIT {
+            map.clear();
+        }
+        map.insert(value.to_string(), cid);
+    }
+
+    pub(crate) fn remember_profile(&mut self, cid: i64, profile: Profile) {
+        if self.profiles.len() >= CACHE_LIMIT {
+            self.profiles.clear();
+        }
+        self.profiles.insert(cid, profile);
+    }
+
+    /// A customer merged away: its profile goes, its ids now name another customer.
+    pub(crate) fn forget_customer(&mut self, cid: i64) {
+        self.profiles.remove(&cid);
+        self.users.retain(|_, c| *c != cid);
+        self.anonymous.retain(|_, c| *c != cid);
+    }
 }
 
 impl Store {
@@ -121,10 +171,22 @@ impl Store {
             }
             Location::Postgres(url) => Box::new(PgConn::connect(url)?),
         };
-        let mut store = Store { conn, cipher, segments: Vec::new() };
+        let mut store = Store { conn, cipher, segments: Vec::new(), cache: None };
         migrate::apply(store.conn.as_mut())?;
         store.reload_segments()?;
         Ok(store)
+    }
+
+    /// Keeps committed profiles and identities in memory. Only for the single connection that
+    /// performs every write (the server's writer).
+    pub fn enable_write_cache(&mut self) {
+        self.cache = Some(WriteCache::default());
+    }
+
+    pub(crate) fn clear_cache(&mut self) {
+        if let Some(c) = self.cache.as_mut() {
+            *c = WriteCache::default();
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -138,14 +200,12 @@ impl Store {
     /// Runs `f` in one transaction: committed when it returns Ok, rolled back otherwise.
     pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T, StoreError>) -> Result<T, StoreError> {
         self.conn.batch("BEGIN")?;
-        match f(self) {
-            Ok(v) => {
-                self.conn.batch("COMMIT")?;
-                Ok(v)
-            }
+        match f(self).and_then(|v| self.conn.batch("COMMIT").map(|_| v)) {
+            Ok(v) => Ok(v),
             Err(e) => {
                 // The original error matters more than a failed rollback.
                 let _ = self.conn.batch("ROLLBACK");
+                self.clear_cache();
                 if let Err(reload) = self.reload_segments() {
                     return Err(StoreError::Corrupt(format!("{e}; reloading segments after rollback: {reload}")));
                 }

@@ -154,39 +154,11 @@ impl Profile {
         out
     }
 
-    /// The profile as a segment record as of `now_ms`.
-    pub fn record(&self, customer_id: &str, now_ms: i64) -> ProfileRecord {
-        let mut fields = BTreeMap::new();
-        let mut put = |k: &str, v: Field| {
-            fields.insert(k.to_string(), v);
-        };
-        put("customer_id", Field::Text(customer_id.to_string()));
-        put("orders", Field::Number(self.orders as f64));
-        put("total_spend", Field::Number(self.total_spend));
-        put("events", Field::Number(self.events as f64));
-        put("reviews", Field::Number(self.reviews as f64));
-        put("last_seen_days", Field::Number((now_ms - self.last_seen_ms) as f64 / DAY_MS));
-        for t in EventType::ALL {
-            put(&format!("count_{}", t.name()), Field::Number(self.count(t) as f64));
-        }
-        if let (Some(first), Some(last)) = (self.first_order_ms, self.last_order_ms) {
-            // lifetimes' conventions: repeat purchases, first→last and first→now in days.
-            put("frequency", Field::Number(self.orders.saturating_sub(1) as f64));
-            put("recency", Field::Number((last - first) as f64 / DAY_MS));
-            put("T", Field::Number((now_ms - first) as f64 / DAY_MS));
-            put("first_purchase", Field::Text(iso_date(first)));
-            put("last_purchase", Field::Text(iso_date(last)));
-            if self.orders > 0 {
-                put("monetary", Field::Number(self.total_spend / self.orders as f64));
-            }
-        }
-        if let Some(stage) = self.journey_stage(now_ms) {
-            put("journey_stage", Field::Text(stage.to_string()));
-        }
-        for (k, v) in self.trait_signals() {
-            put(&format!("signal_{k}"), Field::Number(v));
-        }
-        ProfileRecord { fields }
+    /// The profile as a segment record as of `now_ms`. Fields are computed on demand by name:
+    /// evaluating segments after every event must not build a map per customer.
+    pub fn record<'a>(&'a self, customer_id: &'a str, now_ms: i64) -> ProfileRecord<'a> {
+        let purchases = self.first_order_ms.zip(self.last_order_ms).map(|(f, l)| (iso_date(f), iso_date(l)));
+        ProfileRecord { profile: self, customer_id, now_ms, purchases, stage: self.journey_stage(now_ms), signals: self.trait_signals() }
     }
 }
 
@@ -201,18 +173,64 @@ pub enum Field {
     Text(String),
 }
 
-/// A profile seen as a segment record (and as the `fields` of the customer 360).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ProfileRecord {
-    pub fields: BTreeMap<String, Field>,
+/// A profile seen as a segment record (and, through [`ProfileRecord::fields`], as the
+/// `profile` of the customer 360).
+pub struct ProfileRecord<'a> {
+    profile: &'a Profile,
+    customer_id: &'a str,
+    now_ms: i64,
+    purchases: Option<(String, String)>,
+    stage: Option<&'static str>,
+    signals: BTreeMap<&'static str, f64>,
 }
 
-impl Record for ProfileRecord {
+impl ProfileRecord<'_> {
+    pub fn journey_stage(&self) -> Option<&'static str> {
+        self.stage
+    }
+
+    /// Every non-null field of [`live_schema`], by name.
+    pub fn fields(&self) -> BTreeMap<String, Field> {
+        live_schema()
+            .fields()
+            .filter_map(|(name, _)| match self.get(name) {
+                Value::Number(x) => Some((name.to_string(), Field::Number(x))),
+                Value::Text(t) => Some((name.to_string(), Field::Text(t.to_string()))),
+                Value::Bool(_) | Value::Null => None,
+            })
+            .collect()
+    }
+}
+
+impl Record for ProfileRecord<'_> {
     fn get(&self, field: &str) -> Value<'_> {
-        match self.fields.get(field) {
-            Some(Field::Number(x)) => Value::Number(*x),
-            Some(Field::Text(s)) => Value::Text(s),
-            None => Value::Null,
+        let p = self.profile;
+        let days = |ms: i64| Value::Number(ms as f64 / DAY_MS);
+        let first_last = p.first_order_ms.zip(p.last_order_ms);
+        match field {
+            "customer_id" => Value::Text(self.customer_id),
+            "orders" => Value::Number(p.orders as f64),
+            "total_spend" => Value::Number(p.total_spend),
+            "events" => Value::Number(p.events as f64),
+            "reviews" => Value::Number(p.reviews as f64),
+            "last_seen_days" => days(self.now_ms - p.last_seen_ms),
+            "journey_stage" => self.stage.map_or(Value::Null, Value::Text),
+            // lifetimes' conventions: repeat purchases, first→last and first→now in days.
+            "frequency" => first_last.map_or(Value::Null, |_| Value::Number(p.orders.saturating_sub(1) as f64)),
+            "recency" => first_last.map_or(Value::Null, |(f, l)| days(l - f)),
+            "T" => first_last.map_or(Value::Null, |(f, _)| days(self.now_ms - f)),
+            "monetary" if p.orders > 0 => Value::Number(p.total_spend / p.orders as f64),
+            "first_purchase" => self.purchases.as_ref().map_or(Value::Null, |(f, _)| Value::Text(f)),
+            "last_purchase" => self.purchases.as_ref().map_or(Value::Null, |(_, l)| Value::Text(l)),
+            other => {
+                if let Some(t) = other.strip_prefix("count_").and_then(EventType::parse) {
+                    Value::Number(p.count(t) as f64)
+                } else if let Some(s) = other.strip_prefix("signal_") {
+                    self.signals.get(s).map_or(Value::Null, |x| Value::Number(*x))
+                } else {
+                    Value::Null
+                }
+            }
         }
     }
 }

@@ -158,7 +158,7 @@ impl Store {
             pii: if reveal_pii { pii } else { pii.masked() },
             consent,
             traits: traits.map(serde_json::Value::Object),
-            profile: profile.record(&label, now_ms).fields,
+            profile: profile.record(&label, now_ms).fields(),
             first_seen: profile.first_seen_ms,
             last_seen: profile.last_seen_ms,
             segments,

@@ -80,7 +80,7 @@ impl Store {
     }
 
     /// Applies the customer's record to every segment; records entries and exits.
-    pub(crate) fn update_memberships(&mut self, cid: i64, record: &ProfileRecord, now: i64) -> Result<u64, StoreError> {
+    pub(crate) fn update_memberships(&mut self, cid: i64, record: &ProfileRecord<'_>, now: i64) -> Result<u64, StoreError> {
         if self.segments.is_empty() {
             return Ok(0);
         }

@@ -153,12 +153,14 @@ impl SqliteConn {
         Ok(SqliteConn { conn, rewritten: HashMap::new() })
     }
 
-    fn sql<'a>(&'a mut self, sql: &str) -> &'a str {
-        if !self.rewritten.contains_key(sql) {
-            self.rewritten.insert(sql.to_string(), sqlite_placeholders(sql));
-        }
-        &self.rewritten[sql]
+}
+
+/// The SQLite spelling of a statement, rewritten once.
+fn rewritten<'a>(cache: &'a mut HashMap<String, String>, sql: &str) -> &'a str {
+    if !cache.contains_key(sql) {
+        cache.insert(sql.to_string(), sqlite_placeholders(sql));
     }
+    &cache[sql]
 }
 
 impl rusqlite::ToSql for Val {
@@ -180,15 +182,13 @@ impl Conn for SqliteConn {
     }
 
     fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
-        let sql = self.sql(sql).to_string();
-        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut stmt = self.conn.prepare_cached(rewritten(&mut self.rewritten, sql))?;
         Ok(stmt.execute(rusqlite::params_from_iter(params.iter()))? as u64)
     }
 
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, StoreError> {
         use rusqlite::types::ValueRef;
-        let sql = self.sql(sql).to_string();
-        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut stmt = self.conn.prepare_cached(rewritten(&mut self.rewritten, sql))?;
         let n = stmt.column_count();
         let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
         let mut out = Vec::new();

@@ -112,7 +112,17 @@ fn run(backend: &str, args: &Args) -> Value {
     let elapsed = started.elapsed().as_secs_f64();
     batch_ms.sort_by(f64::total_cmp);
     let events = batch_ms.len() * args.batch;
+    let metrics = Client::new(addr).get("/metrics").expect("metrics").text();
+    let metric = |name: &str| -> f64 {
+        metrics.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok())).unwrap_or(f64::NAN)
+    };
+    let commits = metric("xinli_group_commits_total ");
+    let commit_ms = metric("xinli_group_commit_microseconds_total ") / 1000.0 / commits;
+    let requests_per_commit = metric("xinli_group_commit_requests_total ") / commits;
+    println!("{backend:>8} group commits: {commits} transactions, {requests_per_commit:.1} requests each, {commit_ms:.1} ms each (writer busy {:.0} %)",
+        100.0 * commit_ms * commits / 1000.0 / elapsed);
     let ingest = json!({
+        "group_commits": commits, "requests_per_commit": requests_per_commit, "commit_ms": commit_ms,
         "events": events, "seconds": elapsed, "events_per_second": events as f64 / elapsed,
         "clients": args.clients, "batch": args.batch,
         "batch_p50_ms": percentile(&batch_ms, 0.5), "batch_p99_ms": percentile(&batch_ms, 0.99), "batch_max_ms": percentile(&batch_ms, 1.0),
@@ -137,6 +147,8 @@ fn run(backend: &str, args: &Args) -> Value {
             let n = total / threads as u64;
             std::thread::spawn(move || {
                 let mut client = Client::new(addr).with_key(&key);
+                // Warm-up, untimed: the key's first (argon2) verification and the connection.
+                client.get("/api/customers/bench-0").expect("warm-up request");
                 let mut latencies = Vec::with_capacity(n as usize);
                 let begin = Instant::now() + Duration::from_millis(t as u64 * 2);
                 for i in 0..n {
