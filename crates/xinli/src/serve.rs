@@ -15,14 +15,14 @@ use crate::commands::{stdout_result, Failure};
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
     /// The database: a SQLite file path, or postgres://user@host:port/database.
-    #[arg(long = "db", visible_alias = "database-url")]
+    #[arg(long = "db", visible_alias = "database-url", global = true)]
     pub db: Option<String>,
     /// Directory for the default SQLite file (xinli.db) and the generated PII key file.
-    #[arg(long, default_value = "xinli-data")]
+    #[arg(long, default_value = "xinli-data", global = true)]
     pub data_dir: PathBuf,
     /// A file holding the 32-byte PII key (64 hex digits or base64). Default: XINLI_PII_KEY,
     /// else <data-dir>/pii.key (created on first use).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub pii_key_file: Option<PathBuf>,
 }
 
