@@ -103,8 +103,8 @@ pub fn write_evidence_csv(path: &Path, table: &xinli_psych::TraitTable) -> std::
                     &round6(e.shop_median).to_string(),
                     &round6(e.observations).to_string(),
                     &round6(e.percentile).to_string(),
-                    &e.text_en,
-                    &e.text_zh,
+                    &e.text_en(),
+                    &e.text_zh(),
                 ])?;
             }
         }

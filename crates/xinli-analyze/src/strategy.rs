@@ -145,8 +145,8 @@ pub fn apply(
                 let field = evidence_field(score.trait_.name());
                 if wanted.contains(&field) {
                     if let Some(e) = score.evidence.first() {
-                        record.insert(format!("{field}_zh"), Scalar::Text(e.text_zh.clone()));
-                        record.insert(format!("{field}_en"), Scalar::Text(e.text_en.clone()));
+                        record.insert(format!("{field}_zh"), Scalar::Text(e.text_zh()));
+                        record.insert(format!("{field}_en"), Scalar::Text(e.text_en()));
                     }
                 }
             }

@@ -24,7 +24,10 @@ fn analyze_writes_next_best_actions_barriers_and_strategy() {
 
     let mut reader = csv::Reader::from_path(dir.join("out/customers.csv")).unwrap();
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(&header[header.len() - 4..], ["next_best_action", "nba_reason", "main_barrier", "barrier_evidence"]);
+    let at = header.iter().position(|h| h == "next_best_action").unwrap();
+    assert_eq!(&header[at..at + 4], ["next_best_action", "nba_reason", "main_barrier", "barrier_evidence"]);
+    // Appended after them by the voice of the customer (xinli-text).
+    assert_eq!(&header[header.len() - 2..], ["emotion", "satisfaction"]);
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let (nba, reason, barrier, evidence) = (col("next_best_action"), col("nba_reason"), col("main_barrier"), col("barrier_evidence"));
     let mut actions = std::collections::HashMap::<String, usize>::new();

@@ -268,40 +268,47 @@ fn evidence(s: usize, f: &Fitted, i: usize, c: &accumulate::CustomerAcc) -> Evid
     } else {
         c.n[s] as f64
     };
-    let x = c.x[s] as f64;
-    let shrunk = f.shrunk[i];
-    let median = f.shop_median;
-    let (text_en, text_zh) = match (f.raw[i], def.kind) {
-        (None, Kind::Share) => (
-            format!("{} {} (shop typical; no {} observed); shop median {}", pct(shrunk), def.what_en, def.unit_en, pct(median)),
-            format!("{} {}（无{}观测，采用全店典型值）；全店中位数 {}", def.what_zh, pct(shrunk), def.unit_zh, pct(median)),
-        ),
-        (None, _) => (
-            format!("{}: no {} observed, the shop's typical {:.2} assumed; shop median {:.2}", def.what_en, def.unit_en, shrunk, median),
-            format!("{}：无{}观测，采用全店典型值 {:.2}；全店中位数 {:.2}", def.what_zh, def.unit_zh, shrunk, median),
-        ),
-        (Some(v), Kind::Share) => (
-            format!("{} {} ({} of {} {}); shop median {}", pct(v), def.what_en, num(x), num(n), def.unit_en, pct(median)),
-            format!("{} {}（{} {}中 {}）；全店中位数 {}", def.what_zh, pct(v), num(n), def.unit_zh, num(x), pct(median)),
-        ),
-        (Some(v), Kind::Rate) => (
-            format!("{:.2} {} ({} over {} {}); shop median {:.2}", v, def.what_en, num(x), num(n), def.unit_en, median),
-            format!("{} {:.2}（{} {}共 {} 次）；全店中位数 {:.2}", def.what_zh, v, num(n), def.unit_zh, num(x), median),
-        ),
-        (Some(v), Kind::Spread) => (
-            format!("{} {:.2} over {} {} (shrunk {:.2}); shop median {:.2}", def.what_en, v, num(n), def.unit_en, shrunk, median),
-            format!("{} {:.2}（{} {}，收缩后 {:.2}）；全店中位数 {:.2}", def.what_zh, v, num(n), def.unit_zh, shrunk, median),
-        ),
-    };
     Evidence {
         signal: def.id,
-        value: f.raw[i].unwrap_or(shrunk),
-        shop_median: median,
-        shrunk,
+        value: f.raw[i].unwrap_or(f.shrunk[i]),
+        observed: f.raw[i].is_some(),
+        shop_median: f.shop_median,
+        shrunk: f.shrunk[i],
         observations: n,
+        successes: c.x[s] as f64,
         percentile: f.percentile[i],
-        text_zh,
-        text_en,
+    }
+}
+
+impl Evidence {
+    fn def(&self) -> &'static signals::SignalDef {
+        SIGNALS.iter().find(|d| d.id == self.signal).expect("evidence names a known signal")
+    }
+
+    /// The evidence as one English line, e.g. "71 % of order lines bought below the regular
+    /// price (5 of 7 order lines); shop median 22 %". Written on demand: a million customers'
+    /// 31 lines each would otherwise sit in memory twice (zh and en).
+    pub fn text_en(&self) -> String {
+        let (def, v, x, n, shrunk, median) = (self.def(), self.value, self.successes, self.observations, self.shrunk, self.shop_median);
+        match (self.observed, def.kind) {
+            (false, Kind::Share) => format!("{} {} (shop typical; no {} observed); shop median {}", pct(shrunk), def.what_en, def.unit_en, pct(median)),
+            (false, _) => format!("{}: no {} observed, the shop's typical {:.2} assumed; shop median {:.2}", def.what_en, def.unit_en, shrunk, median),
+            (true, Kind::Share) => format!("{} {} ({} of {} {}); shop median {}", pct(v), def.what_en, num(x), num(n), def.unit_en, pct(median)),
+            (true, Kind::Rate) => format!("{:.2} {} ({} over {} {}); shop median {:.2}", v, def.what_en, num(x), num(n), def.unit_en, median),
+            (true, Kind::Spread) => format!("{} {:.2} over {} {} (shrunk {:.2}); shop median {:.2}", def.what_en, v, num(n), def.unit_en, shrunk, median),
+        }
+    }
+
+    /// The evidence as one Chinese line (see [`Evidence::text_en`]).
+    pub fn text_zh(&self) -> String {
+        let (def, v, x, n, shrunk, median) = (self.def(), self.value, self.successes, self.observations, self.shrunk, self.shop_median);
+        match (self.observed, def.kind) {
+            (false, Kind::Share) => format!("{} {}（无{}观测，采用全店典型值）；全店中位数 {}", def.what_zh, pct(shrunk), def.unit_zh, pct(median)),
+            (false, _) => format!("{}：无{}观测，采用全店典型值 {:.2}；全店中位数 {:.2}", def.what_zh, def.unit_zh, shrunk, median),
+            (true, Kind::Share) => format!("{} {}（{} {}中 {}）；全店中位数 {}", def.what_zh, pct(v), num(n), def.unit_zh, num(x), pct(median)),
+            (true, Kind::Rate) => format!("{} {:.2}（{} {}共 {} 次）；全店中位数 {:.2}", def.what_zh, v, num(n), def.unit_zh, num(x), median),
+            (true, Kind::Spread) => format!("{} {:.2}（{} {}，收缩后 {:.2}）；全店中位数 {:.2}", def.what_zh, v, num(n), def.unit_zh, shrunk, median),
+        }
     }
 }
 

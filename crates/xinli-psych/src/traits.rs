@@ -135,8 +135,10 @@ pub struct Evidence {
     pub observations: f64,
     /// The shop percentile of the shrunken value, oriented so that high = more of the trait.
     pub percentile: f64,
-    pub text_zh: String,
-    pub text_en: String,
+    /// Whether the customer has observations of this signal (else `value` is the shop's).
+    pub observed: bool,
+    /// Successes (shares) or events (rates) behind `value`.
+    pub successes: f64,
 }
 
 /// One trait of one customer.

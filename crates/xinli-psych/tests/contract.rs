@@ -74,7 +74,7 @@ fn thin_customers_are_shrunk_and_not_trusted() {
     assert!(thin.score.unwrap() < thick.score.unwrap());
     assert!(thin.confidence < 0.5 * thick.confidence, "{} vs {}", thin.confidence, thick.confidence);
     assert!(full.score.unwrap() < 0.1 && thick.score.unwrap() > 0.9);
-    assert!(thick.evidence[0].text_en.contains("100 %") && thick.evidence[0].text_zh.contains("全店中位数"));
+    assert!(thick.evidence[0].text_en().contains("100 %") && thick.evidence[0].text_zh().contains("全店中位数"));
 }
 
 #[test]

@@ -28,7 +28,7 @@ fn per_signal_correlations() {
     let c = &table.customers[0];
     for t in &c.traits {
         for e in &t.evidence {
-            println!("{} | {}", e.text_en, e.text_zh);
+            println!("{} | {}", e.text_en(), e.text_zh());
         }
     }
     println!("{:?}", table.coverage);

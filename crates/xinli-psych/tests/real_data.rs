@@ -30,7 +30,7 @@ fn summary(label: &str, table: &TraitTable) {
     for t in &c.traits {
         println!("    {} = {:?} (confidence {:.2})", t.trait_.name(), t.score.map(|s| (s * 100.0).round() / 100.0), t.confidence);
         for e in &t.evidence {
-            println!("      {}\n      {}", e.text_en, e.text_zh);
+            println!("      {}\n      {}", e.text_en(), e.text_zh());
         }
     }
 }
