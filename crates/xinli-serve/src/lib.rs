@@ -82,6 +82,7 @@ pub(crate) struct AppState {
     readers: Vec<Mutex<Store>>,
     next_reader: AtomicUsize,
     keys: KeyCache,
+    verifying: tokio::sync::Mutex<()>,
     limiter: RateLimiter,
     metrics: Arc<Metrics>,
     generated_ids: AtomicU64,
@@ -178,9 +179,18 @@ impl AppState {
             Known::Valid(k) => Some(k),
             Known::Invalid => None,
             Known::Unknown => {
-                let key = self.read(move |s| s.verify_key(&presented)).await?;
-                self.keys.remember(digest, key.clone());
-                key
+                // One argon2 verification at a time: concurrent first requests of a key wait
+                // for the first one's answer, and a flood of wrong keys cannot take every core.
+                let _one_at_a_time = self.verifying.lock().await;
+                match self.keys.lookup(&digest) {
+                    Known::Valid(k) => Some(k),
+                    Known::Invalid => None,
+                    Known::Unknown => {
+                        let key = self.read(move |s| s.verify_key(&presented)).await?;
+                        self.keys.remember(digest, key.clone());
+                        key
+                    }
+                }
             }
         };
         let key = key.ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unknown or revoked API key", "API 密钥无效或已吊销"))?;
@@ -273,6 +283,7 @@ pub fn spawn(config: ServeConfig) -> Result<RunningServer, String> {
         readers,
         next_reader: AtomicUsize::new(0),
         keys: KeyCache::default(),
+        verifying: tokio::sync::Mutex::new(()),
         limiter: RateLimiter::new(config.rate_limit),
         metrics,
         generated_ids: AtomicU64::new(0),
