@@ -98,16 +98,17 @@ impl Store {
     /// The customer 360 of an external id (user id or anonymous id), as of `now_ms`.
     pub fn customer_360(&mut self, external: &str, reveal_pii: bool, now_ms: i64, recent: i64) -> Result<Option<Customer360>, StoreError> {
         let Some(cid) = self.find_customer(external)? else { return Ok(None) };
-        let label = self.label(cid)?;
-        let user_id = self.conn.query_one("SELECT user_id FROM customers WHERE cid = $1", &[cid.into()])?.and_then(|r| r.opt_text(0));
-        let (pii, consent, traits) = self.customer_details(cid)?;
-        let profile = self.load_profile(cid)?.unwrap_or_default();
-        let identities = self
+        let identities: Vec<(String, String)> = self
             .conn
             .query("SELECT kind, value FROM identities WHERE cid = $1 ORDER BY kind, value", &[cid.into()])?
             .iter()
             .map(|r| (r.text(0), r.text(1)))
             .collect();
+        // The label rule of `Store::label`: the user id, else the first anonymous id.
+        let user_id = identities.iter().find(|(k, _)| k == "user").map(|(_, v)| v.clone());
+        let label = user_id.clone().or_else(|| identities.first().map(|(_, v)| v.clone())).unwrap_or_default();
+        let (pii, consent, traits) = self.customer_details(cid)?;
+        let profile = self.load_profile(cid)?.unwrap_or_default();
         let segments = self
             .conn
             .query(
