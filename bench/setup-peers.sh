@@ -65,4 +65,7 @@ print("[setup-peers] ok: " + ", ".join(
     f"{k} {metadata.version(k)}" for k in ("lifetimes", "numpy", "pandas", "scipy", "autograd", "dill", "psutil")))
 print("[setup-peers] CDNOW BG/NBD: " + ", ".join(f"{k}={v:.4f}" for k, v in p.items()))
 PY
+say "smoke test: implicit (recommendation peer, bench/peer_implicit.py)"
+"$VENV/bin/python" -c 'import implicit, scipy.sparse as s; from implicit.nearest_neighbours import BM25Recommender; m = BM25Recommender(K=2); m.fit(s.csr_matrix([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 1.0, 1.0]]), show_progress=False); print("[setup-peers] ok: implicit", implicit.__version__)' \
+    || die "implicit smoke test failed"
 say "done. Run: $VENV/bin/python $BENCH_DIR/peer_lifetimes.py --help"
