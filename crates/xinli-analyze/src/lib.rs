@@ -184,6 +184,8 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
     let voice = timings.time("reviews", || voice::customer_voice(&imported.shop, &rows));
     if let Some(v) = &voice {
         voice::fill_rows(&mut rows, v);
+        let path = config.out_dir.join("voice.csv");
+        voice::write_csv(&path, v).map_err(write_err(&path))?;
     }
     let evidence_path = config.out_dir.join("evidence.csv");
     timings

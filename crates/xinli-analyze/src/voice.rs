@@ -37,6 +37,29 @@ pub fn fill_rows(rows: &mut [CustomerRow], voice: &ShopVoice) {
     }
 }
 
+/// `voice.csv`: one row per customer with reviews — emotion, satisfaction and the review-based
+/// barrier evidence (mentions and negative mentions of quality, logistics and service, with the
+/// negative mentions' spans as `review_id@start-end:trigger`).
+pub fn write_csv(path: &std::path::Path, voice: &ShopVoice) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record([
+        "customer_id", "reviews", "complaints", "emotion", "satisfaction", "quality_mentions", "quality_negative", "logistics_mentions", "logistics_negative",
+        "service_mentions", "service_negative", "evidence",
+    ])?;
+    for (id, v) in &voice.customers {
+        let mut row = vec![id.as_str().to_string(), v.reviews.to_string(), v.complaints.to_string()];
+        row.push(v.emotion.map_or(String::new(), |e| e.code().to_string()));
+        row.push(v.satisfaction.map_or(String::new(), |s| crate::output::round6(s).to_string()));
+        for c in [v.quality, v.logistics, v.service] {
+            row.push(c.mentions.to_string());
+            row.push(c.negative.to_string());
+        }
+        row.push(v.evidence.join(" "));
+        w.write_record(&row)?;
+    }
+    w.flush()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,6 +99,12 @@ mod tests {
         assert_eq!((a.logistics.negative, a.quality.negative), (1, 1));
         assert!(a.evidence.iter().any(|e| e == "r1@0-2:物流"), "{:?}", a.evidence);
         assert_eq!(voice.voice.complaint_queue.len(), 1);
+        let path = std::env::temp_dir().join(format!("xinli-voice-{}.csv", std::process::id()));
+        write_csv(&path, &voice).unwrap();
+        let csv = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert!(csv.lines().nth(1).unwrap().starts_with("a,1,1,anger,"), "{csv}");
+        assert!(csv.contains("r1@0-2:物流"));
         assert!(customer_voice(&Shop::default(), &rows).is_none());
     }
 }
