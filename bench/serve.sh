@@ -8,7 +8,7 @@ if command -v pg_ctlcluster >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
 fi
 cargo build --release --locked -p xinli-serve --bin serve-bench >&2
-out="bench/results/serve-$(date -u +%Y-%m-%d-%H%M).txt"
+out="bench/results/serve-${1:-both}-$(date -u +%Y-%m-%d-%H%M%S).txt"
 {
     echo "# xinli serve load benchmark, $(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
     "${CARGO_TARGET_DIR:-target}/release/serve-bench" "$@"
