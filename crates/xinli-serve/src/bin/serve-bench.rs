@@ -51,6 +51,14 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// Every worker's latencies, sorted, and the seconds since `started` when the last finished.
+fn joined_sorted(workers: Vec<std::thread::JoinHandle<Vec<f64>>>, started: Instant) -> (Vec<f64>, f64) {
+    let mut ms: Vec<f64> = workers.into_iter().flat_map(|w| w.join().expect("a load thread failed")).collect();
+    let elapsed = started.elapsed().as_secs_f64();
+    ms.sort_by(f64::total_cmp);
+    (ms, elapsed)
+}
+
 /// A batch of mixed events; every 20th message is an order.
 fn batch_body(client: usize, seq: usize, size: usize) -> Vec<u8> {
     let items: Vec<Value> = (0..size)
@@ -108,9 +116,7 @@ fn run(backend: &str, args: &Args) -> Value {
             })
         })
         .collect();
-    let mut batch_ms: Vec<f64> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
-    let elapsed = started.elapsed().as_secs_f64();
-    batch_ms.sort_by(f64::total_cmp);
+    let (batch_ms, elapsed) = joined_sorted(workers, started);
     let events = batch_ms.len() * args.batch;
     let metrics = Client::new(addr).get("/metrics").expect("metrics").text();
     let metric = |name: &str| -> f64 {
@@ -166,9 +172,7 @@ fn run(backend: &str, args: &Args) -> Value {
             })
         })
         .collect();
-    let mut ms: Vec<f64> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
-    let elapsed = started.elapsed().as_secs_f64();
-    ms.sort_by(f64::total_cmp);
+    let (ms, elapsed) = joined_sorted(workers, started);
     let reads = json!({
         "requests": ms.len(), "target_rate": args.rate, "achieved_rate": ms.len() as f64 / elapsed,
         "p50_ms": percentile(&ms, 0.5), "p99_ms": percentile(&ms, 0.99), "p999_ms": percentile(&ms, 0.999), "max_ms": percentile(&ms, 1.0),
