@@ -101,7 +101,7 @@ pub fn run(args: RecommendArgs) -> Result<(), Failure> {
         outcome.customers, outcome.items, outcome.interactions, outcome.train_seconds
     ))?;
     if outcome.unknown_listed_products > 0 {
-        say(format_args!("{} ids of --exclude/--out-of-stock are not in the data (ignored)", outcome.unknown_listed_products))?;
+        say(format_args!("{} ids of --exclude/--out-of-stock/--basket are not in the data (ignored)", outcome.unknown_listed_products))?;
     }
     if let Some(t) = &outcome.tuning {
         say(format_args!(
