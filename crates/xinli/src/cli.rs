@@ -36,7 +36,8 @@ Writes customers.csv, evidence.csv, strategy.json, models.json, validation.json 
     /// Import only: read a shop, write canonical files, quarantine.csv and summary.json.
     #[command(after_help = "Examples:\n  \
 xinli import online_retail.csv.gz --preset online-retail --out ./canonical\n  \
-xinli import ./my-shop --strict --out ./checked")]
+xinli import ./my-shop --strict --out ./checked\n  \
+xinli import ./my-shop --out ./checked --db xinli-data/xinli.db   # also load the live store")]
     Import(ImportArgs),
     /// Run the whole analysis on the shipped CDNOW sample and print where the report is.
     #[command(after_help = "Example:\n  xinli demo --out ./xinli-demo")]
@@ -97,6 +98,24 @@ star/text mismatches), quarantine.csv, reviews_summary.json and report.html. \
     /// Train the review sentiment model (`xinli text train`).
     #[command(subcommand)]
     Text(crate::reviews::TextCommand),
+    /// Run the live service: Segment-compatible ingestion, real-time profiles and segments, the JSON query API.
+    #[command(after_help = "Examples:\n  \
+xinli serve                                   # SQLite in ./xinli-data, http://127.0.0.1:8600\n  \
+xinli serve --db postgres://postgres@127.0.0.1:5432/shop --bind 0.0.0.0:8600\n  \
+XINLI_PII_KEY=$(cat pii.key) xinli serve --data-dir /var/lib/xinli\n\n\
+The first start prints an admin key. Point a Segment SDK at the URL with a write key \
+(xinli keys create --role write); the API is described at /api/openapi.json. \
+首次启动会打印管理员密钥；Segment SDK 使用 write 密钥即可直接上报。")]
+    Serve(crate::serve::ServeArgs),
+    /// Manage the live service's API keys (create, list, revoke) and rotate the PII key.
+    #[command(after_help = "Examples:\n  \
+xinli keys create --role write --name web-sdk\n  \
+xinli keys create --role analyst --db postgres://postgres@127.0.0.1:5432/shop\n  \
+xinli keys list\n  \
+xinli keys revoke 3f9a0c1d2e4b\n  \
+XINLI_PII_KEY=<new> XINLI_PII_PREVIOUS_KEYS=<old> xinli keys rotate-pii\n\n\
+Roles: write (ingest only), analyst (read, PII masked), admin. 角色：write 仅上报，analyst 只读（个人信息打码），admin 全部权限。")]
+    Keys(crate::serve::KeysArgs),
 }
 
 #[derive(Args, Debug)]
@@ -211,6 +230,9 @@ pub struct AnalyzeArgs {
 pub struct ImportArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    /// With --db: also load the shop into the live store of `xinli serve`.
+    #[command(flatten)]
+    pub store: crate::serve::StoreArgs,
 }
 
 #[derive(Args, Debug)]
