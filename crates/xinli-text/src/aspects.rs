@@ -78,6 +78,16 @@ pub struct Lexical {
 
 const CONTRAST_WEIGHT: f64 = 1.5;
 
+/// A polar word of a clause: its unit position, signed weight, the aspect it is restricted to,
+/// the mention it belongs to (a polar trigger), and its text span.
+struct Polar {
+    unit: usize,
+    value: f32,
+    only: Option<Aspect>,
+    own: Option<usize>,
+    span: (usize, usize),
+}
+
 struct Hit {
     /// Unit range.
     first: usize,
@@ -139,8 +149,7 @@ fn read_clause(hits: &[Hit], (first, end): (usize, usize), spans: &[(usize, usiz
     let mentions_from = out.mentions.len();
     // Per mention of this clause: its trigger is weak (see `Tags::weak`).
     let mut weak: Vec<bool> = Vec::new();
-    // (unit position, value, restriction, own mention index, text span) of every polar word.
-    let mut polar: Vec<(usize, f32, Option<Aspect>, Option<usize>, (usize, usize))> = Vec::new();
+    let mut polar: Vec<Polar> = Vec::new();
     let mut negated_until: Option<usize> = None;
     let mut degree = 1.0f32;
     for h in hits {
@@ -179,12 +188,12 @@ fn read_clause(hits: &[Hit], (first, end): (usize, usize), spans: &[(usize, usiz
                 weak[m - mentions_from] &= t.weak;
             }
             if own != 0.0 {
-                polar.push((h.first, own * degree * flip, Some(aspect), Some(index), (s, e)));
+                polar.push(Polar { unit: h.first, value: own * degree * flip, only: Some(aspect), own: Some(index), span: (s, e) });
                 degree = 1.0;
             }
         }
         if let Some((w, only)) = t.opinion {
-            polar.push((h.first, w * degree * flip, only, None, (s, e)));
+            polar.push(Polar { unit: h.first, value: w * degree * flip, only, own: None, span: (s, e) });
             degree = 1.0;
         }
         if !negated {
@@ -201,7 +210,7 @@ fn read_clause(hits: &[Hit], (first, end): (usize, usize), spans: &[(usize, usiz
     let mut sums = vec![0f32; out.mentions.len() - mentions_from];
     let mut supported = vec![false; sums.len()];
     let mut words: Vec<Vec<(usize, usize)>> = vec![Vec::new(); sums.len()];
-    for &(pos, v, only, own, span) in &polar {
+    for &Polar { unit: pos, value: v, only, own, span } in &polar {
         let target = own.map(|m| m - mentions_from).or_else(|| {
             (mentions_from..out.mentions.len())
                 // Unrestricted words never go to a weak trigger: they would not make it a mention.

@@ -30,7 +30,7 @@ r5,c5,p3,2024-02-06,4,\"Terrible quality, the fabric ripped after one wash. I wa
 r6,c1,p2,2024-02-07,,👍👍,\n\
 r7,c6,p2,2024-02-08,9,rating out of range,en\n"
         .as_bytes();
-    write(&shop, "reviews.csv", &reviews);
+    write(&shop, "reviews.csv", reviews);
     // A second reviews file exported in GBK (not valid UTF-8): decoded by the importer.
     let mut gbk = b"review_id,customer_id,product_id,ts,rating,text,language\nr8,c7,p2,2024-02-09,2,".to_vec();
     gbk.extend_from_slice(&[0xd6, 0xca, 0xc1, 0xbf, 0xb2, 0xee]); // 质量差
