@@ -31,7 +31,7 @@ xinli analyze online_retail.csv.gz --preset online-retail --time-unit days \\\n 
 xinli analyze CDNOW_sample.txt --preset cdnow --time-unit weeks --calibration-end 1997-09-30 --out ./cdnow\n  \
 xinli analyze 订单.csv --mapping shop.toml --encoding gbk --lang zh --currency ¥ --out ./out\n  \
 xinli analyze ./my-shop --playbook my-playbook.toml --lang zh --out ./out   # your own strategy rules\n\n\
-Writes customers.csv, evidence.csv, strategy.json, models.json, validation.json (with --holdout-end), summary.json, quarantine.csv and report.html.")]
+Writes customers.csv, evidence.csv, strategy.json, elasticity.json, models.json, validation.json (with --holdout-end), summary.json, quarantine.csv and report.html.")]
     Analyze(AnalyzeArgs),
     /// Import only: read a shop, write canonical files, quarantine.csv and summary.json.
     #[command(after_help = "Examples:\n  \
@@ -59,7 +59,8 @@ xinli gen-transactions --customers 1000000 --params r=0.25,alpha=4,a=0.8,b=2.5,p
     /// Generate a shop whose customers carry planted psychological traits (orders, events, reviews + truth.csv).
     #[command(after_help = "Examples:\n  \
 xinli simulate --out ./sim-shop\n  \
-xinli simulate --customers 50000 --days 365 --seed 7 --out ./big-shop\n\n\
+xinli simulate --customers 50000 --days 365 --seed 7 --out ./big-shop\n  \
+xinli simulate --customers 1000000 --out ./huge-shop   # written in parts of 50,000 customers (orders-0001.csv, …)\n\n\
 Writes canonical customers.csv, products.csv, orders.csv, events.csv, reviews.csv and truth.csv \
 (each customer's six planted traits, persona and number of sessions). The generative story is \
 documented in the xinli-sim crate.")]
@@ -155,6 +156,9 @@ pub struct SimulateArgs {
     /// Directory to write the shop into.
     #[arg(long, short)]
     pub out: PathBuf,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// How to read the input (shared by `analyze` and `import`).

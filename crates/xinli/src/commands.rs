@@ -3,6 +3,7 @@
 use crate::cli::{AnalyzeArgs, Cli, Command, GenArgs, ImportArgs, InputArgs, SimulateArgs};
 use crate::generate;
 use crate::progress::Bars;
+use xinli_analyze::Progress;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -60,11 +61,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             let language = lang(&args.lang)?;
             crate::segment::run(args, language)
         }
+        Command::Recommend(args) => crate::recommend::run(*args),
         Command::Reviews(args) => crate::reviews::reviews(args),
         Command::Text(command) => crate::reviews::text(command),
         Command::Serve(args) => crate::serve::serve(args),
         Command::Keys(args) => crate::serve::keys(args),
-        Command::Recommend(args) => crate::recommend::run(*args),
     }
 }
 
@@ -193,6 +194,9 @@ fn gen_transactions(args: GenArgs) -> Result<(), Failure> {
     }
 }
 
+/// Customers simulated and written at a time: bounds `xinli simulate`'s memory.
+const SIMULATION_PART: usize = 50_000;
+
 fn simulate(args: SimulateArgs) -> Result<(), Failure> {
     if !(0.0..=1.0).contains(&args.sparse_share) {
         return Err(Failure::input(format!("--sparse-share must be in [0, 1], got {}", args.sparse_share)));
@@ -206,14 +210,19 @@ fn simulate(args: SimulateArgs) -> Result<(), Failure> {
         seed: args.seed,
         sparse_share: args.sparse_share,
     };
-    let shop = xinli_sim::simulate(&config);
-    xinli_sim::write_shop(&shop, &args.out)
-        .map_err(|e| Failure::internal(format!("cannot write {}: {e}", args.out.display())))?;
+    let bars = Bars::new(args.quiet);
+    bars.step("simulate");
+    let written = xinli_sim::write_shop_in_parts(&config, &args.out, SIMULATION_PART, |done| {
+        bars.count(done as u64, config.customers as u64)
+    })
+    .map_err(|e| Failure::internal(format!("cannot write {}: {e}", args.out.display())))?;
+    bars.finish_step();
     say(format_args!(
-        "wrote a simulated shop of {} customers ({} order lines, {} events) with planted traits to {}",
-        shop.truth.len(),
-        shop.shop.orders.len(),
-        shop.shop.events.len(),
+        "wrote a simulated shop of {} customers ({} order lines, {} events, {} part(s)) with planted traits to {}",
+        written.customers,
+        written.order_lines,
+        written.events,
+        written.parts,
         args.out.display()
     ))
 }

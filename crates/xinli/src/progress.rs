@@ -44,18 +44,27 @@ impl Progress for Bars {
 impl Bars {
     /// The importer's byte counter: turns the current spinner into a bar once the size is known.
     pub fn bytes(&self, done: u64, total: u64) {
+        self.advance(done, total, "{bytes}/{total_bytes}");
+    }
+
+    /// A counter of things (customers, …) toward a known total.
+    pub fn count(&self, done: u64, total: u64) {
+        self.advance(done, total, "{human_pos}/{human_len}");
+    }
+
+    fn advance(&self, done: u64, total: u64, figures: &str) {
         if let Some(bar) = self.current.lock().expect("progress lock").as_ref() {
             if bar.length() != Some(total) {
                 bar.set_length(total);
-                bar.set_style(byte_style());
+                bar.set_style(bar_style(figures));
             }
             bar.set_position(done);
         }
     }
 }
 
-fn byte_style() -> ProgressStyle {
-    ProgressStyle::with_template("{prefix:>10} [{bar:30}] {bytes}/{total_bytes} {eta}")
+fn bar_style(figures: &str) -> ProgressStyle {
+    ProgressStyle::with_template(&format!("{{prefix:>10}} [{{bar:30}}] {figures} {{eta}}"))
         .expect("valid template")
         .progress_chars("=> ")
 }
