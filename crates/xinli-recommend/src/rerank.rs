@@ -13,6 +13,7 @@ use foldhash::{HashMap, HashMapExt, HashSet};
 use std::path::Path;
 use xinli_core::CustomerId;
 use xinli_psych::Persona;
+use xinli_report::Text;
 
 const PERSONAS: [Persona; 7] = [
     Persona::PriceSensitive,
@@ -167,33 +168,21 @@ impl Reason {
         }
     }
 
-    pub fn english(self, catalog: &crate::Catalog) -> String {
+    /// The reason in Chinese and English.
+    pub fn text(self, catalog: &crate::Catalog) -> Text {
         let category = |c: u32| catalog.category_names[c as usize].as_str().to_string();
         match self {
-            Reason::Reorder => "you buy this regularly".into(),
-            Reason::BoughtWith(x) => format!("bought with {}", catalog.label(x)),
-            Reason::PopularInFavouriteCategory(c) => format!("popular in your favourite category ({})", category(c)),
-            Reason::Popular => "a bestseller".into(),
-            Reason::Trending => "trending: many customers bought it recently".into(),
-            Reason::Discount(d) => format!("{:.0} % off now", d * 100.0),
-            Reason::NewArrival => "new arrival".into(),
-            Reason::NewCategory(c) => format!("something new for you: {}", category(c)),
-            Reason::WellRated(r) => format!("well rated ({r:.1}★)"),
-        }
-    }
-
-    pub fn chinese(self, catalog: &crate::Catalog) -> String {
-        let category = |c: u32| catalog.category_names[c as usize].as_str().to_string();
-        match self {
-            Reason::Reorder => "您经常回购的商品".into(),
-            Reason::BoughtWith(x) => format!("买过「{}」的顾客也买了", catalog.label(x)),
-            Reason::PopularInFavouriteCategory(c) => format!("您最常买的品类（{}）中的热销品", category(c)),
-            Reason::Popular => "热销商品".into(),
-            Reason::Trending => "近期热门：最近很多顾客购买".into(),
-            Reason::Discount(d) => format!("现在优惠 {:.0}%", d * 100.0),
-            Reason::NewArrival => "新品上架".into(),
-            Reason::NewCategory(c) => format!("为您推荐新品类：{}", category(c)),
-            Reason::WellRated(r) => format!("好评商品（{r:.1}★）"),
+            Reason::Reorder => Text::new("您经常回购的商品", "you buy this regularly"),
+            Reason::BoughtWith(x) => Text::new(format!("买过「{}」的顾客也买了", catalog.label(x)), format!("bought with {}", catalog.label(x))),
+            Reason::PopularInFavouriteCategory(c) => {
+                Text::new(format!("您最常买的品类（{}）中的热销品", category(c)), format!("popular in your favourite category ({})", category(c)))
+            }
+            Reason::Popular => Text::new("热销商品", "a bestseller"),
+            Reason::Trending => Text::new("近期热门：最近很多顾客购买", "trending: many customers bought it recently"),
+            Reason::Discount(d) => Text::new(format!("现在优惠 {:.0}%", d * 100.0), format!("{:.0} % off now", d * 100.0)),
+            Reason::NewArrival => Text::new("新品上架", "new arrival"),
+            Reason::NewCategory(c) => Text::new(format!("为您推荐新品类：{}", category(c)), format!("something new for you: {}", category(c))),
+            Reason::WellRated(r) => Text::new(format!("好评商品（{r:.1}★）"), format!("well rated ({r:.1}★)")),
         }
     }
 }

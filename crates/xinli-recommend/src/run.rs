@@ -221,6 +221,7 @@ impl ListWriter {
     fn write(&mut self, customer: Option<&str>, list: &[crate::Recommendation], data: &Interactions) -> std::io::Result<()> {
         let catalog = &data.catalog;
         for (rank, r) in list.iter().enumerate() {
+            let reason = r.reason.text(catalog);
             let category = catalog.category[r.item as usize].map_or("", |c| catalog.category_names[c as usize].as_str());
             let fields = [
                 (rank + 1).to_string(),
@@ -229,8 +230,8 @@ impl ListWriter {
                 category.to_string(),
                 format!("{:.4}", r.score),
                 r.reason.code().to_string(),
-                r.reason.english(catalog),
-                r.reason.chinese(catalog),
+                reason.en,
+                reason.zh,
             ];
             match customer {
                 Some(c) => self.out.write_record(std::iter::once(c.to_string()).chain(fields))?,

@@ -81,7 +81,8 @@ fn persona_reranking_moves_lists_and_keeps_hit_rate() {
             if let Some(c) = catalog.category[r.item as usize] {
                 *per_category.entry(c).or_default() += 1;
             }
-            assert!(!r.reason.english(catalog).is_empty() && !r.reason.chinese(catalog).is_empty());
+            let text = r.reason.text(catalog);
+            assert!(!text.en.is_empty() && !text.zh.is_empty());
         }
         assert!(per_category.values().all(|&c| c <= 2), "{per_category:?}");
     }
