@@ -43,7 +43,7 @@ fn online_retail_pipeline_beats_lifetimes_on_the_holdout() {
     }
     // Price sensitivity and novelty come with their evidence.
     let evidence = std::fs::read_to_string(out.join("evidence.csv")).unwrap();
-    for signal in ["discount_line_share", "purchase_category_entropy"] {
+    for signal in ["discount_line_share", "new_arrival_line_share"] {
         assert!(evidence.lines().filter(|l| l.contains(signal) && l.contains("shop median")).count() > 1000, "evidence of {signal}");
     }
     // Elasticities: sane signs and intervals (demand falls with price; intervals hold the estimate).
