@@ -28,7 +28,18 @@ impl Store {
             let Some(cid) = s.find_customer(external)? else { return Ok(None) };
             s.clear_cache();
             let mut rows = Vec::new();
-            for table in ["events", "orders", "reviews", "segment_members", "identities", "profiles", "customers"] {
+            for table in [
+                "events",
+                "orders",
+                "reviews",
+                "segment_members",
+                "customer_scores",
+                "customer_evidence",
+                "customer_recommendations",
+                "identities",
+                "profiles",
+                "customers",
+            ] {
                 let n = s.conn.exec(&format!("DELETE FROM {table} WHERE cid = $1"), &[cid.into()])?;
                 rows.push((table.to_string(), n));
             }

@@ -263,6 +263,8 @@ impl Store {
         self.update_traits(into, &Traits { pii, consent, other: traits }, now)?;
         self.conn.exec("DELETE FROM profiles WHERE cid = $1", &[from.into()])?;
         self.conn.exec("DELETE FROM customers WHERE cid = $1", &[from.into()])?;
+        // The merged-away id's analysis rows describe half a person; the next run scores the whole.
+        self.forget_analysis(from)?;
         if let Some(cache) = self.cache.as_mut() {
             cache.forget_customer(from);
         }

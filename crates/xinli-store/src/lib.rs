@@ -13,6 +13,9 @@
 //!   customer's PII, events, orders, reviews, identities, profile and memberships and returns
 //!   a receipt.
 //! * **API keys** ([`keys`]): roles write / analyst / admin, argon2id hashes, an audit log.
+//! * **Analysis write-back** ([`analysis`]): each batch run recorded, the latest successful
+//!   run's scores, evidence and recommendations per customer (segments read the scores), and
+//!   its JSON documents.
 //!
 //! ```no_run
 //! use xinli_store::{Location, Store, PiiCipher, Message, MessageKind};
@@ -21,8 +24,10 @@
 //! store.ingest(&[m]).unwrap();
 //! ```
 
+pub mod analysis;
 pub mod crypto;
 mod erase;
+pub mod export;
 pub mod import;
 mod ingest;
 pub mod keys;
@@ -36,6 +41,7 @@ pub mod testdb;
 
 use std::path::PathBuf;
 
+pub use analysis::{AnalysisOutput, AnalysisRun, CustomerScores, Evidence, Recommendation, ScoreInput};
 pub use crypto::PiiCipher;
 pub use erase::ErasureReceipt;
 pub use keys::{ApiKey, NewKey, Role};

@@ -5,10 +5,11 @@ use crate::sql::{Backend, Conn, Val};
 use crate::{now_ms, StoreError};
 
 /// (version, SQL). Append only: an applied version is never edited.
-const MIGRATIONS: [(i64, &str); 1] = [(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: [(i64, &str); 2] =
+    [(1, include_str!("../migrations/0001_init.sql")), (2, include_str!("../migrations/0002_analysis.sql"))];
 
 /// Every table of the schema (erasure tests look into each).
-pub const TABLES: [&str; 11] = [
+pub const TABLES: [&str; 16] = [
     "customers",
     "identities",
     "events",
@@ -20,6 +21,11 @@ pub const TABLES: [&str; 11] = [
     "api_keys",
     "audit_log",
     "erasures",
+    "analysis_runs",
+    "customer_scores",
+    "customer_evidence",
+    "customer_recommendations",
+    "analysis_artifacts",
 ];
 
 /// The schema text for one backend.

@@ -235,9 +235,27 @@ impl Record for ProfileRecord<'_> {
     }
 }
 
-/// The fields a live segment may use: `customers.csv`'s columns plus the live counters.
+/// Whether the live profile computes `field` itself (the names [`ProfileRecord`] answers);
+/// every other field of [`live_schema`] comes from the latest batch analysis.
+pub(crate) fn is_live_field(field: &str) -> bool {
+    matches!(
+        field,
+        "customer_id" | "orders" | "total_spend" | "events" | "reviews" | "last_seen_days" | "journey_stage" | "frequency" | "recency" | "T"
+            | "monetary" | "first_purchase" | "last_purchase"
+    ) || field.starts_with("count_")
+        || field.starts_with("signal_")
+}
+
+/// The fields a live segment may use: `customers.csv`'s columns (model outputs once a batch
+/// analysis has written them back) plus the live counters.
 pub fn live_schema() -> Schema {
     let mut schema = Schema::customers();
+    for name in ["sessions", "satisfaction"] {
+        schema.insert(name, Type::Number);
+    }
+    for name in ["next_best_action", "nba_reason", "barrier_evidence", "emotion"] {
+        schema.insert(name, Type::Text);
+    }
     for name in ["events", "reviews", "last_seen_days"] {
         schema.insert(name, Type::Number);
     }

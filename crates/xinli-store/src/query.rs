@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::analysis::{CustomerScores, Evidence, Recommendation};
 use crate::profile::Field;
 use crate::sql::Val;
 use crate::{Consent, Pii, Store, StoreError};
@@ -55,6 +56,11 @@ pub struct Customer360 {
     pub recent_events: Vec<EventView>,
     pub orders: Vec<OrderView>,
     pub reviews: Vec<ReviewView>,
+    /// The latest batch analysis (null until one has run): scores, the evidence behind the
+    /// trait scores, and recommended products with reasons.
+    pub scores: Option<CustomerScores>,
+    pub evidence: Vec<Evidence>,
+    pub recommendations: Vec<Recommendation>,
 }
 
 /// One search hit.
@@ -166,6 +172,9 @@ impl Store {
             recent_events,
             orders,
             reviews,
+            scores: self.scores_of(cid)?,
+            evidence: self.evidence_of(cid)?,
+            recommendations: self.recommendations_of(cid, 10)?,
         }))
     }
 

@@ -2,15 +2,39 @@
 //! customer whenever its profile changes, every entry and exit kept with its time.
 
 use serde::Serialize;
-use xinli_segment::Expression;
+use serde_json::{Map, Value as Json};
+use xinli_segment::{Expression, Record, Value};
 
-use crate::profile::{live_schema, ProfileRecord};
+use crate::profile::{is_live_field, live_schema, ProfileRecord};
 use crate::sql::{Row, Val};
 use crate::{now_ms, Store, StoreError};
 
 pub(crate) struct LiveSegment {
     id: i64,
     expr: Expression,
+    /// Reads a field of the batch analysis (`clv`, `persona`, …), not only live ones.
+    needs_scores: bool,
+}
+
+/// A profile's record with the latest analysis behind it: a live field answers from the
+/// profile, a model output (null live) from the customer's `customers.csv` row.
+struct Scored<'a, 'p> {
+    live: &'a ProfileRecord<'p>,
+    scores: Option<&'a Map<String, Json>>,
+}
+
+impl Record for Scored<'_, '_> {
+    fn get(&self, field: &str) -> Value<'_> {
+        match self.live.get(field) {
+            Value::Null => match self.scores.and_then(|m| m.get(field)) {
+                Some(Json::Number(n)) => n.as_f64().map_or(Value::Null, Value::Number),
+                Some(Json::String(s)) => Value::Text(s),
+                Some(Json::Bool(b)) => Value::Bool(*b),
+                _ => Value::Null,
+            },
+            live => live,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -73,7 +97,10 @@ impl Store {
             .filter_map(|r| {
                 // A stored expression always compiled when saved; a later schema change that
                 // breaks one leaves that segment unevaluated rather than stopping the server.
-                compile(&r.text(1)).ok().map(|expr| crate::segments::LiveSegment { id: r.int(0), expr })
+                compile(&r.text(1)).ok().map(|expr| {
+                    let needs_scores = expr.fields().iter().any(|f| !is_live_field(f));
+                    LiveSegment { id: r.int(0), expr, needs_scores }
+                })
             })
             .collect();
         Ok(())
@@ -90,7 +117,9 @@ impl Store {
             .iter()
             .map(|r| r.int(0))
             .collect();
-        let wanted: Vec<i64> = self.segments.iter().filter(|s| s.expr.matches(record)).map(|s| s.id).collect();
+        let scores = if self.segments.iter().any(|s| s.needs_scores) { self.score_row(cid)? } else { None };
+        let record = Scored { live: record, scores: scores.as_ref() };
+        let wanted: Vec<i64> = self.segments.iter().filter(|s| s.expr.matches(&record)).map(|s| s.id).collect();
         let mut changes = 0;
         for id in wanted.iter().filter(|id| !current.contains(id)) {
             self.conn.exec(
@@ -180,7 +209,11 @@ impl Store {
         })
     }
 
-    fn reevaluate_all(&mut self, now: i64) -> Result<(), StoreError> {
+    /// Re-evaluates every customer's memberships (a segment changed, or new scores).
+    pub(crate) fn reevaluate_all(&mut self, now: i64) -> Result<(), StoreError> {
+        if self.segments.is_empty() {
+            return Ok(());
+        }
         let cids: Vec<i64> = self.conn.query("SELECT cid FROM profiles ORDER BY cid", &[])?.iter().map(|r| r.int(0)).collect();
         for cid in cids {
             let Some(p) = self.load_profile(cid)? else { continue };

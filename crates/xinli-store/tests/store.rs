@@ -5,7 +5,7 @@ use xinli_core::EventType;
 use xinli_store::sql::Val;
 use xinli_store::testdb::TestDb;
 use xinli_store::{
-    Consent, Message, MessageKind, OrderInput, OrderLineInput, OrderState, Pii, PiiCipher, Role, SearchQuery, SegmentError, Store,
+    AnalysisOutput, Consent, Evidence, Recommendation, ScoreInput, Message, MessageKind, OrderInput, OrderLineInput, OrderState, Pii, PiiCipher, Role, SearchQuery, SegmentError, Store,
     Traits,
 };
 
@@ -58,7 +58,7 @@ fn migrations_run_once(db: &TestDb) {
     drop(open(db));
     let mut s = open(db);
     let rows = s.raw_query("SELECT version FROM schema_migrations", &[]).unwrap();
-    assert_eq!(rows.len(), 1);
+    assert_eq!(rows.len(), 2);
     assert!(s.table_counts().unwrap().iter().all(|(_, n)| *n == 0));
 }
 
@@ -279,6 +279,115 @@ fn injection_shaped_strings_are_plain_data(db: &TestDb) {
     assert!(none.is_empty(), "% is a literal prefix, not a wildcard");
 }
 
+
+/// One run's outputs for `customers` = (user id, persona, churn risk, clv).
+fn run_output<'a>(s: &mut Store, customers: &'a [(&'a str, &'a str, f64, f64)], run: Option<i64>) -> AnalysisOutput<'a> {
+    let cid = |s: &mut Store, id: &str| {
+        s.raw_query("SELECT cid FROM identities WHERE kind = 'user' AND value = $1", &[id.into()]).unwrap()[0].int(0)
+    };
+    let cids: Vec<i64> = customers.iter().map(|c| cid(s, c.0)).collect();
+    let scores = customers.iter().zip(cids.clone()).map(|(&(id, persona, churn, clv), cid)| {
+        let row = serde_json::json!({"customer_id": id, "persona": persona, "churn_risk": churn, "clv": clv, "rfm_r": 4, "T": 30.5,
+            "confidence_convenience": 0.25, "next_best_action": "win_back"});
+        Ok(ScoreInput { cid, customer_id: id.to_string(), row: row.as_object().unwrap().clone() })
+    });
+    let evidence = cids.clone().into_iter().map(|cid| {
+        Ok((cid, Evidence {
+            trait_: "price_sensitivity".into(), signal: "coupon_order_share".into(), value: Some(0.5), shop_median: Some(0.1),
+            observations: Some(4.0), percentile: Some(0.9), text_en: "half the orders used a coupon".into(), text_zh: "一半订单用了优惠券".into(),
+        }))
+    });
+    let recommendations = cids.into_iter().flat_map(|cid| {
+        (1..=3).map(move |rank| Ok((cid, Recommendation {
+            rank, product_id: format!("p{rank}"), score: Some(1.0 / rank as f64), reason_en: "bought together".into(), reason_zh: "常一起购买".into(),
+        })))
+    });
+    AnalysisOutput {
+        run_id: run,
+        source: "test".into(),
+        as_of: Some("2024-05-01".into()),
+        scores: Box::new(scores),
+        evidence: Box::new(evidence),
+        recommendations: Box::new(recommendations),
+        artifacts: vec![("summary".into(), r#"{"customers": 2}"#.into()), ("dashboard".into(), "{}".into())],
+    }
+}
+
+fn analysis_is_written_back_replaced_and_segmented(db: &TestDb) {
+    let mut s = open(db);
+    s.ingest(&[
+        order("o1", "u1", "A", 30.0, OrderState::Completed, T0),
+        order("o2", "u2", "B", 5.0, OrderState::Completed, T0),
+        order("o3", "u3", "C", 8.0, OrderState::Completed, T0),
+    ])
+    .unwrap();
+    let seg = s.create_segment("price at risk", "persona = \"price_sensitive\" and churn_risk > 0.5", "").unwrap();
+    assert_eq!(seg.size, 0, "no model outputs before an analysis");
+    assert!(s.latest_run().unwrap().is_none());
+    let first = [("u1", "price_sensitive", 0.8, 10.0), ("u2", "price_sensitive", 0.2, 50.0), ("u3", "balanced", 0.9, 5.0)];
+    let output = run_output(&mut s, &first, None);
+    let run1 = s.write_analysis(output).unwrap();
+    let members: Vec<String> = s.segment_members(seg.id, 10, 0).unwrap().into_iter().map(|(c, _)| c).collect();
+    assert_eq!(members, ["u1"]);
+    let c = s.customer_360("u1", false, T0, 5).unwrap().unwrap();
+    let scores = serde_json::to_value(c.scores.as_ref().unwrap()).unwrap();
+    assert_eq!(scores["run_id"], run1);
+    assert_eq!(scores["persona"], "price_sensitive");
+    assert_eq!(scores["churn_risk"], 0.8);
+    assert_eq!(scores["rfm_r"], 4);
+    assert_eq!(scores["t"], 30.5);
+    assert_eq!(scores["clv"], 10.0);
+    assert_eq!(scores["data"]["confidence_convenience"], 0.25);
+    assert_eq!(c.evidence.len(), 1);
+    assert_eq!(c.evidence[0].text_zh, "一半订单用了优惠券");
+    assert_eq!(c.recommendations.iter().map(|r| r.rank).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(s.customer_recommendations("u1", 2).unwrap().unwrap().len(), 2);
+    assert!(s.customer_recommendations("nobody", 2).unwrap().is_none());
+    // A later live event re-evaluates the customer with the scores behind the live profile.
+    s.ingest(&[track("t1", Some("u1"), None, EventType::Search, T0 + MIN)]).unwrap();
+    assert_eq!(s.segment(seg.id).unwrap().unwrap().size, 1, "a live event keeps the model-based membership");
+
+    // The second run replaces every per-customer row; memberships follow with history.
+    let second = [("u1", "balanced", 0.8, 10.0), ("u2", "price_sensitive", 0.7, 50.0), ("u3", "price_sensitive", 0.9, 5.0)];
+    let run2 = s.begin_run("test again").unwrap();
+    assert_eq!(s.analysis_runs(5).unwrap()[0].status, "running");
+    let output = run_output(&mut s, &second, Some(run2));
+    assert_eq!(s.write_analysis(output).unwrap(), run2);
+    assert_eq!(count(&mut s, "customer_scores"), 3);
+    assert_eq!(count(&mut s, "customer_evidence"), 3);
+    assert_eq!(count(&mut s, "customer_recommendations"), 9);
+    let mut members: Vec<String> = s.segment_members(seg.id, 10, 0).unwrap().into_iter().map(|(c, _)| c).collect();
+    members.sort();
+    assert_eq!(members, ["u2", "u3"]);
+    let changes = s.segment_changes(seg.id, 0, 100).unwrap();
+    assert!(changes.iter().any(|(c, ch, _)| c == "u1" && *ch == "left"));
+    let latest = s.latest_run().unwrap().unwrap();
+    assert_eq!((latest.run_id, latest.status.as_str(), latest.customers, latest.as_of.as_deref()), (run2, "ok", Some(3), Some("2024-05-01")));
+    assert_eq!(s.artifact(run2, "summary").unwrap().as_deref(), Some(r#"{"customers": 2}"#));
+    assert_eq!(s.artifact_names(run1).unwrap(), ["dashboard", "summary"]);
+    assert!(s.artifact(run2, "nothing").unwrap().is_none());
+
+    // A failing run (its rows break off with an error) leaves the previous scores in place.
+    let run3 = s.begin_run("broken").unwrap();
+    let mut broken = run_output(&mut s, &first, Some(run3));
+    broken.scores = Box::new(broken.scores.chain(std::iter::once(Err("customers.csv, line 9: bad row".to_string()))));
+    let err = s.write_analysis(broken).unwrap_err();
+    assert!(err.to_string().contains("line 9"), "{err}");
+    s.fail_run(run3, &err.to_string()).unwrap();
+    let runs = s.analysis_runs(5).unwrap();
+    assert_eq!((runs[0].run_id, runs[0].status.as_str()), (run3, "failed"));
+    assert!(runs[0].error.as_deref().unwrap().contains("line 9"));
+    assert_eq!(s.latest_run().unwrap().unwrap().run_id, run2);
+    let c = s.customer_360("u1", false, T0, 5).unwrap().unwrap();
+    assert_eq!(serde_json::to_value(c.scores.unwrap()).unwrap()["persona"], "balanced");
+    assert_eq!(count(&mut s, "customer_scores"), 3);
+
+    // Erasure takes the analysis rows too.
+    s.erase_customer("u2").unwrap().unwrap();
+    assert_eq!(count(&mut s, "customer_scores"), 2);
+    assert_eq!(count(&mut s, "customer_recommendations"), 6);
+}
+
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -305,4 +414,5 @@ both_backends!(
     journey_stage_is_live,
     keys_are_hashed_checked_and_revoked,
     injection_shaped_strings_are_plain_data,
+    analysis_is_written_back_replaced_and_segmented,
 );

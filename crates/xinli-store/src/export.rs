@@ -1,0 +1,220 @@
+//! The store read back as a canonical shop, in parts, for the batch analysis
+//! (`xinli analyze --db`): customers, orders, events and reviews as `xinli-core` records, each
+//! customer named by its store label (user id, else anonymous id). PII stays sealed in the
+//! store: the analysis does not need it, so it never reaches the exported files.
+//!
+//! One read transaction (a snapshot) covers the whole export, so live ingestion may go on.
+
+use std::collections::HashMap;
+
+use xinli_core::{Category, Customer, CustomerId, Event, EventType, Money, OrderId, OrderLine, OrderStatus, ProductId, Quantity, Review, ReviewId, Shop, Subject, Timestamp};
+
+use crate::sql::{Backend, Row};
+use crate::{Store, StoreError};
+
+/// What an export found, and how to map the analysis' customer ids back to store customers.
+#[derive(Debug, Default)]
+pub struct Exported {
+    /// Label (the `customer_id` the exported files use) → `customers.cid`.
+    pub customers: HashMap<String, i64>,
+    pub orders: u64,
+    pub events: u64,
+    pub reviews: u64,
+}
+
+fn seconds(ms: i64) -> Timestamp {
+    Timestamp::from_unix_seconds(ms.div_euclid(1000))
+}
+
+fn product(r: &Row, i: usize) -> Option<ProductId> {
+    r.opt_text(i).and_then(|p| ProductId::parse(&p).ok())
+}
+
+fn category(r: &Row, i: usize) -> Option<Category> {
+    r.opt_text(i).and_then(|c| Category::parse(&c).ok())
+}
+
+/// The store's id for a label: a user id when the customer has one.
+struct Label {
+    text: String,
+    known: bool,
+}
+
+impl Store {
+    /// Streams the store as parts of at most `part` records of one kind each into `sink` (which
+    /// writes them, e.g. with `xinli-ingest`'s canonical writer). Returns the label → cid map.
+    pub fn export_shop(&mut self, part: usize, mut sink: impl FnMut(Shop) -> Result<(), String>) -> Result<Exported, StoreError> {
+        let begin = match self.backend() {
+            Backend::Sqlite => "BEGIN",
+            Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        };
+        self.conn.batch(begin)?;
+        let result = self.export_in_snapshot(part.max(1) as i64, &mut sink);
+        // Read only: ending the snapshot either way loses nothing.
+        let end = self.conn.batch("ROLLBACK");
+        let exported = result?;
+        end?;
+        Ok(exported)
+    }
+
+    fn export_in_snapshot(&mut self, part: i64, sink: &mut dyn FnMut(Shop) -> Result<(), String>) -> Result<Exported, StoreError> {
+        let failed = |e: String| StoreError::Config(format!("writing the exported shop: {e}"));
+        let mut labels: HashMap<i64, Label> = HashMap::new();
+        let mut exported = Exported::default();
+        let mut after = i64::MIN;
+        loop {
+            let rows = self.conn.query(
+                "SELECT c.cid, c.user_id, (SELECT MIN(value) FROM identities i WHERE i.cid = c.cid AND i.kind = 'anon'), \
+                 c.consent_email, c.consent_sms, c.consent_push, c.traits FROM customers c WHERE c.cid > $1 ORDER BY c.cid LIMIT $2",
+                &[after.into(), part.into()],
+            )?;
+            let Some(last) = rows.last() else { break };
+            after = last.int(0);
+            let mut shop = Shop::default();
+            for r in &rows {
+                let (text, known) = match (r.opt_text(1), r.opt_text(2)) {
+                    (Some(user), _) => (user, true),
+                    (None, Some(anon)) => (anon, false),
+                    (None, None) => continue,
+                };
+                let Ok(customer_id) = CustomerId::parse(&text) else { continue };
+                exported.customers.insert(text.clone(), r.int(0));
+                if known {
+                    let traits: serde_json::Map<String, serde_json::Value> =
+                        r.opt_text(6).and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+                    let trait_text = |k: &str| traits.get(k).and_then(|v| v.as_str()).map(str::to_string);
+                    shop.customers.push(Customer {
+                        customer_id,
+                        signup_at: None,
+                        gender: None,
+                        birth_date: None,
+                        city: trait_text("city"),
+                        region: trait_text("region"),
+                        acquisition_channel: trait_text("acquisition_channel"),
+                        consent_email: r.opt_bool(3),
+                        consent_sms: r.opt_bool(4),
+                        consent_push: r.opt_bool(5),
+                        email: None,
+                        phone: None,
+                        name: None,
+                        extra: Vec::new(),
+                    });
+                }
+                labels.insert(r.int(0), Label { text, known });
+            }
+            if !shop.customers.is_empty() {
+                sink(shop).map_err(failed)?;
+            }
+        }
+
+        let mut after = (String::new(), -1i64);
+        loop {
+            let rows = self.conn.query(
+                "SELECT order_id, line, cid, ordered_at, product_id, category, quantity, unit_price, coupon_code, status FROM orders \
+                 WHERE order_id > $1 OR (order_id = $1 AND line > $2) ORDER BY order_id, line LIMIT $3",
+                &[after.0.as_str().into(), after.1.into(), part.into()],
+            )?;
+            let Some(last) = rows.last() else { break };
+            after = (last.text(0), last.int(1));
+            let mut shop = Shop::default();
+            for r in &rows {
+                let Some(label) = labels.get(&r.int(2)) else { continue };
+                let (Ok(order_id), Ok(customer_id), Ok(quantity), Ok(unit_price), Some(status)) = (
+                    OrderId::parse(&r.text(0)),
+                    CustomerId::parse(&label.text),
+                    Quantity::new(r.opt_real(6).unwrap_or(0.0)),
+                    Money::new(r.opt_real(7).unwrap_or(0.0)),
+                    OrderStatus::parse(&r.text(9)),
+                ) else {
+                    continue;
+                };
+                shop.orders.push(OrderLine {
+                    order_id,
+                    customer_id,
+                    ordered_at: seconds(r.int(3)),
+                    product_id: product(r, 4),
+                    category: category(r, 5),
+                    quantity,
+                    unit_price,
+                    list_price: None,
+                    coupon_code: r.opt_text(8),
+                    payment_method: None,
+                    channel: None,
+                    status,
+                    promised_delivery_at: None,
+                    delivered_at: None,
+                    extra: Vec::new(),
+                });
+            }
+            exported.orders += shop.orders.len() as u64;
+            if !shop.orders.is_empty() {
+                sink(shop).map_err(failed)?;
+            }
+        }
+
+        // Imported orders were stored with a purchase event of their own; the imported events
+        // carry the shop's real purchase events, so those copies are left out.
+        let mut after = 0i64;
+        loop {
+            let rows = self.conn.query(
+                "SELECT id, cid, event_type, ts, session_id, product_id, category, query, value, properties FROM events \
+                 WHERE id > $1 AND event_type IS NOT NULL AND message_id NOT LIKE 'import-order-%' ORDER BY id LIMIT $2",
+                &[after.into(), part.into()],
+            )?;
+            let Some(last) = rows.last() else { break };
+            after = last.int(0);
+            let mut shop = Shop::default();
+            for r in &rows {
+                let (Some(label), Some(event_type)) = (labels.get(&r.int(1)), EventType::parse(&r.text(2))) else { continue };
+                let Ok(id) = CustomerId::parse(&label.text) else { continue };
+                let subject = if label.known { Subject::Customer(id) } else { Subject::Anonymous(id) };
+                shop.events.push(Event {
+                    ts: seconds(r.int(3)),
+                    subject,
+                    session_id: r.opt_text(4),
+                    event_type,
+                    product_id: product(r, 5),
+                    category: category(r, 6),
+                    query: r.opt_text(7),
+                    value: r.opt_real(8),
+                    properties: r.opt_text(9),
+                    extra: Vec::new(),
+                });
+            }
+            exported.events += shop.events.len() as u64;
+            if !shop.events.is_empty() {
+                sink(shop).map_err(failed)?;
+            }
+        }
+
+        let mut after = String::new();
+        loop {
+            let rows = self.conn.query(
+                "SELECT review_id, cid, product_id, ts, rating, text, language FROM reviews WHERE review_id > $1 ORDER BY review_id LIMIT $2",
+                &[after.as_str().into(), part.into()],
+            )?;
+            let Some(last) = rows.last() else { break };
+            after = last.text(0);
+            let mut shop = Shop::default();
+            for r in &rows {
+                let Some(label) = labels.get(&r.int(1)) else { continue };
+                let Ok(review_id) = ReviewId::parse(&r.text(0)) else { continue };
+                shop.reviews.push(Review {
+                    review_id,
+                    customer_id: CustomerId::parse(&label.text).ok(),
+                    product_id: product(r, 2),
+                    ts: seconds(r.int(3)),
+                    rating: r.opt_int(4).and_then(|x| u8::try_from(x).ok()),
+                    text: r.text(5),
+                    language: r.opt_text(6).and_then(|l| xinli_core::Language::parse(&l)),
+                    extra: Vec::new(),
+                });
+            }
+            exported.reviews += shop.reviews.len() as u64;
+            if !shop.reviews.is_empty() {
+                sink(shop).map_err(failed)?;
+            }
+        }
+        Ok(exported)
+    }
+}
