@@ -161,11 +161,11 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
     let value = timings.time("value and churn", || models::value_and_churn(&purchases, &analysis, config));
     let traits = from_events.traits;
     let validation = match purchases.holdout_end {
-        Some(holdout_end) => {
+        Some(holdout_end) if analysis.selected.is_some() => {
             progress.step("validation");
             Some(timings.time("validation", || validation::validate(&purchases, &analysis, &value, holdout_end, config))?)
         }
-        None => None,
+        _ => None,
     };
     progress.finish_step();
 
@@ -231,7 +231,7 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
         report_path,
         customers: rows.len(),
         transactions: purchases.transactions.len(),
-        selected_model: analysis.selected.name().to_string(),
+        selected_model: analysis.selected.map_or(models::NO_MODEL, |k| k.name()).to_string(),
         quarantined: imported.summary.files.iter().map(|f| f.quarantined).sum(),
         validation,
         timings: timings.0,

@@ -13,6 +13,9 @@ use xinli_clv::{
 use xinli_core::{Shop, Timestamp};
 use xinli_value::{ChurnConfig, ChurnOutcome, RfmTable, ValueTier};
 
+/// `selected_model` when no transaction model could be fitted.
+pub const NO_MODEL: &str = "none";
+
 /// Key of a transaction model in `models.json` and the value of `selected_model`.
 pub fn model_key(kind: ModelKind) -> &'static str {
     match kind {
@@ -54,7 +57,10 @@ pub struct CustomerScores {
 pub struct Analysis {
     pub calibration: Calibration,
     pub fits: Vec<Fit>,
-    pub selected: ModelKind,
+    /// The model behind the scores; none when no transaction model could be fitted (e.g. a shop
+    /// without repeat purchases): the model columns then stay empty and the rest of the analysis
+    /// goes on.
+    pub selected: Option<ModelKind>,
     pub selection_reason: String,
     pub internal_holdout: Option<InternalHoldout>,
     pub spend: Result<GammaGamma, String>,
@@ -63,13 +69,14 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    pub fn selected_model(&self) -> &dyn TransactionModel {
-        self.fits
-            .iter()
-            .find(|f| f.kind == self.selected)
-            .and_then(|f| f.model.as_ref().ok())
-            .map(|m| m.as_ref())
-            .expect("the selected model was fitted")
+    pub fn selected_model(&self) -> Option<&dyn TransactionModel> {
+        let selected = self.selected?;
+        self.fits.iter().find(|f| f.kind == selected).and_then(|f| f.model.as_ref().ok()).map(|m| m.as_ref())
+    }
+
+    /// The selected model's key in `models.json`, or `none`.
+    pub fn selected_key(&self) -> &'static str {
+        self.selected.map_or(NO_MODEL, model_key)
     }
 }
 
@@ -107,11 +114,14 @@ pub fn analyse(purchases: &Purchases, config: &AnalyzeConfig) -> Result<Analysis
     });
     let (selected, selection_reason, internal_holdout) = select(&fits, early, config)?;
     let churn_horizon_days = churn_horizon_days(purchases, config);
-    let (spend, scores) = score(&calibration, &fits, selected, config, churn_horizon_days)?;
+    let (spend, scores) = match selected {
+        Some(selected) => score(&calibration, &fits, selected, config, churn_horizon_days)?,
+        None => (Err("not fitted: no transaction model to combine it with".to_string()), vec![None; calibration.customers.len()]),
+    };
     Ok(Analysis { calibration, fits, selected, selection_reason, internal_holdout, spend, scores, churn_horizon_days })
 }
 
-type Selected = (ModelKind, String, Option<InternalHoldout>);
+type Selected = (Option<ModelKind>, String, Option<InternalHoldout>);
 
 /// `--model auto`'s check, when the history allows one: models fitted on the calibration period
 /// up to the split predict the rest of it (the last quarter of the calibration span, at most a
@@ -137,7 +147,7 @@ fn select(fits: &[Fit], early: Option<(Timestamp, xinli_clv::Selection)>, config
     let fitted = |kind: ModelKind| fits.iter().any(|f| f.kind == kind && f.model.is_ok());
     if let ModelChoice::Forced(kind) = config.model {
         return match fits.iter().find(|f| f.kind == kind).map(|f| &f.model) {
-            Some(Ok(_)) => Ok((kind, format!("{} chosen with --model", kind.name()), None)),
+            Some(Ok(_)) => Ok((Some(kind), format!("{} chosen with --model", kind.name()), None)),
             Some(Err(e)) => Err(AnalyzeError::Config(format!("{} could not be fitted: {e}", kind.name()))),
             None => unreachable!("a forced model is always fitted"),
         };
@@ -149,7 +159,7 @@ fn select(fits: &[Fit], early: Option<(Timestamp, xinli_clv::Selection)>, config
                 selection.reason,
                 date_string(split)
             );
-            return Ok((selection.kind, reason, Some(InternalHoldout { split, candidates: selection.candidates })));
+            return Ok((Some(selection.kind), reason, Some(InternalHoldout { split, candidates: selection.candidates })));
         }
     }
     let best = fits
@@ -158,14 +168,18 @@ fn select(fits: &[Fit], early: Option<(Timestamp, xinli_clv::Selection)>, config
         .min_by(|a, b| (!a.1.report().converged, a.1.report().aic).partial_cmp(&(!b.1.report().converged, b.1.report().aic)).expect("finite AIC"));
     match best {
         Some((kind, model)) => Ok((
-            kind,
+            Some(kind),
             format!("{} has the best AIC ({:.1}) among the converged fits; too little history for a holdout check", kind.name(), model.report().aic),
             None,
         )),
-        None => Err(AnalyzeError::Config(format!(
-            "no transaction model could be fitted: {}",
-            fits.iter().filter_map(|f| f.model.as_ref().err()).cloned().collect::<Vec<_>>().join("; ")
-        ))),
+        None => Ok((
+            None,
+            format!(
+                "no transaction model could be fitted ({}); P(alive), expected purchases, the next order date and CLV are left empty",
+                fits.iter().filter_map(|f| f.model.as_ref().err()).cloned().collect::<Vec<_>>().join("; ")
+            ),
+            None,
+        )),
     }
 }
 
@@ -257,6 +271,7 @@ pub fn value_and_churn(purchases: &Purchases, analysis: &Analysis, config: &Anal
     let horizon = unit.from_days(analysis.churn_horizon_days);
     let btyd_features = |cutoff: Timestamp| -> Vec<Vec<f64>> {
         let mut rows = vec![vec![f64::NAN; BTYD_FEATURES.len()]; n];
+        let Some(model) = model else { return rows };
         let Ok(at_cutoff) = summarize(transactions, n, cutoff, unit) else { return rows };
         let rfts = at_cutoff.rfts();
         // Vectorised calls: the models reuse their work across customers sharing a pattern.
@@ -270,7 +285,9 @@ pub fn value_and_churn(purchases: &Purchases, analysis: &Analysis, config: &Anal
     let names: Vec<String> = BTYD_FEATURES.iter().map(|s| s.to_string()).collect();
     let churn = xinli_value::churn::predict_churn_with(transactions, end, &churn_config, &names, btyd_features);
     let mut churn_risk: Vec<Option<f64>> = vec![None; n];
-    let churn_source = if churn.scores.is_empty() {
+    let churn_source = if churn.scores.is_empty() && model.is_none() {
+        "none (no transaction model and not enough history to back-test a churn model)"
+    } else if churn.scores.is_empty() {
         for (customer, scores) in analysis.scores.iter().enumerate() {
             churn_risk[customer] = scores.map(|s| s.btyd_churn_risk);
         }
@@ -381,7 +398,7 @@ pub fn models_json(analysis: &Analysis, value: &ValueScores, traits: &xinli_psyc
         Err(e) => json!({ "error": e, "converged": false }),
     };
     root.insert("gamma_gamma".into(), spend);
-    root.insert("selected_model".into(), json!(model_key(analysis.selected)));
+    root.insert("selected_model".into(), json!(analysis.selected_key()));
     root.insert("selection_reason".into(), json!(analysis.selection_reason));
     if let Some(h) = &analysis.internal_holdout {
         let candidates: Vec<Value> = h

@@ -93,7 +93,7 @@ fn overview(purchases: &Purchases, analysis: &Analysis, value: &ValueScores, con
         repeat_rate: value.cohorts.repeat_rate,
         first_date: first.map(date_string).unwrap_or_default(),
         last_date: last.map(date_string).unwrap_or_default(),
-        selected_model: Some(analysis.selected_model().name().to_string()),
+        selected_model: analysis.selected_model().map(|m| m.name().to_string()),
         time_unit: config.time_unit,
     })
 }
@@ -148,7 +148,13 @@ fn p_alive_section(analysis: &Analysis, purchases: &Purchases, unit: TimeUnit) -
         }
     }
     let mut section = sections::p_alive_vs_recency(&pairs, Some(&repeats), unit);
-    if let Some(boundary) = &analysis.selected_model().report().boundary {
+    if analysis.selected.is_none() {
+        section.push(Block::note(Text::new(
+            "没有可拟合的交易模型（例如没有复购的数据），因此存活概率、预期购买次数和 CLV 留空；RFM、同期群、心理特质、旅程与策略不受影响。",
+            "No transaction model could be fitted (e.g. data without repeat purchases), so P(alive), expected purchases and CLV are left empty; RFM, cohorts, traits, journeys and strategy are unaffected.",
+        )));
+    }
+    if let Some(boundary) = analysis.selected_model().and_then(|m| m.report().boundary.clone()) {
         section.push(Block::note(Text::new(
             format!("此数据中没有客户流失的证据（模型参数位于边界：{boundary}），因此每位客户的存活概率都接近 100%。请用“流失风险”对客户排序，它由店铺自己的历史回测训练。"),
             format!("The data shows no evidence of customers dropping out (the fit lies on a boundary: {boundary}), so P(alive) is close to 100 % for everyone. Rank customers by churn risk instead: it is trained by back-testing on the shop's own history."),
@@ -221,7 +227,7 @@ fn model_selection(analysis: &Analysis) -> ModelSelection {
         .collect();
     ModelSelection {
         fits,
-        selected: analysis.selected_model().name().to_string(),
+        selected: analysis.selected_model().map_or(crate::models::NO_MODEL, |m| m.name()).to_string(),
         reason: Text::same(analysis.selection_reason.clone()),
     }
 }

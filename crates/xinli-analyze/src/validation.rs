@@ -86,7 +86,7 @@ pub fn validate(
     }
     let (_, predicted, p_alive) = models
         .iter()
-        .find(|(kind, _, _)| *kind == analysis.selected)
+        .find(|(kind, _, _)| Some(*kind) == analysis.selected)
         .expect("the selected model was fitted");
     let risk: Vec<Option<f64>> = present.iter().map(|(c, _)| value.churn_risk[*c as usize]).collect();
     let auc_churn_risk = if risk.iter().all(Option::is_some) {
@@ -122,7 +122,7 @@ pub fn validate(
         holdout_duration: holdout.duration,
         customers: present.len(),
         bought_again: bought.iter().filter(|&&b| b).count(),
-        selected_model: crate::models::model_key(analysis.selected),
+        selected_model: analysis.selected_key(),
         predicted_total: round6(predicted_total),
         actual_total,
         total_relative_error: round6(if actual_total > 0.0 { (predicted_total - actual_total) / actual_total } else { 0.0 }),
