@@ -2,11 +2,13 @@
 //!
 //! [`run`] takes an [`AnalyzeConfig`] and writes `customers.csv`, `models.json`,
 //! `validation.json` (with a holdout), `summary.json`, `quarantine.csv` and `report.html` into
-//! the output directory. Steps, in order: import → transactions → calibration summary → model
+//! the output directory, and `dashboard.json` ([`dashboard`]): the shop-level aggregates a live
+//! dashboard reads. Steps, in order: import → transactions → calibration summary → model
 //! fits ([`models`]) → per-customer value and churn scores → holdout validation
 //! ([`validation`]) → files and report ([`output`], [`report`]).
 
 pub mod config;
+pub mod dashboard;
 pub mod events;
 pub mod models;
 pub mod output;
@@ -54,6 +56,8 @@ pub struct AnalyzeOutcome {
     pub quarantined: u64,
     pub validation: Option<validation::Validation>,
     pub timings: Vec<(String, Duration)>,
+    /// `YYYY-MM-DD`: the calibration end the scores are as of.
+    pub as_of: String,
 }
 
 /// Wall time of each step, in order, for `summary.json` and the report.
@@ -202,14 +206,18 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
         let path = config.out_dir.join("validation.json");
         output::write_json(&path, v).map_err(write_err(&path))?;
     }
+    let funnel = report_journey::funnel_reports(&from_events.funnel, &traits, &imported.shop.orders);
     let report_path = config.out_dir.join("report.html");
     let so_far = timings.0.clone();
     let html = timings.time("report", || {
         let strategy = strategy::report_sections(&strategy, &playbook, &config.currency);
-        let psychology = report::Psychology { traits: &traits, journeys: &journeys, funnel: &from_events.funnel, elasticity: &elasticity, strategy, voice: voice.as_ref().map(|v| xinli_text::report::section(&v.voice)) };
+        let psychology = report::Psychology { traits: &traits, journeys: &journeys, funnel: funnel.as_ref(), elasticity: &elasticity, strategy, voice: voice.as_ref().map(|v| xinli_text::report::section(&v.voice)) };
         report::render(config, &imported, &purchases, &analysis, &value, &psychology, validation.as_ref(), &so_far)
     });
     std::fs::write(&report_path, html).map_err(write_err(&report_path))?;
+    let dashboard_path = config.out_dir.join("dashboard.json");
+    let dashboard = dashboard::build(&purchases, &value, funnel, strategy.churn_drivers.clone(), voice.as_ref());
+    output::write_json(&dashboard_path, &dashboard).map_err(write_err(&dashboard_path))?;
 
     let summary_path = config.out_dir.join("summary.json");
     let summary = RunSummary {
@@ -235,5 +243,6 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
         quarantined: imported.summary.files.iter().map(|f| f.quarantined).sum(),
         validation,
         timings: timings.0,
+        as_of: output::date_string(purchases.calibration_end),
     })
 }

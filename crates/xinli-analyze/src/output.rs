@@ -1,6 +1,6 @@
 //! The files `xinli analyze` writes: their columns are a public contract that users' scripts read.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -8,7 +8,7 @@ use xinli_core::Timestamp;
 
 /// One row of `customers.csv`. Column names and order are the contract of data contract v1;
 /// later stages append columns, never rename or reorder these.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CustomerRow {
     pub customer_id: String,
     pub first_purchase: Option<String>,

@@ -20,7 +20,8 @@ use xinli_report::{render as render_page, Report, Text};
 pub struct Psychology<'a> {
     pub traits: &'a xinli_psych::TraitTable,
     pub journeys: &'a [xinli_journey::CustomerJourney],
-    pub funnel: &'a crate::events::FunnelUsers,
+    /// The funnel by persona and by first-order channel (None: no product views).
+    pub funnel: Option<&'a (xinli_journey::FunnelReport, xinli_journey::FunnelReport)>,
     pub elasticity: &'a xinli_price::ElasticityReport,
     /// Strategy per segment, barriers and churn drivers (crate::strategy::report_sections).
     pub strategy: Vec<Section>,
@@ -58,7 +59,7 @@ pub fn render(
     report.push(sections::cohort_retention(&cohort_rows(value)));
     report.push(churn_section(value));
     report.push(psychology_section(psychology));
-    if let Some(funnel) = report_journey::funnel_section(psychology.funnel, psychology.traits, &imported.shop.orders, persona_label) {
+    if let Some(funnel) = report_journey::funnel_section(psychology.funnel, persona_label) {
         report.push(funnel);
     }
     if let Some(elasticity) = report_price::elasticity_section(psychology.elasticity) {

@@ -41,13 +41,9 @@ fn breakdown_table(report: &FunnelReport, key_title: Text, key_label: impl Fn(&s
     table
 }
 
-/// The funnel section, or `None` when no one viewed a product (orders-only data).
-pub fn funnel_section(
-    funnel: &FunnelUsers,
-    traits: &TraitTable,
-    orders: &[OrderLine],
-    persona_label: fn(&str) -> Text,
-) -> Option<Section> {
+/// The funnel by persona and by first-order channel, or `None` when no one viewed a product
+/// (orders-only data).
+pub fn funnel_reports(funnel: &FunnelUsers, traits: &TraitTable, orders: &[OrderLine]) -> Option<(FunnelReport, FunnelReport)> {
     let personas: HashMap<CustomerId, String> =
         traits.customers.iter().map(|c| (c.customer_id.clone(), c.persona.name().to_string())).collect();
     let by_persona = funnel.report(|id| personas.get(id).cloned());
@@ -56,6 +52,12 @@ pub fn funnel_section(
     }
     let channels = first_order_channel(orders);
     let by_channel = funnel.report(|id| channels.get(id).cloned());
+    Some((by_persona, by_channel))
+}
+
+/// The funnel section, or `None` when no one viewed a product (orders-only data).
+pub fn funnel_section(reports: Option<&(FunnelReport, FunnelReport)>, persona_label: fn(&str) -> Text) -> Option<Section> {
+    let (by_persona, by_channel) = reports?;
 
     let hours = FUNNEL_WINDOW_SECONDS / 3600;
     let mut section = Section::new("funnel", Text::new("购买漏斗", "Purchase funnel")).intro(Text::new(
@@ -92,12 +94,12 @@ pub fn funnel_section(
     }
     section.push(Block::Table(steps.caption(Text::new("各步转化与流失", "Conversion and drop-off per step"))));
     section.push(Block::Table(
-        breakdown_table(&by_persona, Text::new("画像", "Persona"), persona_label)
+        breakdown_table(by_persona, Text::new("画像", "Persona"), persona_label)
             .caption(Text::new("按顾客画像：到达各步的比例", "By persona: share reaching each step")),
     ));
     if !by_channel.breakdown.is_empty() {
         section.push(Block::Table(
-            breakdown_table(&by_channel, Text::new("首单渠道", "First-order channel"), |k| Text::same(k))
+            breakdown_table(by_channel, Text::new("首单渠道", "First-order channel"), |k| Text::same(k))
                 .caption(Text::new("按首单渠道：到达各步的比例", "By first-order channel: share reaching each step")),
         ));
     }

@@ -1,4 +1,5 @@
-//! The routes: `/v1/*` ingestion, `/api/*` queries and administration, `/metrics`, `/healthz`.
+//! The routes: `/v1/*` ingestion, `/api/*` queries and administration (the analysis routes in
+//! [`crate::analysis_api`]), `/metrics`, `/healthz`.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -15,6 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use xinli_store::{now_ms, Consent, MessageKind, Role, SearchQuery, SegmentError};
 
+use crate::analysis_api;
 use crate::segment_api::{self, Rejection, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES};
 use crate::{ApiError, AppState};
 
@@ -36,6 +38,10 @@ pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<Arc<AppState>>)> {
         ("/api/customers", get(search_customers)),
         ("/api/customers/{id}", get(customer_360).delete(erase_customer)),
         ("/api/customers/{id}/consent", put(set_consent)),
+        ("/api/customers/{id}/recommendations", get(analysis_api::recommendations)),
+        ("/api/analysis/runs", get(analysis_api::runs)),
+        ("/api/analysis/run", post(analysis_api::trigger)),
+        ("/api/analysis/artifacts/{name}", get(analysis_api::artifact)),
         ("/api/segments", get(list_segments).post(create_segment)),
         ("/api/segments/{id}", get(get_segment).put(update_segment).delete(delete_segment)),
         ("/api/segments/{id}/members", get(segment_members)),
@@ -130,7 +136,7 @@ fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}"), format!("JSON 请求体无效：{e}")))
 }
 
-fn int_param(q: &HashMap<String, String>, name: &str, default: i64, min: i64, max: i64) -> Result<i64, ApiError> {
+pub(crate) fn int_param(q: &HashMap<String, String>, name: &str, default: i64, min: i64, max: i64) -> Result<i64, ApiError> {
     match q.get(name) {
         None => Ok(default),
         Some(v) => match v.trim().parse::<i64>() {

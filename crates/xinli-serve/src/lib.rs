@@ -7,6 +7,9 @@
 //!   documented by `/api/openapi.json`. Everything a later web UI needs stays under `/api`; `/`
 //!   and other paths are left for its static assets.
 //! * `/metrics` (Prometheus text) and `/healthz`, without a key.
+//! * The batch analysis of the store ([`analysis`]): on demand (`POST /api/analysis/run`) or
+//!   every [`ServeConfig::refresh_every`], in the background; its scores, evidence and
+//!   recommendations are written back into the store and served in the customer 360.
 //!
 //! ```no_run
 //! use xinli_serve::{spawn, ServeConfig};
@@ -16,6 +19,8 @@
 //! server.stop();
 //! ```
 
+pub mod analysis;
+mod analysis_api;
 mod api;
 pub mod auth;
 pub mod client;
@@ -61,6 +66,10 @@ pub struct ServeConfig {
     pub request_timeout: Duration,
     /// Stop on Ctrl-C / SIGTERM as well as on [`RunningServer::stop`].
     pub stop_on_signal: bool,
+    /// How the store is analysed (`POST /api/analysis/run`, the refresh schedule).
+    pub analysis: analysis::AnalysisSettings,
+    /// Run the analysis this often in the background.
+    pub refresh_every: Option<Duration>,
 }
 
 impl ServeConfig {
@@ -73,6 +82,8 @@ impl ServeConfig {
             rate_limit: 5000.0,
             request_timeout: Duration::from_secs(30),
             stop_on_signal: false,
+            analysis: analysis::AnalysisSettings::new(std::env::temp_dir().join("xinli-analysis")),
+            refresh_every: None,
         }
     }
 }
@@ -88,6 +99,11 @@ pub(crate) struct AppState {
     generated_ids: AtomicU64,
     instance: String,
     backend: &'static str,
+    location: Location,
+    cipher: PiiCipher,
+    analysis: analysis::AnalysisSettings,
+    /// A batch analysis is going (one at a time).
+    analysis_running: std::sync::atomic::AtomicBool,
 }
 
 /// A JSON error: `{"error": English, "error_zh": Chinese, …details}`.
@@ -110,6 +126,9 @@ impl ApiError {
     pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
         // Store errors never hold PII: values are bound parameters, not part of messages.
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, format!("storage unavailable: {e}"), format!("存储不可用：{e}"))
+    }
+    pub(crate) fn message(&self) -> &str {
+        &self.en
     }
     pub(crate) fn not_found(what: &str) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, format!("{what} not found"), format!("未找到：{what}"))
@@ -289,6 +308,10 @@ pub fn spawn(config: ServeConfig) -> Result<RunningServer, String> {
         generated_ids: AtomicU64::new(0),
         instance: format!("{:x}", xinli_store::now_ms()),
         backend,
+        location: config.location.clone(),
+        cipher: config.cipher.clone(),
+        analysis: config.analysis.clone(),
+        analysis_running: std::sync::atomic::AtomicBool::new(false),
     });
     // Dropped after the runtime: the PostgreSQL client blocks on close, which a runtime thread
     // must not do.
@@ -296,12 +319,16 @@ pub fn spawn(config: ServeConfig) -> Result<RunningServer, String> {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let timeout = config.request_timeout;
     let stop_on_signal = config.stop_on_signal;
+    let refresh_every = config.refresh_every;
     let thread = std::thread::Builder::new()
         .name("xinli-serve".into())
         .spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
             let result = runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
+                if let Some(every) = refresh_every {
+                    tokio::spawn(analysis_api::schedule(Arc::clone(&state), every));
+                }
                 let app = api::router(Arc::clone(&state))
                     .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), track))
                     .layer(axum::Extension(timeout));

@@ -30,8 +30,11 @@ xinli analyze ./my-shop --out ./xinli-out\n  \
 xinli analyze online_retail.csv.gz --preset online-retail --time-unit days \\\n      --calibration-end 2011-09-08 --holdout-end 2011-12-09 --out ./retail\n  \
 xinli analyze CDNOW_sample.txt --preset cdnow --time-unit weeks --calibration-end 1997-09-30 --out ./cdnow\n  \
 xinli analyze 订单.csv --mapping shop.toml --encoding gbk --lang zh --currency ¥ --out ./out\n  \
-xinli analyze ./my-shop --playbook my-playbook.toml --lang zh --out ./out   # your own strategy rules\n\n\
-Writes customers.csv, evidence.csv, strategy.json, elasticity.json, models.json, validation.json (with --holdout-end), summary.json, quarantine.csv and report.html.")]
+xinli analyze ./my-shop --playbook my-playbook.toml --lang zh --out ./out   # your own strategy rules\n  \
+xinli analyze --db xinli-data/xinli.db --out ./xinli-out   # the live store; scores written back\n\n\
+Writes customers.csv, evidence.csv, strategy.json, elasticity.json, models.json, validation.json (with --holdout-end), \
+summary.json, dashboard.json, quarantine.csv and report.html; with --db also recommendations.csv, and the store gets \
+the scores, evidence, top products and documents of the run (分析线上数据库并写回评分).")]
     Analyze(AnalyzeArgs),
     /// Import only: read a shop, write canonical files, quarantine.csv and summary.json.
     #[command(after_help = "Examples:\n  \
@@ -164,8 +167,8 @@ pub struct SimulateArgs {
 /// How to read the input (shared by `analyze` and `import`).
 #[derive(Args, Debug)]
 pub struct InputArgs {
-    /// A shop directory in the canonical format, a canonical file (orders.csv, …), or export files read with --preset / --mapping.
-    #[arg(required = true)]
+    /// A shop directory in the canonical format, a canonical file (orders.csv, …), or export files read with --preset / --mapping
+    /// (`analyze --db` reads the live store instead).
     pub input: Vec<PathBuf>,
     /// Read a known export: online-retail, cdnow or taobao.
     #[arg(long, conflicts_with = "mapping")]
@@ -228,6 +231,13 @@ pub struct AnalyzeArgs {
     /// next best action (docs/strategy.md). 策略手册，替换内置手册。
     #[arg(long, value_name = "FILE")]
     pub playbook: Option<PathBuf>,
+    /// With --db: analyse the live store of `xinli serve` instead of files, and write the scores,
+    /// evidence and recommendations back into it (every file is still written to --out).
+    #[command(flatten)]
+    pub store: crate::serve::StoreArgs,
+    /// With --db: recommended products kept per customer.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
 }
 
 #[derive(Args, Debug)]

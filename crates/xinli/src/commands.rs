@@ -72,7 +72,12 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
 fn analyze(args: AnalyzeArgs) -> Result<(), Failure> {
     let quiet = args.input.quiet;
     let bars = Arc::new(Bars::new(quiet));
-    let mut config = AnalyzeConfig::new(source(&args.input)?, args.input.out.clone());
+    let db = args.store.db.is_some();
+    if db && !args.input.input.is_empty() {
+        return Err(Failure::input("--db analyses the live store: give no input files with it / 使用 --db 时不要再给输入文件"));
+    }
+    let source = if db { Source::Directory(PathBuf::new()) } else { source(&args.input)? };
+    let mut config = AnalyzeConfig::new(source, args.input.out.clone());
     config.import = import_options(&args.input, &bars)?;
     config.time_unit = args.time_unit.parse::<TimeUnit>().map_err(Failure::input)?;
     config.calibration_end = args.calibration_end.as_deref().map(|d| date_flag("--calibration-end", d)).transpose()?;
@@ -92,6 +97,9 @@ fn analyze(args: AnalyzeArgs) -> Result<(), Failure> {
     config.currency = args.currency;
     config.shop_name = args.shop_name;
     config.playbook = args.playbook;
+    if db {
+        return crate::serve::analyze_store(config, &args.store, args.top, quiet);
+    }
     let outcome = xinli_analyze::run(&config, bars.as_ref())?;
     if quiet {
         return Ok(());
@@ -247,6 +255,9 @@ pub fn source(input: &InputArgs) -> Result<Source, Failure> {
     }
     if let Some(mapping) = &input.mapping {
         return Ok(Source::Mapping { mapping: mapping.clone(), files: input.input.clone() });
+    }
+    if input.input.is_empty() {
+        return Err(Failure::input("give the shop to read: a directory, a file, or export files with --preset / --mapping / 请给出要读取的数据"));
     }
     let [path] = input.input.as_slice() else {
         return Err(Failure::input("several inputs need --preset or --mapping; a canonical shop is one directory"));

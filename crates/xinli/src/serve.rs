@@ -42,6 +42,9 @@ pub struct ServeArgs {
     /// Read connections.
     #[arg(long, default_value_t = 4)]
     pub readers: usize,
+    /// Analyse the store this often in the background and write the scores back (e.g. 30m, 1h, 1d).
+    #[arg(long, value_name = "DURATION")]
+    pub refresh_every: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -76,7 +79,7 @@ fn say(line: std::fmt::Arguments) -> Result<(), Failure> {
 }
 
 impl StoreArgs {
-    fn location(&self) -> Location {
+    pub fn location(&self) -> Location {
         match &self.db {
             Some(db) => Location::parse(db),
             None => Location::Sqlite(self.data_dir.join("xinli.db")),
@@ -108,7 +111,20 @@ impl StoreArgs {
         Ok(PiiCipher::new(current, &previous))
     }
 
-    fn open(&self) -> Result<Store, Failure> {
+    /// The directory the store's batch analyses write their files into.
+    pub fn analysis_dir(&self) -> PathBuf {
+        self.data_dir.join("analysis")
+    }
+
+    /// The store for the batch analysis, which never reads or writes PII: a throwaway key,
+    /// so analysing never creates a key file or needs the real one.
+    pub fn open_for_analysis(&self) -> Result<Store, Failure> {
+        let location = self.location();
+        let key = xinli_store::crypto::parse_key(&xinli_store::crypto::generate_key_hex()).map_err(|e| Failure::internal(e.to_string()))?;
+        Store::open(&location, PiiCipher::new(key, &[])).map_err(|e| Failure::input(format!("cannot open the store {}: {e}", location.display())))
+    }
+
+    pub fn open(&self) -> Result<Store, Failure> {
         let location = self.location();
         Store::open(&location, self.cipher()?).map_err(|e| Failure::input(format!("cannot open the store {}: {e}", location.display())))
     }
@@ -147,6 +163,8 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
     config.request_timeout = std::time::Duration::from_secs(args.timeout.max(1));
     config.readers = args.readers.max(1);
     config.stop_on_signal = true;
+    config.analysis = xinli_serve::analysis::AnalysisSettings::new(args.store.analysis_dir());
+    config.refresh_every = args.refresh_every.as_deref().map(refresh_interval).transpose()?;
     let server = xinli_serve::spawn(config).map_err(Failure::input)?;
     say(format_args!("xinli serve: listening on http://{} (store: {})", server.addr, location.display()))?;
     match first_admin {
@@ -160,6 +178,57 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
     server.wait().map_err(Failure::input)
 }
 
+
+/// `--refresh-every`: a number with s, m, h or d (at least a minute, at most 30 days).
+fn refresh_interval(value: &str) -> Result<std::time::Duration, Failure> {
+    let v = value.trim().to_ascii_lowercase();
+    let bad = || Failure::input(format!("--refresh-every: {value:?} is not a duration like 30m, 1h or 1d (at least 1m) / 刷新间隔格式如 30m、1h、1d"));
+    let split = v.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
+    let n: f64 = v[..split].parse().map_err(|_| bad())?;
+    let seconds = match v[split..].trim() {
+        "s" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86_400.0,
+        _ => return Err(bad()),
+    };
+    if !(60.0..=30.0 * 86_400.0).contains(&seconds) {
+        return Err(bad());
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
+}
+
+/// `xinli analyze --db`: the store analysed and the scores written back.
+pub fn analyze_store(config: xinli_analyze::AnalyzeConfig, store_args: &StoreArgs, top: usize, quiet: bool) -> Result<(), Failure> {
+    if top == 0 || top > 1000 {
+        return Err(Failure::input(format!("--top must be between 1 and 1000, got {top}")));
+    }
+    let mut store = store_args.open_for_analysis()?;
+    let settings = xinli_serve::analysis::AnalysisSettings { config, top_n: top };
+    let source = format!("xinli analyze --db {}", store_args.location().display());
+    let r = xinli_serve::analysis::analyze_store(&mut store, &settings, &source).map_err(Failure::input)?;
+    if quiet {
+        return Ok(());
+    }
+    say(format_args!(
+        "analysis run {} of {}: {} customers, {} order lines, {} events, {} reviews as of {}",
+        r.run_id,
+        store_args.location().display(),
+        r.customers,
+        r.orders,
+        r.events,
+        r.reviews,
+        r.as_of
+    ))?;
+    say(format_args!(
+        "export {:.1} s, analysis {:.1} s, recommendations {:.1} s, write-back {:.1} s; files in {}",
+        r.export_seconds,
+        r.analyze_seconds,
+        r.recommend_seconds,
+        r.write_back_seconds,
+        settings.config.out_dir.display()
+    ))
+}
 
 pub fn keys(args: KeysArgs) -> Result<(), Failure> {
     let mut store = args.store.open()?;

@@ -1,0 +1,249 @@
+//! `xinli analyze --db` and the server's analysis runs, on SQLite and PostgreSQL: a simulated
+//! shop loaded with `import --db`, analysed from the store, and the scores, evidence and
+//! recommendations in the customer 360 equal to the same run's customers.csv, evidence.csv and
+//! recommendations.csv; segments on model outputs; a second run replaces; a failing run is
+//! recorded and leaves the previous scores; a run through the API.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use xinli_store::testdb::TestDb;
+use xinli_store::{PiiCipher, Role, Store};
+
+const PII_KEY: &str = "0303030303030303030303030303030303030303030303030303030303030303";
+
+/// Runs xinli with the store flags' data directory (the store commands take `--data-dir`).
+fn xinli(args: &[&str], dir: &Path) -> (bool, String, String) {
+    let store_command = args[0] != "simulate";
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xinli"));
+    command.args(args).env("XINLI_PII_KEY", PII_KEY);
+    if store_command {
+        command.arg("--data-dir").arg(dir);
+    }
+    let out = command.output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn xinli_ok(args: &[&str], dir: &Path) -> String {
+    let (ok, stdout, stderr) = xinli(args, dir);
+    assert!(ok, "xinli {args:?}: {stderr}\n{stdout}");
+    stdout
+}
+
+fn cipher() -> PiiCipher {
+    PiiCipher::new(xinli_store::crypto::parse_key(PII_KEY).unwrap(), &[])
+}
+
+fn count(store: &mut Store, table: &str) -> i64 {
+    store.raw_query(&format!("SELECT COUNT(*) FROM {table}"), &[]).unwrap()[0].int(0)
+}
+
+/// A CSV file as rows of (header → cell).
+fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    reader.records().map(|r| headers.iter().zip(r.unwrap().iter()).map(|(h, c)| (h.to_string(), c.to_string())).collect()).collect()
+}
+
+/// A stored JSON value equals a CSV cell: empty = null, numbers by value, text as is.
+fn same(json: &Value, cell: &str) -> bool {
+    match json {
+        Value::Null => cell.is_empty(),
+        Value::Number(n) => cell.parse::<f64>().is_ok_and(|c| (c - n.as_f64().unwrap()).abs() <= 1e-9 * c.abs().max(1.0)),
+        Value::String(s) => s == cell,
+        other => other.to_string() == cell,
+    }
+}
+
+fn number(cell: &str) -> Option<f64> {
+    cell.parse().ok()
+}
+
+/// Every customer's scores, evidence and recommendations in the 360 equal the run's files.
+fn check_against_files(store: &mut Store, out: &Path) -> usize {
+    let customers = read_csv(&out.join("customers.csv"));
+    let mut evidence: HashMap<String, Vec<BTreeMap<String, String>>> = HashMap::new();
+    for row in read_csv(&out.join("evidence.csv")) {
+        evidence.entry(row["customer_id"].clone()).or_default().push(row);
+    }
+    let mut recommendations: HashMap<String, Vec<BTreeMap<String, String>>> = HashMap::new();
+    for row in read_csv(&out.join("recommendations.csv")) {
+        recommendations.entry(row["customer_id"].clone()).or_default().push(row);
+    }
+    for row in &customers {
+        let id = &row["customer_id"];
+        let c = store.customer_360(id, false, xinli_store::now_ms(), 1).unwrap().unwrap_or_else(|| panic!("{id} is not in the store"));
+        let scores = serde_json::to_value(c.scores.as_ref().unwrap_or_else(|| panic!("{id} has no scores"))).unwrap();
+        for (column, cell) in row {
+            assert!(same(&scores["data"][column], cell), "{id}: data.{column} = {} but customers.csv has {cell:?}", scores["data"][column]);
+        }
+        for column in ["persona", "clv", "churn_risk", "p_alive", "rfm_segment", "next_best_action", "trait_price_sensitivity"] {
+            assert!(same(&scores[column], &row[column]), "{id}: {column} = {} but customers.csv has {:?}", scores[column], row[column]);
+        }
+        assert!(same(&scores["t"], &row["T"]));
+        let mut expected: Vec<_> = evidence.remove(id).unwrap_or_default();
+        expected.sort_by(|a, b| (&a["trait"], &a["signal"]).cmp(&(&b["trait"], &b["signal"])));
+        assert_eq!(c.evidence.len(), expected.len(), "{id}: evidence rows");
+        for (e, x) in c.evidence.iter().zip(&expected) {
+            assert_eq!((e.trait_.as_str(), e.signal.as_str(), e.text_en.as_str(), e.text_zh.as_str()), (x["trait"].as_str(), x["signal"].as_str(), x["text_en"].as_str(), x["text_zh"].as_str()));
+            assert_eq!(e.value, number(&x["value"]));
+            assert_eq!(e.percentile, number(&x["percentile"]));
+        }
+        let expected = recommendations.remove(id).unwrap_or_default();
+        let top: Vec<_> = expected.iter().take(10).collect();
+        assert_eq!(c.recommendations.len(), top.len(), "{id}: recommendations");
+        for (r, x) in c.recommendations.iter().zip(top) {
+            assert_eq!((r.rank.to_string(), r.product_id.as_str(), r.reason_en.as_str(), r.reason_zh.as_str()), (x["rank"].clone(), x["product_id"].as_str(), x["reason_en"].as_str(), x["reason_zh"].as_str()));
+        }
+    }
+    assert!(evidence.is_empty(), "evidence of customers without scores");
+    customers.len()
+}
+
+fn analyze_db_writes_back(db: TestDb) {
+    let dir = std::env::temp_dir().join(format!("xinli-analyze-db-{}-{}", std::process::id(), db.location().display().len()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let location = match db.location() {
+        xinli_store::Location::Sqlite(p) => p.display().to_string(),
+        xinli_store::Location::Postgres(url) => url,
+    };
+    let d = |name: &str| dir.join(name).display().to_string();
+    xinli_ok(&["simulate", "--customers", "300", "--days", "365", "--seed", "11", "--out", &d("sim"), "--quiet"], &dir);
+    xinli_ok(&["import", &d("sim"), "--out", &d("checked"), "--db", &location, "--quiet"], &dir);
+
+    let mut store = Store::open(&db.location(), cipher()).unwrap();
+    let expression = "persona = \"price_sensitive\" and churn_risk > 0.5";
+    let segment = store.create_segment("price-sensitive at risk", expression, "").unwrap();
+    assert_eq!(segment.size, 0, "model outputs are null before an analysis");
+
+    let stdout = xinli_ok(&["analyze", "--db", &location, "--out", &d("run1")], &dir);
+    assert!(stdout.contains("write-back"), "{stdout}");
+    for file in ["customers.csv", "evidence.csv", "recommendations.csv", "dashboard.json", "report.html"] {
+        assert!(dir.join("run1").join(file).exists(), "{file} written to --out");
+    }
+    let customers = check_against_files(&mut store, &dir.join("run1"));
+    assert_eq!(count(&mut store, "customer_scores"), customers as i64);
+
+    // The segment has exactly the members customers.csv says.
+    let expected: std::collections::BTreeSet<String> = read_csv(&dir.join("run1/customers.csv"))
+        .into_iter()
+        .filter(|r| r["persona"] == "price_sensitive" && number(&r["churn_risk"]).is_some_and(|c| c > 0.5))
+        .map(|r| r["customer_id"].clone())
+        .collect();
+    assert!(!expected.is_empty(), "the simulated shop has price-sensitive customers at risk");
+    let members: std::collections::BTreeSet<String> = store.segment_members(segment.id, 100_000, 0).unwrap().into_iter().map(|(c, _)| c).collect();
+    assert_eq!(members, expected);
+
+    // The documents of the run.
+    let run = store.latest_run().unwrap().unwrap();
+    assert_eq!((run.status.as_str(), run.customers), ("ok", Some(customers as i64)));
+    let dashboard: Value = serde_json::from_str(&store.artifact(run.run_id, "dashboard").unwrap().unwrap()).unwrap();
+    assert!(dashboard["monthly"].as_array().is_some_and(|m| !m.is_empty()));
+    assert!(dashboard["funnel"]["by_persona"]["steps"].is_array());
+    let summary: Value = serde_json::from_str(&store.artifact(run.run_id, "summary").unwrap().unwrap()).unwrap();
+    assert_eq!(summary["customers"], customers);
+
+    // A second run replaces the rows, never duplicates them.
+    let (evidence_rows, recommendation_rows) = (count(&mut store, "customer_evidence"), count(&mut store, "customer_recommendations"));
+    xinli_ok(&["analyze", "--db", &location, "--out", &d("run2"), "--quiet"], &dir);
+    assert_eq!(count(&mut store, "customer_scores"), customers as i64);
+    assert_eq!(count(&mut store, "customer_evidence"), evidence_rows);
+    assert_eq!(count(&mut store, "customer_recommendations"), recommendation_rows);
+    check_against_files(&mut store, &dir.join("run2"));
+    let second = store.latest_run().unwrap().unwrap();
+    assert!(second.run_id > run.run_id);
+
+    // A failing run is recorded with its error; the previous scores stay.
+    let (ok, _, stderr) = xinli(&["analyze", "--db", &location, "--out", &d("run3"), "--calibration-end", "2000-01-01"], &dir);
+    assert!(!ok);
+    assert!(stderr.contains("no completed purchases"), "{stderr}");
+    let runs = store.analysis_runs(5).unwrap();
+    assert_eq!(runs[0].status, "failed");
+    assert!(runs[0].error.as_deref().unwrap().contains("no completed purchases"), "{:?}", runs[0].error);
+    assert_eq!(store.latest_run().unwrap().unwrap().run_id, second.run_id);
+    check_against_files(&mut store, &dir.join("run2"));
+
+    // Through the server: POST /api/analysis/run (admin), then the run's results over HTTP.
+    let admin = store.create_key(Role::Admin, "test admin").unwrap().key;
+    let analyst = store.create_key(Role::Analyst, "test analyst").unwrap().key;
+    drop(store);
+    let mut config = xinli_serve::ServeConfig::new(db.location(), cipher());
+    config.analysis = xinli_serve::analysis::AnalysisSettings::new(dir.join("served"));
+    let server = xinli_serve::spawn(config).unwrap();
+    let api = |key: &str| xinli_serve::client::Client::new(server.addr).with_key(key);
+    assert_eq!(api(&analyst).post_json("/api/analysis/run", &serde_json::json!({})).unwrap().status, 403);
+    let started = api(&admin).post_json("/api/analysis/run", &serde_json::json!({})).unwrap();
+    assert_eq!(started.status, 202, "{}", started.text());
+    let run_id = started.json()["run_id"].as_i64().unwrap();
+    assert_eq!(api(&admin).post_json("/api/analysis/run", &serde_json::json!({})).unwrap().status, 409, "one run at a time");
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let finished = loop {
+        let runs = api(&analyst).get("/api/analysis/runs").unwrap().json();
+        let run = runs["runs"].as_array().unwrap().iter().find(|r| r["run_id"] == run_id).unwrap().clone();
+        if run["status"] != "running" {
+            break run;
+        }
+        assert!(Instant::now() < deadline, "the run did not finish");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(finished["status"], "ok", "{finished}");
+    let served = read_csv(&dir.join("served/customers.csv"));
+    let first = &served[0]["customer_id"];
+    let c = api(&analyst).get(&format!("/api/customers/{first}")).unwrap().json();
+    assert_eq!(c["scores"]["run_id"], run_id);
+    assert!(same(&c["scores"]["clv"], &served[0]["clv"]));
+    let recs = api(&analyst).get(&format!("/api/customers/{first}/recommendations?limit=3")).unwrap().json();
+    assert!(recs["recommendations"].as_array().unwrap().len() <= 3);
+    let doc = api(&analyst).get("/api/analysis/artifacts/dashboard").unwrap();
+    assert_eq!(doc.status, 200);
+    assert_eq!(doc.json()["run_id"], run_id);
+    assert_eq!(api(&analyst).get("/api/analysis/artifacts/nothing").unwrap().status, 404);
+    server.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn empty_store_fails_clearly(db: TestDb) {
+    let dir = std::env::temp_dir().join(format!("xinli-analyze-empty-{}-{}", std::process::id(), db.location().display().len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let location = match db.location() {
+        xinli_store::Location::Sqlite(p) => p.display().to_string(),
+        xinli_store::Location::Postgres(url) => url,
+    };
+    let (ok, _, stderr) = xinli(&["analyze", "--db", &location, "--out", &dir.join("out").display().to_string()], &dir);
+    assert!(!ok);
+    assert!(stderr.contains("no customers"), "{stderr}");
+    let mut store = Store::open(&db.location(), cipher()).unwrap();
+    let runs = store.analysis_runs(5).unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status, "failed");
+    assert!(store.latest_run().unwrap().is_none());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn pg() -> TestDb {
+    TestDb::postgres().expect("PostgreSQL at 127.0.0.1:5432 (user postgres) is needed: scripts/test.sh starts it")
+}
+
+#[test]
+fn sqlite_analyze_db_writes_back() {
+    analyze_db_writes_back(TestDb::sqlite());
+}
+
+#[test]
+fn postgres_analyze_db_writes_back() {
+    analyze_db_writes_back(pg());
+}
+
+#[test]
+fn sqlite_empty_store_fails_clearly() {
+    empty_store_fails_clearly(TestDb::sqlite());
+}
+
+#[test]
+fn postgres_empty_store_fails_clearly() {
+    empty_store_fails_clearly(pg());
+}
