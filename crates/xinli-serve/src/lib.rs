@@ -169,8 +169,18 @@ impl AppState {
     ) -> Result<T, ApiError> {
         let state = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
-            let i = state.next_reader.fetch_add(1, Ordering::Relaxed) % state.readers.len();
-            let mut store = state.readers[i].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            // The first idle connection from a rotating start; all busy → wait for that one.
+            let n = state.readers.len();
+            let start = state.next_reader.fetch_add(1, Ordering::Relaxed) % n;
+            let idle = (0..n).find_map(|k| match state.readers[(start + k) % n].try_lock() {
+                Ok(guard) => Some(guard),
+                Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            });
+            let mut store = match idle {
+                Some(guard) => guard,
+                None => state.readers[start].lock().unwrap_or_else(|poisoned| poisoned.into_inner()),
+            };
             f(&mut store)
         })
         .await

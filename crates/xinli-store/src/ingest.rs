@@ -1,22 +1,28 @@
 //! The write path: identity resolution, events stored once per messageId, orders, reviews,
 //! traits, and the incremental profile and segment updates — all in the caller's transaction.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::model::{Message, MessageKind, OrderInput, OrderState, Pii, Traits};
-use crate::profile::Profile;
+use crate::profile::{Activity, Profile, RECENT_ACTIVITIES};
+use crate::sql::Val;
 use crate::{now_ms, IngestOutcome, Store, StoreError};
 
 const USER: &str = "user";
 const ANON: &str = "anon";
 
-/// Profiles touched by one ingest call, written once at its end.
+/// What one ingest call gathers and writes in few statements: the touched profiles (once each,
+/// at the end) and the new event rows.
 #[derive(Default)]
 pub(crate) struct Touched {
     pub profiles: HashMap<i64, Profile>,
     /// Each customer's external id (user id, else anonymous id) for segment records.
     pub labels: HashMap<i64, String>,
+    /// Event rows not inserted yet, [`EVENT_COLUMNS`] values each.
+    events: Vec<Val>,
 }
+
+const EVENT_COLUMNS: usize = 16;
 
 impl Store {
     /// Stores `messages` in one transaction and returns what happened. Either every message is
@@ -34,92 +40,98 @@ impl Store {
     pub fn ingest_groups(&mut self, groups: &[&[Message]]) -> Result<(Vec<IngestOutcome>, u64), StoreError> {
         self.transaction(|s| {
             let now = now_ms();
+            let stored = s.stored_message_ids(groups)?;
             let mut seen = HashSet::new();
             let mut touched = Touched::default();
             let mut outcomes = Vec::with_capacity(groups.len());
             for group in groups {
                 let mut outcome = IngestOutcome::default();
                 for m in group.iter() {
-                    s.ingest_message(m, now, &mut seen, &mut outcome, &mut touched)?;
+                    let id = m.message_id.as_str();
+                    if stored.contains(id) || !seen.insert(id) {
+                        outcome.duplicates += 1;
+                    } else {
+                        s.ingest_message(m, now, &mut outcome, &mut touched)?;
+                    }
                 }
                 outcomes.push(outcome);
             }
+            s.flush_events(&mut touched)?;
             let changes = s.write_profiles(touched, now)?;
             Ok((outcomes, changes))
         })
     }
 
-    fn ingest_message<'m>(
-        &mut self,
-        m: &'m Message,
-        now: i64,
-        seen: &mut HashSet<&'m str>,
-        outcome: &mut IngestOutcome,
-        touched: &mut Touched,
-    ) -> Result<(), StoreError> {
-            if !seen.insert(m.message_id.as_str()) || self.message_stored(&m.message_id)? {
-                outcome.duplicates += 1;
-                return Ok(());
-            }
-            let cid = self.resolve(m, now, outcome, touched)?;
-            let inserted = self.conn.exec(
-                "INSERT INTO events (message_id, cid, kind, name, event_type, ts, received_at, user_id, anonymous_id, \
-                 session_id, product_id, category, query, value, properties, context) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (message_id) DO NOTHING",
-                &[
-                    m.message_id.as_str().into(),
-                    cid.into(),
-                    m.kind.name().into(),
-                    m.name.clone().into(),
-                    m.event_type.map(|t| t.name()).into(),
-                    m.ts_ms.into(),
-                    now.into(),
-                    m.user_id.clone().into(),
-                    m.anonymous_id.clone().into(),
-                    m.session_id.clone().into(),
-                    m.product_id.clone().into(),
-                    m.category.clone().into(),
-                    m.query.clone().into(),
-                    m.value.into(),
-                    m.properties.clone().into(),
-                    m.context.clone().into(),
-                ],
-            )?;
-            if inserted == 0 {
-                outcome.duplicates += 1;
-                return Ok(());
-            }
-            outcome.stored += 1;
-            self.profile_mut(touched, cid)?.record_event(m.ts_ms, m.event_type, m.session_id.as_deref());
-            if let Some(traits) = &m.traits {
-                self.update_traits(cid, traits, now)?;
-            }
-            if let Some(order) = &m.order {
-                self.apply_order(cid, m, order, touched)?;
-            }
-            if let Some(r) = &m.review {
-                let added = self.conn.exec(
-                    "INSERT INTO reviews (review_id, cid, product_id, ts, rating, text, language) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                     ON CONFLICT (review_id) DO NOTHING",
-                    &[
-                        r.review_id.as_str().into(),
-                        cid.into(),
-                        r.product_id.clone().into(),
-                        m.ts_ms.into(),
-                        r.rating.into(),
-                        r.text.as_str().into(),
-                        r.language.clone().into(),
-                    ],
-                )?;
-                if added > 0 {
-                    self.profile_mut(touched, cid)?.record_review(r.rating);
-                }
-            }
+    /// The message ids of `groups` already stored: one query per few hundred ids.
+    fn stored_message_ids(&mut self, groups: &[&[Message]]) -> Result<HashSet<String>, StoreError> {
+        let ids: HashSet<&str> = groups.iter().flat_map(|g| g.iter()).map(|m| m.message_id.as_str()).collect();
+        let ids: Vec<Val> = ids.into_iter().map(Val::from).collect();
+        let rows = self.conn.query_rows("SELECT message_id FROM events WHERE message_id IN ({rows})", 1, &ids)?;
+        Ok(rows.iter().map(|r| r.text(0)).collect())
+    }
+
+    /// Inserts the pending event rows. No `ON CONFLICT`: the ids were checked at the start of
+    /// the transaction, so a conflict means another connection stored one meanwhile — the
+    /// transaction fails (nothing acknowledged) rather than count an event twice.
+    fn flush_events(&mut self, touched: &mut Touched) -> Result<(), StoreError> {
+        self.conn.exec_rows(
+            "INSERT INTO events (message_id, cid, kind, name, event_type, ts, received_at, user_id, anonymous_id, \
+             session_id, product_id, category, query, value, properties, context) VALUES {rows}",
+            EVENT_COLUMNS,
+            &touched.events,
+        )?;
+        touched.events.clear();
         Ok(())
     }
 
-    fn message_stored(&mut self, message_id: &str) -> Result<bool, StoreError> {
-        Ok(self.conn.query_one("SELECT 1 FROM events WHERE message_id = $1", &[message_id.into()])?.is_some())
+    /// A new message (not a duplicate): its customer, event row, profile, traits, order, review.
+    fn ingest_message(&mut self, m: &Message, now: i64, outcome: &mut IngestOutcome, touched: &mut Touched) -> Result<(), StoreError> {
+        let cid = self.resolve(m, now, outcome, touched)?;
+        touched.events.extend([
+            m.message_id.as_str().into(),
+            cid.into(),
+            m.kind.name().into(),
+            m.name.clone().into(),
+            m.event_type.map(|t| t.name()).into(),
+            m.ts_ms.into(),
+            now.into(),
+            m.user_id.clone().into(),
+            m.anonymous_id.clone().into(),
+            m.session_id.clone().into(),
+            m.product_id.clone().into(),
+            m.category.clone().into(),
+            m.query.clone().into(),
+            m.value.into(),
+            m.properties.clone().into(),
+            m.context.clone().into(),
+        ]);
+        outcome.stored += 1;
+        self.profile_mut(touched, cid)?.record_event(m.ts_ms, m.event_type, m.session_id.as_deref());
+        if let Some(traits) = &m.traits {
+            self.update_traits(cid, traits, now)?;
+        }
+        if let Some(order) = &m.order {
+            self.apply_order(cid, m, order, touched)?;
+        }
+        if let Some(r) = &m.review {
+            let added = self.conn.exec(
+                "INSERT INTO reviews (review_id, cid, product_id, ts, rating, text, language) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (review_id) DO NOTHING",
+                &[
+                    r.review_id.as_str().into(),
+                    cid.into(),
+                    r.product_id.clone().into(),
+                    m.ts_ms.into(),
+                    r.rating.into(),
+                    r.text.as_str().into(),
+                    r.language.clone().into(),
+                ],
+            )?;
+            if added > 0 {
+                self.profile_mut(touched, cid)?.record_review(r.rating);
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn profile_mut<'t>(&mut self, touched: &'t mut Touched, cid: i64) -> Result<&'t mut Profile, StoreError> {
@@ -138,12 +150,24 @@ impl Store {
         if let Some(p) = self.cache.as_ref().and_then(|c| c.profiles.get(&cid)) {
             return Ok(Some(p.clone()));
         }
-        match self.conn.query_one("SELECT data FROM profiles WHERE cid = $1", &[cid.into()])? {
-            Some(row) => serde_json::from_str(&row.text(0))
-                .map(Some)
-                .map_err(|e| StoreError::Corrupt(format!("profile of customer {cid}: {e}"))),
-            None => Ok(None),
-        }
+        let Some(row) = self.conn.query_one("SELECT data FROM profiles WHERE cid = $1", &[cid.into()])? else { return Ok(None) };
+        let mut profile: Profile =
+            serde_json::from_str(&row.text(0)).map_err(|e| StoreError::Corrupt(format!("profile of customer {cid}: {e}")))?;
+        profile.recent = self.recent_activities(cid)?;
+        Ok(Some(profile))
+    }
+
+    /// The activities a profile keeps: the customer's latest canonical events, oldest first.
+    fn recent_activities(&mut self, cid: i64) -> Result<VecDeque<Activity>, StoreError> {
+        let rows = self.conn.query(
+            "SELECT ts, event_type, session_id FROM events WHERE cid = $1 AND event_type IS NOT NULL ORDER BY ts DESC, id DESC LIMIT $2",
+            &[cid.into(), (RECENT_ACTIVITIES as i64).into()],
+        )?;
+        Ok(rows
+            .iter()
+            .rev()
+            .filter_map(|r| Some(Activity { ts_ms: r.int(0), event_type: xinli_core::EventType::parse(&r.text(1))?, session: r.opt_text(2) }))
+            .collect())
     }
 
     fn identity(&mut self, kind: &'static str, value: &str) -> Result<Option<i64>, StoreError> {
@@ -248,6 +272,8 @@ impl Store {
     /// Moves everything of customer `from` to `into` (identity resolution), then rebuilds
     /// `into`'s profile from its full history so no event is lost or counted twice.
     fn merge(&mut self, from: i64, into: i64, now: i64, touched: &mut Touched) -> Result<(), StoreError> {
+        // The pending events of this call move too and count in the rebuilt profile.
+        self.flush_events(touched)?;
         for sql in [
             "UPDATE events SET cid = $2 WHERE cid = $1",
             "UPDATE orders SET cid = $2 WHERE cid = $1",
@@ -280,7 +306,7 @@ impl Store {
     /// A profile recomputed from every stored event, order and review of the customer.
     pub(crate) fn rebuild_profile(&mut self, cid: i64) -> Result<Profile, StoreError> {
         let mut p = Profile::default();
-        for r in self.conn.query("SELECT ts, event_type, session_id FROM events WHERE cid = $1 ORDER BY ts", &[cid.into()])? {
+        for r in self.conn.query("SELECT ts, event_type, session_id FROM events WHERE cid = $1 ORDER BY ts, id", &[cid.into()])? {
             let t = r.opt_text(1).and_then(|t| xinli_core::EventType::parse(&t));
             p.record_event(r.int(0), t, r.opt_text(2).as_deref());
         }
@@ -430,43 +456,45 @@ impl Store {
         })
     }
 
-    /// Writes every touched profile and re-evaluates its segments; returns membership changes.
+    /// Writes every touched profile (one multi-row upsert) and re-evaluates its segments;
+    /// returns membership changes.
     fn write_profiles(&mut self, touched: Touched, now: i64) -> Result<u64, StoreError> {
-        let mut changes = 0;
         let mut profiles: Vec<_> = touched.profiles.into_iter().collect();
         profiles.sort_by_key(|(cid, _)| *cid);
-        for (cid, p) in profiles {
-            let label = match touched.labels.get(&cid) {
+        let mut labels = Vec::with_capacity(profiles.len());
+        for (cid, _) in &profiles {
+            labels.push(match touched.labels.get(cid) {
                 Some(l) => l.clone(),
-                None => self.label(cid)?,
-            };
-            changes += self.save_profile(cid, &label, &p, now)?;
-            if let Some(cache) = self.cache.as_mut() {
-                cache.remember_profile(cid, p);
-            }
+                None => self.label(*cid)?,
+            });
         }
-        Ok(changes)
-    }
-
-    /// Upserts one profile and updates its segment memberships.
-    pub(crate) fn save_profile(&mut self, cid: i64, label: &str, p: &Profile, now: i64) -> Result<u64, StoreError> {
-        let record = p.record(label, now);
-        let stage = record.journey_stage();
-        self.conn.exec(
-            "INSERT INTO profiles (cid, data, stage, orders, revenue, last_seen, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (cid) DO UPDATE SET data = excluded.data, stage = excluded.stage, orders = excluded.orders, \
-             revenue = excluded.revenue, last_seen = excluded.last_seen, updated_at = excluded.updated_at",
-            &[
-                cid.into(),
+        let records: Vec<_> = profiles.iter().zip(&labels).map(|((cid, p), label)| (*cid, p.record(label, now))).collect();
+        let mut rows = Vec::with_capacity(records.len() * 7);
+        for ((cid, p), (_, record)) in profiles.iter().zip(&records) {
+            rows.extend([
+                (*cid).into(),
                 serde_json::to_string(p).expect("profiles serialise").into(),
-                stage.into(),
+                record.journey_stage().into(),
                 (p.orders as i64).into(),
                 p.total_spend.into(),
                 p.last_seen_ms.into(),
                 now.into(),
-            ],
+            ]);
+        }
+        self.conn.exec_rows(
+            "INSERT INTO profiles (cid, data, stage, orders, revenue, last_seen, updated_at) VALUES {rows} \
+             ON CONFLICT (cid) DO UPDATE SET data = excluded.data, stage = excluded.stage, orders = excluded.orders, \
+             revenue = excluded.revenue, last_seen = excluded.last_seen, updated_at = excluded.updated_at",
+            7,
+            &rows,
         )?;
-        self.update_memberships(cid, &record, now)
+        let changes = self.update_memberships(&records, now)?;
+        if let Some(cache) = self.cache.as_mut() {
+            for (cid, p) in profiles {
+                cache.remember_profile(cid, p);
+            }
+        }
+        Ok(changes)
     }
 
     /// The external id of a customer: its user id, else an anonymous id.

@@ -8,15 +8,16 @@
 //! has run they are null, and a segment on them matches nobody rather than a guess.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use xinli_core::{CustomerId, Event, EventType, Shop, Subject, Timestamp};
-use xinli_journey::{journey_stages, JourneyConfig};
+use xinli_journey::{JourneyConfig, JourneyFold};
 use xinli_segment::{Record, Schema, Type, Value};
 
 /// Activities kept for the journey rules: enough for the two latest sessions of any shopper
 /// we have seen in the shared data sets' heads; older ones no longer decide a stage.
-const RECENT_ACTIVITIES: usize = 64;
+pub(crate) const RECENT_ACTIVITIES: usize = 64;
 
 const DAY_MS: f64 = 86_400_000.0;
 
@@ -48,6 +49,9 @@ pub struct Profile {
     pub returned_orders: u64,
     pub reviews: u64,
     pub rating_sum: i64,
+    /// Not part of the stored row (which stays a few hundred bytes): the latest canonical
+    /// events are in the events table, and loading a profile reads them back from there.
+    #[serde(skip)]
     pub recent: VecDeque<Activity>,
     /// Ids of the segments the customer is in now.
     pub segments: Vec<i64>,
@@ -67,7 +71,12 @@ impl Profile {
         self.events += 1;
         match event_type {
             Some(t) => {
-                *self.by_type.entry(t.name().to_string()).or_default() += 1;
+                match self.by_type.get_mut(t.name()) {
+                    Some(n) => *n += 1,
+                    None => {
+                        self.by_type.insert(t.name().to_string(), 1);
+                    }
+                }
                 let at = self.recent.partition_point(|a| a.ts_ms <= ts_ms);
                 self.recent.insert(at, Activity { ts_ms, event_type: t, session: session.map(str::to_string) });
                 if self.recent.len() > RECENT_ACTIVITIES {
@@ -109,26 +118,28 @@ impl Profile {
 
     /// The journey stage as of `as_of_ms`, by `xinli-journey`'s rules over the recent activities.
     pub fn journey_stage(&self, as_of_ms: i64) -> Option<&'static str> {
-        let subject = Subject::Customer(CustomerId::parse("c").expect("a constant id"));
-        let events = self
-            .recent
-            .iter()
-            .map(|a| Event {
-                ts: Timestamp::from_unix_seconds(a.ts_ms.div_euclid(1000)),
-                subject: subject.clone(),
-                session_id: a.session.clone(),
-                event_type: a.event_type,
-                product_id: None,
-                category: None,
-                query: None,
-                value: None,
-                properties: None,
-                extra: Default::default(),
-            })
-            .collect();
-        let shop = Shop { events, ..Shop::default() };
         let as_of = Timestamp::from_unix_seconds(as_of_ms.div_euclid(1000));
-        journey_stages(&shop, as_of, &JourneyConfig::default()).first().map(|j| j.stage.name())
+        let mut fold = JourneyFold::new(as_of, &JourneyConfig::default());
+        // One event value, refilled per activity: the fold reads only its time, type and session.
+        let mut event = Event {
+            ts: as_of,
+            subject: Subject::Customer(CustomerId::parse("c").expect("a constant id")),
+            session_id: None,
+            event_type: EventType::PageView,
+            product_id: None,
+            category: None,
+            query: None,
+            value: None,
+            properties: None,
+            extra: Default::default(),
+        };
+        for a in &self.recent {
+            event.ts = Timestamp::from_unix_seconds(a.ts_ms.div_euclid(1000));
+            event.event_type = a.event_type;
+            event.session_id.clone_from(&a.session);
+            fold.observe(&event);
+        }
+        fold.finish(&Shop::default()).first().map(|j| j.stage.name())
     }
 
     /// Raw trait signals: shares of the customer's own behaviour, before the batch analysis
@@ -191,7 +202,9 @@ impl ProfileRecord<'_> {
 
     /// Every non-null field of [`live_schema`], by name.
     pub fn fields(&self) -> BTreeMap<String, Field> {
-        live_schema()
+        static SCHEMA: OnceLock<Schema> = OnceLock::new();
+        SCHEMA
+            .get_or_init(live_schema)
             .fields()
             .filter_map(|(name, _)| match self.get(name) {
                 Value::Number(x) => Some((name.to_string(), Field::Number(x))),

@@ -1,6 +1,8 @@
 //! Live segments: expressions of `xinli-segment` over profiles, membership re-evaluated for a
 //! customer whenever its profile changes, every entry and exit kept with its time.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 use xinli_segment::{Expression, Record, Value};
@@ -106,36 +108,46 @@ impl Store {
         Ok(())
     }
 
-    /// Applies the customer's record to every segment; records entries and exits.
-    pub(crate) fn update_memberships(&mut self, cid: i64, record: &ProfileRecord<'_>, now: i64) -> Result<u64, StoreError> {
-        if self.segments.is_empty() {
+    /// Applies each customer's record to every segment; records entries and exits. One query
+    /// reads the current memberships of all the customers, one statement per few hundred
+    /// entries writes the new ones.
+    pub(crate) fn update_memberships(&mut self, records: &[(i64, ProfileRecord<'_>)], now: i64) -> Result<u64, StoreError> {
+        if self.segments.is_empty() || records.is_empty() {
             return Ok(0);
         }
-        let current: Vec<i64> = self
+        let cids: Vec<Val> = records.iter().map(|(cid, _)| Val::Int(*cid)).collect();
+        let mut current: HashSet<(i64, i64)> = self
             .conn
-            .query("SELECT segment_id FROM segment_members WHERE cid = $1 AND left_at IS NULL", &[cid.into()])?
+            .query_rows("SELECT cid, segment_id FROM segment_members WHERE left_at IS NULL AND cid IN ({rows})", 1, &cids)?
             .iter()
-            .map(|r| r.int(0))
+            .map(|r| (r.int(0), r.int(1)))
             .collect();
-        let scores = if self.segments.iter().any(|s| s.needs_scores) { self.score_row(cid)? } else { None };
-        let record = Scored { live: record, scores: scores.as_ref() };
-        let wanted: Vec<i64> = self.segments.iter().filter(|s| s.expr.matches(&record)).map(|s| s.id).collect();
-        let mut changes = 0;
-        for id in wanted.iter().filter(|id| !current.contains(id)) {
-            self.conn.exec(
-                "INSERT INTO segment_members (segment_id, cid, entered_at, left_at) VALUES ($1, $2, $3, NULL)",
-                &[(*id).into(), cid.into(), now.into()],
-            )?;
-            changes += 1;
+        let needs_scores = self.segments.iter().any(|s| s.needs_scores);
+        let mut entries = Vec::new();
+        for (cid, live) in records {
+            let scores = if needs_scores { self.score_row(*cid)? } else { None };
+            let record = Scored { live, scores: scores.as_ref() };
+            for s in &self.segments {
+                match (current.remove(&(*cid, s.id)), s.expr.matches(&record)) {
+                    (false, true) => entries.extend([Val::Int(s.id), Val::Int(*cid), Val::Int(now)]),
+                    (true, false) => {
+                        current.insert((*cid, s.id));
+                    }
+                    _ => {}
+                }
+            }
         }
-        for id in current.iter().filter(|id| !wanted.contains(id)) {
+        // What is left of `current` no longer matches (or its segment no longer compiles).
+        let mut exits: Vec<(i64, i64)> = current.into_iter().collect();
+        exits.sort_unstable();
+        for (cid, id) in &exits {
             self.conn.exec(
                 "UPDATE segment_members SET left_at = $3 WHERE segment_id = $1 AND cid = $2 AND left_at IS NULL",
-                &[(*id).into(), cid.into(), now.into()],
+                &[(*id).into(), (*cid).into(), now.into()],
             )?;
-            changes += 1;
         }
-        Ok(changes)
+        self.conn.exec_rows("INSERT INTO segment_members (segment_id, cid, entered_at) VALUES {rows}", 3, &entries)?;
+        Ok((entries.len() / 3 + exits.len()) as u64)
     }
 
     /// Creates a segment and evaluates it over every profile at once.
@@ -218,8 +230,7 @@ impl Store {
         for cid in cids {
             let Some(p) = self.load_profile(cid)? else { continue };
             let label = self.label(cid)?;
-            let record = p.record(&label, now);
-            self.update_memberships(cid, &record, now)?;
+            self.update_memberships(&[(cid, p.record(&label, now))], now)?;
         }
         Ok(())
     }

@@ -117,6 +117,60 @@ pub trait Conn: Send {
     fn query_one(&mut self, sql: &str, params: &[Val]) -> Result<Option<Row>, StoreError> {
         Ok(self.query(sql, params)?.into_iter().next())
     }
+
+    /// Runs `sql` over many rows in few statements: `{rows}` in `sql` becomes one chunk's
+    /// placeholder groups `($1, …), (…)` of `width` values each (`VALUES {rows}`, or
+    /// `IN ({rows})` with width 1), and `values` holds the rows one after another. Returns the
+    /// rows the statements changed.
+    fn exec_rows(&mut self, sql: &str, width: usize, values: &[Val]) -> Result<u64, StoreError> {
+        let mut changed = 0;
+        for (statement, chunk) in chunked(sql, width, values) {
+            changed += self.exec(&statement, chunk)?;
+        }
+        Ok(changed)
+    }
+
+    /// [`Conn::exec_rows`] for a query (`IN ({rows})`, `RETURNING`): every chunk's rows.
+    fn query_rows(&mut self, sql: &str, width: usize, values: &[Val]) -> Result<Vec<Row>, StoreError> {
+        let mut rows = Vec::new();
+        for (statement, chunk) in chunked(sql, width, values) {
+            rows.extend(self.query(&statement, chunk)?);
+        }
+        Ok(rows)
+    }
+}
+
+/// Rows per statement of [`Conn::exec_rows`], largest first: any number of rows takes few
+/// statements, and only these few statement texts are ever prepared (and cached).
+const CHUNK_ROWS: [usize; 5] = [256, 64, 16, 4, 1];
+
+/// The statements (text, values) that cover `values` in chunks of [`CHUNK_ROWS`] rows.
+fn chunked<'v>(sql: &str, width: usize, values: &'v [Val]) -> Vec<(String, &'v [Val])> {
+    assert!(width > 0 && values.len() % width == 0, "{} values are not rows of {width}", values.len());
+    let mut out = Vec::new();
+    let mut rest = values;
+    while !rest.is_empty() {
+        let rows = CHUNK_ROWS.into_iter().find(|n| n * width <= rest.len()).expect("1 row always fits");
+        let (chunk, tail) = rest.split_at(rows * width);
+        out.push((sql.replace("{rows}", &placeholder_rows(rows, width)), chunk));
+        rest = tail;
+    }
+    out
+}
+
+/// `($1, $2), ($3, $4)` for 2 rows of width 2.
+fn placeholder_rows(rows: usize, width: usize) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(rows * width * 6);
+    for r in 0..rows {
+        s.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..width {
+            let sep = if c == 0 { "" } else { ", " };
+            write!(s, "{sep}${}", r * width + c + 1).expect("writing to a String");
+        }
+        s.push(')');
+    }
+    s
 }
 
 /// `$1` → `?1`: SQLite reads `$1` as a *named* parameter numbered by first appearance, which
@@ -307,6 +361,17 @@ impl Conn for PgConn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_are_chunked_into_few_statement_shapes() {
+        let values: Vec<Val> = (0..2 * 86).map(Val::Int).collect();
+        let statements = chunked("INSERT INTO t (a, b) VALUES {rows}", 2, &values);
+        let rows: Vec<usize> = statements.iter().map(|(_, v)| v.len() / 2).collect();
+        assert_eq!(rows, [64, 16, 4, 1, 1]);
+        assert_eq!(statements[3].0, "INSERT INTO t (a, b) VALUES ($1, $2)");
+        assert_eq!(placeholder_rows(2, 2), "($1, $2), ($3, $4)");
+        assert!(statements.iter().flat_map(|(_, v)| v.iter()).eq(values.iter()), "every value once, in order");
+    }
 
     #[test]
     fn placeholders_are_numbered_for_sqlite() {

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Instructions per ingested event and per customer 360, counted by callgrind over a small
+# serve-bench run: unlike bench/serve.sh's wall-clock figures they do not depend on what else
+# the machine is doing, so a change's effect shows even on a loaded machine.
+#   writer: every instruction of the writer thread (parsing is done before, on the HTTP
+#           threads) divided by the events; customer 360: Store::customer_360 inclusive, per request.
+# usage: bench/serve-callgrind.sh [sqlite|postgres] [events] [360 requests]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+backend=${1:-sqlite}
+events=${2:-20000}
+reads=${3:-400}
+cargo build --release --locked -p xinli-serve --bin serve-bench >&2
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$dir/cg.%p" \
+    "${CARGO_TARGET_DIR:-target}/release/serve-bench" "$backend" "$events" 8 500 "$reads" 1 >"$dir/bench.txt" 2>"$dir/valgrind.txt"
+writer=0
+store_360=0
+for f in "$dir"/cg.*; do
+    total=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$f")
+    if grep -q 'ingest_groups' "$f"; then
+        writer=$((writer + total))
+    fi
+    inclusive=$(callgrind_annotate --inclusive=yes --threshold=100 "$f" 2>/dev/null |
+        sed -n 's/^ *\([0-9,]*\) .*Store>::customer_360[^_a-z0-9].*/\1/p' | tr -d , | head -n1)
+    store_360=$((store_360 + ${inclusive:-0}))
+done
+echo "# callgrind, $backend, $events events, $reads customer-360 requests, $(git rev-parse --short HEAD)"
+echo "writer instructions per event: $((writer / events))"
+# serve-bench warms each of its 4 reading threads up with one untimed request.
+echo "Store::customer_360 instructions per request: $((store_360 / (reads + 4)))"
