@@ -25,11 +25,12 @@
 //!    the trait); the trait's score is the percentile of the weighted mean of those percentiles,
 //!    so scores are uniform on [0, 1] within a shop and comparable across shops and traits.
 //!    Confidence is the weighted mean credibility of the present signals.
-//! 6. **Persona**: the top trait if it reaches `persona_threshold`, leads the mean of the
-//!    others by `persona_gap` and the second by `persona_margin`, with confidence ≥
-//!    `persona_min_confidence`; else `balanced` ([`persona`]).
+//! 6. **Persona**: the most probable class (one per trait, or `balanced`) under a mixture model
+//!    of the trait scores fitted by EM on the shop itself, whose normals depend on each score's
+//!    confidence, so thin customers are judged by their evidence ([`persona`]).
 
 mod accumulate;
+pub mod persona;
 pub mod shrink;
 pub mod signals;
 mod traits;
@@ -56,14 +57,10 @@ pub struct TraitConfig {
     /// A product is top-rated when its `avg_rating` is at or above this quantile of the shop's
     /// rated products.
     pub top_rated_quantile: f64,
-    /// Persona rule: the top trait needs at least this score …
-    pub persona_threshold: f64,
-    /// … a lead of at least this much over the mean of the customer's other known traits …
-    pub persona_gap: f64,
-    /// … and over the second trait …
-    pub persona_margin: f64,
-    /// … and at least this confidence in it; otherwise the persona is `balanced`.
-    pub persona_min_confidence: f64,
+    /// Persona model: confidence bins per trait (each with its own normals per role).
+    pub persona_confidence_bins: usize,
+    /// Persona model: EM iterations at most (it stops earlier once the class shares settle).
+    pub persona_max_iterations: usize,
 }
 
 impl Default for TraitConfig {
@@ -74,10 +71,8 @@ impl Default for TraitConfig {
             discount_tolerance: 0.01,
             trending_top_share: 0.1,
             top_rated_quantile: 0.75,
-            persona_threshold: 0.6,
-            persona_gap: 0.35,
-            persona_margin: 0.0,
-            persona_min_confidence: 0.1,
+            persona_confidence_bins: 5,
+            persona_max_iterations: 200,
         }
     }
 }
@@ -226,38 +221,20 @@ fn finish(acc: Accumulated, config: &TraitConfig) -> TraitTable {
                 .collect();
             TraitScore { trait_: t, score, confidence: if score.is_some() { trait_conf[ti][i] } else { 0.0 }, evidence }
         });
-        let persona = persona(&traits, config);
         customers.push(CustomerTraits {
             customer_id: acc.ids[i].clone(),
             traits,
-            persona,
+            persona: Persona::Balanced,
             sessions: c.sessions,
             orders: c.orders,
         });
     }
-    TraitTable { customers, coverage }
-}
-
-/// The documented persona rule (see [`TraitConfig`]): the top-scoring known trait is the
-/// persona when its score ≥ `persona_threshold`, it leads the mean of the customer's other known
-/// traits by ≥ `persona_gap` and the second trait by ≥ `persona_margin`, and its confidence is
-/// ≥ `persona_min_confidence` (a customer with little evidence is `balanced`, not typed by
-/// chance); otherwise `balanced`.
-pub fn persona(traits: &[TraitScore; 6], config: &TraitConfig) -> Persona {
-    let mut known: Vec<(&TraitScore, f64)> = traits.iter().filter_map(|t| t.score.map(|s| (t, s))).collect();
-    known.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let Some(&(top, top_score)) = known.first() else { return Persona::Balanced };
-    let second = known.get(1).map_or(0.5, |x| x.1);
-    let others = if known.len() > 1 { known[1..].iter().map(|x| x.1).sum::<f64>() / (known.len() - 1) as f64 } else { 0.5 };
-    if top_score >= config.persona_threshold
-        && top_score - others >= config.persona_gap
-        && top_score - second >= config.persona_margin
-        && top.confidence >= config.persona_min_confidence
-    {
-        top.trait_.persona()
-    } else {
-        Persona::Balanced
+    let all: Vec<&[TraitScore; 6]> = customers.iter().map(|c| &c.traits).collect();
+    let personas = persona::assign_personas(&all, config.persona_confidence_bins, config.persona_max_iterations);
+    for (c, p) in customers.iter_mut().zip(personas) {
+        c.persona = p;
     }
+    TraitTable { customers, coverage }
 }
 
 fn evidence(s: usize, f: &Fitted, i: usize, c: &accumulate::CustomerAcc) -> Evidence {

@@ -151,21 +151,31 @@ fn column_names() {
 }
 
 #[test]
-fn persona_rule() {
+fn persona_model() {
     let scores = |s: [Option<f64>; 6], conf: f64| -> [TraitScore; 6] {
         std::array::from_fn(|i| TraitScore { trait_: Trait::ALL[i], score: s[i], confidence: conf, evidence: Vec::new() })
     };
-    let config = TraitConfig::default();
-    let dominant = scores([Some(0.95), Some(0.4), Some(0.3), Some(0.5), Some(0.35), Some(0.45)], 0.6);
-    assert_eq!(persona(&dominant, &config), Persona::PriceSensitive);
-    let flat = scores([Some(0.8), Some(0.75), Some(0.7), Some(0.6), Some(0.7), Some(0.65)], 0.6);
-    assert_eq!(persona(&flat, &config), Persona::Balanced);
-    let unsure = scores([Some(0.95), Some(0.4), Some(0.3), Some(0.5), Some(0.35), Some(0.45)], 0.05);
-    assert_eq!(persona(&unsure, &config), Persona::Balanced);
+    // A shop where only convenience and novelty are known (like orders-only data): customers
+    // with one of them standing out, and customers with both in the middle.
+    let mut shop = Vec::new();
+    for i in 0..60 {
+        let low = 0.1 + 0.003 * i as f64;
+        let high = 0.88 + 0.002 * i as f64;
+        let middle = 0.45 + 0.002 * i as f64;
+        shop.push(scores([None, None, Some(high), None, None, Some(low)], 0.6));
+        shop.push(scores([None, None, Some(low), None, None, Some(high)], 0.6));
+        shop.push(scores([None, None, Some(middle), None, None, Some(middle + 0.01)], 0.6));
+    }
     let unknown = scores([None; 6], 0.0);
-    assert_eq!(persona(&unknown, &config), Persona::Balanced);
-    let partial = scores([None, None, Some(0.2), None, None, Some(0.9)], 0.5);
-    assert_eq!(persona(&partial, &config), Persona::NoveltySeeker);
+    shop.push(unknown);
+    let refs: Vec<&[TraitScore; 6]> = shop.iter().collect();
+    let personas = persona::assign_personas(&refs, 1, 200);
+    assert_eq!(personas[0], Persona::ConvenienceSeeker);
+    assert_eq!(personas[1], Persona::NoveltySeeker);
+    assert_eq!(personas[2], Persona::Balanced);
+    assert_eq!(personas[180], Persona::Balanced, "no known trait");
+    // Only known traits can be personas.
+    assert!(personas.iter().all(|p| matches!(p, Persona::ConvenienceSeeker | Persona::NoveltySeeker | Persona::Balanced)));
 }
 
 #[test]

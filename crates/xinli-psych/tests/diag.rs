@@ -34,58 +34,25 @@ fn per_signal_correlations() {
     println!("{:?}", table.coverage);
 }
 
+/// Scores, confidences and the planted truth of simulated shops as CSV under
+/// `$TMPDIR/xinli-persona-<seed>-<customers>.csv`, for studying persona rules offline.
 #[test]
 #[ignore]
-fn persona_grid() {
-    for seed in [42u64, 7] {
-        let config = SimConfig { customers: 3_000, seed, ..SimConfig::default() };
+fn dump_scores() {
+    use std::io::Write;
+    for (seed, customers) in [(42u64, 3_000usize), (7, 3_000), (2024, 10_000), (11, 5_000), (99, 20_000)] {
+        let config = SimConfig { customers, seed, ..SimConfig::default() };
         let sim = simulate(&config);
-        let as_of = config.start.add_days(config.days as i64 + 1);
-        let table = score_traits(&sim.shop, as_of, &TraitConfig::default());
+        let table = score_traits(&sim.shop, config.start.add_days(config.days as i64 + 1), &TraitConfig::default());
         let by_id: std::collections::HashMap<_, _> = table.customers.iter().map(|c| (c.customer_id.clone(), c)).collect();
-        for threshold in [0.0, 0.1, 0.2, 0.3] {
-            for gap in [0.25, 0.3, 0.35] {
-                for margin in [0.0, 0.05] {
-                    let cfg = TraitConfig { persona_min_confidence: threshold, persona_gap: gap, persona_margin: margin, ..TraitConfig::default() };
-                    let (mut right, mut total) = (0, 0);
-                    for c in &sim.truth {
-                        let f = by_id[&c.customer_id];
-                        total += 1;
-                        right += (xinli_psych::persona(&f.traits, &cfg).name() == c.persona) as usize;
-                    }
-                    println!("seed {seed} threshold {threshold} gap {gap} margin {margin}: accuracy {:.3}", right as f64 / total as f64);
-                }
-            }
+        let path = std::env::temp_dir().join(format!("xinli-persona-{seed}-{customers}.csv"));
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        for c in &sim.truth {
+            let Some(f) = by_id.get(&c.customer_id) else { continue };
+            let scores: Vec<String> = f.traits.iter().map(|t| format!("{:.6}", t.score.unwrap())).collect();
+            let conf: Vec<String> = f.traits.iter().map(|t| format!("{:.6}", t.confidence)).collect();
+            writeln!(out, "{},{},{},{},{}", c.persona, c.sessions, scores.join(","), conf.join(","), f.persona.name()).unwrap();
         }
-    }
-}
-
-#[test]
-#[ignore]
-fn persona_rules() {
-    for seed in [42u64, 7] {
-        let config = SimConfig { customers: 3_000, seed, ..SimConfig::default() };
-        let sim = simulate(&config);
-        let as_of = config.start.add_days(config.days as i64 + 1);
-        let table = score_traits(&sim.shop, as_of, &TraitConfig::default());
-        let by_id: std::collections::HashMap<_, _> = table.customers.iter().map(|c| (c.customer_id.clone(), c)).collect();
-        for gap in [0.15, 0.2, 0.25, 0.3, 0.35] {
-            for margin in [0.0, 0.05, 0.1] {
-                let (mut right, mut total) = (0, 0);
-                let mut conf = std::collections::BTreeMap::new();
-                for c in &sim.truth {
-                    let f = by_id[&c.customer_id];
-                    let mut s: Vec<(f64, usize)> = f.traits.iter().enumerate().map(|(i, t)| (t.score.unwrap(), i)).collect();
-                    s.sort_by(|a, b| b.0.total_cmp(&a.0));
-                    let others = s[1..].iter().map(|x| x.0).sum::<f64>() / 5.0;
-                    let pred = if s[0].0 - others >= gap && s[0].0 - s[1].0 >= margin { Trait::ALL[s[0].1].persona().name() } else { "balanced" };
-                    total += 1;
-                    right += (pred == c.persona) as usize;
-                    let key = (c.persona == "balanced", pred == "balanced", pred == c.persona);
-                    *conf.entry(key).or_insert(0) += 1;
-                }
-                println!("seed {seed} gap {gap} margin {margin}: accuracy {:.3} (truth balanced, pred balanced, right) {:?}", right as f64 / total as f64, conf);
-            }
-        }
+        println!("{}", path.display());
     }
 }

@@ -94,19 +94,22 @@ fn planted_traits_are_recovered() {
         assert!(f.spearman_truth[ti] >= 0.5, "{}: {:.3}", Trait::ALL[ti].name(), f.spearman_truth[ti]);
         assert!(f.spearman_sessions[ti].abs() < 0.3, "{}: {:.3}", Trait::ALL[ti].name(), f.spearman_sessions[ti]);
     }
-    assert!(f.persona_accuracy >= 0.55, "{:.3}", f.persona_accuracy);
-    assert!(f.persona_accuracy_dense >= 0.65, "{:.3}", f.persona_accuracy_dense);
+    // The target, over all customers (thin ones included).
+    assert!(f.persona_accuracy >= 0.7, "{:.3}", f.persona_accuracy);
+    assert!(f.persona_accuracy_dense >= 0.78, "{:.3}", f.persona_accuracy_dense);
 }
 
-/// Other seeds and a larger shop: the same figures, printed (no tighter assertions).
+/// Other seeds and shop sizes the persona model was not developed on: the same figures,
+/// printed; persona accuracy over all customers measured 0.688–0.713 on these.
 #[test]
 fn planted_traits_other_seeds() {
-    for (seed, customers) in [(7u64, 3_000usize), (2024, 10_000)] {
+    for (seed, customers) in [(7u64, 3_000usize), (2024, 10_000), (11, 5_000), (99, 20_000), (123, 1_500)] {
         let config = SimConfig { customers, seed, ..SimConfig::default() };
         let f = measure(&config);
         print(&format!("simulated shop, {customers} customers, seed {seed}"), &f);
         for ti in 0..6 {
             assert!(f.spearman_truth[ti] >= 0.5 && f.spearman_sessions[ti].abs() < 0.3);
         }
+        assert!(f.persona_accuracy >= 0.67 && f.persona_accuracy_dense >= 0.75, "{:.3} / {:.3}", f.persona_accuracy, f.persona_accuracy_dense);
     }
 }

@@ -70,9 +70,8 @@ fn trait_scores_track_planted_traits_and_not_activity() {
         let activity = spearman(&all_scores, &all_sessions);
         assert!(activity.abs() < 0.3, "Spearman({name}, sessions) = {activity:.3}");
     }
-    // Persona accuracy. The issue asks for 0.7 over all customers; the documented rule reaches
-    // about 0.65 (0.75 with ≥ 8 sessions): planted "balanced" customers are the misses. These
-    // bounds guard against regressions, not the target.
+    // Persona accuracy: the issue's 0.7 over all customers (the mixture model measured 0.702 on
+    // this shop, 0.798 with ≥ 8 sessions).
     let persona_at = column(&columns, "persona");
     let truth_persona = header.iter().position(|h| h == "persona").unwrap();
     let accuracy = |rows: &[&Vec<String>]| {
@@ -80,5 +79,6 @@ fn trait_scores_track_planted_traits_and_not_activity() {
     };
     let all: Vec<&Vec<String>> = rows.iter().collect();
     let (all_accuracy, rich_accuracy) = (accuracy(&all), accuracy(&rich));
-    assert!(all_accuracy >= 0.62 && rich_accuracy >= 0.72, "persona accuracy {all_accuracy:.3} (all), {rich_accuracy:.3} (≥ 8 sessions)");
+    println!("persona accuracy {all_accuracy:.3} (all), {rich_accuracy:.3} (≥ 8 sessions)");
+    assert!(all_accuracy >= 0.7 && rich_accuracy >= 0.78, "persona accuracy {all_accuracy:.3} (all), {rich_accuracy:.3} (≥ 8 sessions)");
 }

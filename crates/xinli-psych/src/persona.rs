@@ -1,0 +1,219 @@
+//! Personas: each customer's most probable class under a mixture model of the trait scores,
+//! fitted by EM on the shop itself (no labels, no training on planted truth).
+//!
+//! Seven classes: one per trait ("this trait dominates") and `balanced`. Every known trait
+//! score enters as its normal score z = Φ⁻¹(score) and plays one of three roles:
+//! - **dominant**: the trait of a customer whose persona it is,
+//! - **dominated**: any other trait of such a customer,
+//! - **balanced**: any trait of a balanced customer.
+//!
+//! Given the class, the traits are independent normals whose mean and variance depend on the
+//! role and on how much evidence the score rests on: the shop's (customer, trait) pairs are cut
+//! into `bins` quantile bins of the trait's confidence, and each (bin, role) has its own normal.
+//! Thin customers' scores are shrunk toward the middle, so at low confidence the three roles'
+//! normals are close together and the posterior stays near the class priors; with much evidence
+//! they separate. The class priors are shared by all bins (how common each persona is does not
+//! depend on how much a customer was seen). The persona is the class with the highest posterior.
+
+use crate::{probit, Persona, Trait, TraitScore};
+
+const DOMINANT: usize = 0;
+const DOMINATED: usize = 1;
+const BALANCED: usize = 2;
+/// Floor of a role's variance (z units; a shop's z scores have variance about 1): many
+/// customers tied at one score (e.g. all one-session customers of a shop) must not make a
+/// role's normal a spike on that value.
+const MIN_VARIANCE: f64 = 0.05;
+/// Six personas, then balanced.
+const CLASSES: usize = 7;
+
+#[derive(Clone, Copy, Debug)]
+struct Normal {
+    mean: f64,
+    var: f64,
+}
+
+impl Normal {
+    fn log_density(&self, x: f64) -> f64 {
+        -0.5 * (self.var.ln() + (x - self.mean).powi(2) / self.var)
+    }
+}
+
+/// One customer's known traits: (trait index, z, confidence bin).
+type Observed = Vec<(usize, f64, usize)>;
+
+/// Fits the mixture on `customers` and returns each one's persona (same order).
+pub fn assign_personas(customers: &[&[TraitScore; 6]], bins: usize, max_iterations: usize) -> Vec<Persona> {
+    let bins = bins.max(1);
+    let cuts: Vec<Vec<f64>> = (0..6).map(|t| confidence_cuts(customers, t, bins)).collect();
+    let observed: Vec<Observed> = customers
+        .iter()
+        .map(|traits| {
+            traits
+                .iter()
+                .enumerate()
+                .filter_map(|(t, s)| s.score.map(|v| (t, probit(v), cuts[t].partition_point(|&c| c <= s.confidence))))
+                .collect()
+        })
+        .collect();
+    // A persona is possible only for a trait some customer has a score of.
+    let mut allowed = [false; CLASSES];
+    allowed[CLASSES - 1] = true;
+    for o in &observed {
+        for &(t, _, _) in o {
+            allowed[t] = true;
+        }
+    }
+    let start = [Normal { mean: 1.0, var: 0.5 }, Normal { mean: -0.3, var: 0.7 }, Normal { mean: 0.1, var: 0.4 }];
+    let mut model = Mixture { roles: vec![start; bins], prior: prior_over(&allowed, &[1.0; CLASSES]) };
+    for _ in 0..max_iterations {
+        let next = model.step(&observed, &allowed);
+        let change = next.prior.iter().zip(&model.prior).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        model = next;
+        if change < 1e-6 {
+            break;
+        }
+    }
+    observed
+        .iter()
+        .map(|o| {
+            if o.is_empty() {
+                return Persona::Balanced;
+            }
+            let post = model.posterior(o, &allowed);
+            let best = (0..CLASSES).max_by(|&a, &b| post[a].total_cmp(&post[b]).then(b.cmp(&a))).expect("seven classes");
+            // A persona needs evidence for it: its likelihood above balanced's, not only a
+            // larger class share (which would type customers without evidence).
+            let balanced = CLASSES - 1;
+            let evidence_for = post[best] / model.prior[best] > post[balanced] / model.prior[balanced];
+            if best == balanced || !evidence_for { Persona::Balanced } else { Trait::ALL[best].persona() }
+        })
+        .collect()
+}
+
+/// The `bins − 1` confidence quantiles of trait `t` among customers with a score of it.
+fn confidence_cuts(customers: &[&[TraitScore; 6]], t: usize, bins: usize) -> Vec<f64> {
+    let mut c: Vec<f64> = customers.iter().filter(|x| x[t].score.is_some()).map(|x| x[t].confidence).collect();
+    if c.is_empty() {
+        return Vec::new();
+    }
+    c.sort_unstable_by(f64::total_cmp);
+    (1..bins).map(|b| c[b * c.len() / bins]).collect()
+}
+
+fn prior_over(allowed: &[bool; CLASSES], weights: &[f64; CLASSES]) -> [f64; CLASSES] {
+    let total: f64 = (0..CLASSES).filter(|&k| allowed[k]).map(|k| weights[k]).sum();
+    std::array::from_fn(|k| if allowed[k] && total > 0.0 { weights[k] / total } else { 0.0 })
+}
+
+struct Mixture {
+    /// Per confidence bin: the normal of each role.
+    roles: Vec<[Normal; 3]>,
+    prior: [f64; CLASSES],
+}
+
+impl Mixture {
+    fn posterior(&self, o: &Observed, allowed: &[bool; CLASSES]) -> [f64; CLASSES] {
+        let role = |r: usize, &(_, z, bin): &(usize, f64, usize)| self.roles[bin][r].log_density(z);
+        let dominated: f64 = o.iter().map(|x| role(DOMINATED, x)).sum();
+        let balanced: f64 = o.iter().map(|x| role(BALANCED, x)).sum();
+        let mut log = [f64::NEG_INFINITY; CLASSES];
+        for k in (0..CLASSES).filter(|&k| allowed[k] && self.prior[k] > 0.0) {
+            let likelihood = if k == CLASSES - 1 {
+                balanced
+            } else {
+                match o.iter().find(|x| x.0 == k) {
+                    Some(x) => dominated - role(DOMINATED, x) + role(DOMINANT, x),
+                    // The class's trait is not scored for this customer: its other traits only.
+                    None => dominated,
+                }
+            };
+            log[k] = self.prior[k].ln() + likelihood;
+        }
+        let top = log.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let mut p = log.map(|l| (l - top).exp());
+        let total: f64 = p.iter().sum();
+        p.iter_mut().for_each(|x| *x /= total);
+        p
+    }
+
+    /// One EM step: posteriors with the current model, then weighted means and variances per
+    /// (bin, role) and the mean posterior as the new prior.
+    fn step(&self, observed: &[Observed], allowed: &[bool; CLASSES]) -> Mixture {
+        // (Σw, Σwz, Σwz²) per bin and role.
+        let mut sums = vec![[[0.0f64; 3]; 3]; self.roles.len()];
+        let mut prior = [0.0; CLASSES];
+        let mut counted = 0usize;
+        for o in observed.iter().filter(|o| !o.is_empty()) {
+            let post = self.posterior(o, allowed);
+            counted += 1;
+            for k in 0..CLASSES {
+                prior[k] += post[k];
+            }
+            for &(t, z, bin) in o {
+                let weights = [post[t], 1.0 - post[t] - post[CLASSES - 1], post[CLASSES - 1]];
+                for (r, w) in weights.into_iter().enumerate() {
+                    let s = &mut sums[bin][r];
+                    s[0] += w;
+                    s[1] += w * z;
+                    s[2] += w * z * z;
+                }
+            }
+        }
+        let roles = self
+            .roles
+            .iter()
+            .zip(&sums)
+            .map(|(old, s)| {
+                std::array::from_fn(|r| {
+                    let [w, wz, wzz] = s[r];
+                    if w < 1e-9 {
+                        return old[r];
+                    }
+                    let mean = wz / w;
+                    Normal { mean, var: (wzz / w - mean * mean).max(MIN_VARIANCE) }
+                })
+            })
+            .collect();
+        let prior = if counted == 0 { self.prior } else { prior_over(allowed, &prior.map(|p| p / counted as f64)) };
+        Mixture { roles, prior }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scores(values: [f64; 6], confidence: f64) -> [TraitScore; 6] {
+        std::array::from_fn(|t| TraitScore { trait_: Trait::ALL[t], score: Some(values[t]), confidence, evidence: Vec::new() })
+    }
+
+    #[test]
+    fn one_standing_out_trait_is_the_persona_and_an_even_profile_is_balanced() {
+        // A shop of clear types: 40 of each persona, 80 balanced, at full confidence.
+        let mut shop = Vec::new();
+        for t in 0..6 {
+            for i in 0..40 {
+                let mut v = [0.2 + 0.004 * i as f64; 6];
+                v[t] = 0.9 + 0.002 * i as f64;
+                shop.push(scores(v, 0.8));
+            }
+        }
+        for i in 0..80 {
+            shop.push(scores([0.5 + 0.001 * i as f64; 6], 0.8));
+        }
+        let refs: Vec<&[TraitScore; 6]> = shop.iter().collect();
+        let personas = assign_personas(&refs, 1, 200);
+        for t in 0..6 {
+            assert!(personas[t * 40..(t + 1) * 40].iter().all(|&p| p == Trait::ALL[t].persona()), "trait {t}: {personas:?}");
+        }
+        assert!(personas[240..].iter().all(|&p| p == Persona::Balanced));
+    }
+
+    #[test]
+    fn without_known_traits_everyone_is_balanced() {
+        let unknown: [TraitScore; 6] =
+            std::array::from_fn(|t| TraitScore { trait_: Trait::ALL[t], score: None, confidence: 0.0, evidence: Vec::new() });
+        assert_eq!(assign_personas(&[&unknown, &unknown], 5, 50), vec![Persona::Balanced; 2]);
+    }
+}
