@@ -3,7 +3,7 @@
 # serve-bench run: unlike bench/serve.sh's wall-clock figures they do not depend on what else
 # the machine is doing, so a change's effect shows even on a loaded machine.
 #   writer: every instruction of the writer thread (parsing is done before, on the HTTP
-#           threads) divided by the events; customer 360: Store::customer_360 inclusive, per request.
+#           threads) divided by the events; customer 360: Store::customer_360 inclusive, per call.
 # usage: bench/serve-callgrind.sh [sqlite|postgres] [events] [360 requests]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,17 +16,20 @@ trap 'rm -rf "$dir"' EXIT
 valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$dir/cg.%p" \
     "${CARGO_TARGET_DIR:-target}/release/serve-bench" "$backend" "$events" 8 500 "$reads" 1 >"$dir/bench.txt" 2>"$dir/valgrind.txt"
 writer=0
-store_360=0
+calls=0
+cost_360=0
 for f in "$dir"/cg.*; do
     total=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$f")
     if grep -q 'ingest_groups' "$f"; then
         writer=$((writer + total))
     fi
-    inclusive=$(callgrind_annotate --inclusive=yes --threshold=100 "$f" 2>/dev/null |
-        sed -n 's/^ *\([0-9,]*\) .*Store>::customer_360[^_a-z0-9].*/\1/p' | tr -d , | head -n1)
-    store_360=$((store_360 + ${inclusive:-0}))
+    # Call sites of Store::customer_360: "<inclusive cost> … => …customer_360 (<calls>x)".
+    while read -r cost n; do
+        cost_360=$((cost_360 + cost))
+        calls=$((calls + n))
+    done < <(callgrind_annotate --inclusive=yes "$f" 2>/dev/null |
+        sed -n 's/^ *\([0-9,]*\) .*=> .*Store>::customer_360 (\([0-9]*\)x).*/\1 \2/p' | tr -d ,)
 done
-echo "# callgrind, $backend, $events events, $reads customer-360 requests, $(git rev-parse --short HEAD)"
+echo "# callgrind, $backend, $events events, $(git rev-parse --short HEAD)"
 echo "writer instructions per event: $((writer / events))"
-# serve-bench warms each of its 4 reading threads up with one untimed request.
-echo "Store::customer_360 instructions per request: $((store_360 / (reads + 4)))"
+echo "Store::customer_360 instructions per call: $((cost_360 / (calls > 0 ? calls : 1))) ($calls calls)"

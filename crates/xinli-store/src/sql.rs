@@ -144,15 +144,26 @@ pub trait Conn: Send {
 /// statements, and only these few statement texts are ever prepared (and cached).
 const CHUNK_ROWS: [usize; 5] = [256, 64, 16, 4, 1];
 
+thread_local! {
+    /// Statement texts rendered by [`chunked`], by template and rows: rendering thousands of
+    /// placeholders cost more than binding the values (callgrind). Few: templates are constants.
+    static RENDERED: std::cell::RefCell<HashMap<(String, usize), std::rc::Rc<str>>> = Default::default();
+}
+
 /// The statements (text, values) that cover `values` in chunks of [`CHUNK_ROWS`] rows.
-fn chunked<'v>(sql: &str, width: usize, values: &'v [Val]) -> Vec<(String, &'v [Val])> {
+fn chunked<'v>(sql: &str, width: usize, values: &'v [Val]) -> Vec<(std::rc::Rc<str>, &'v [Val])> {
     assert!(width > 0 && values.len() % width == 0, "{} values are not rows of {width}", values.len());
     let mut out = Vec::new();
     let mut rest = values;
     while !rest.is_empty() {
         let rows = CHUNK_ROWS.into_iter().find(|n| n * width <= rest.len()).expect("1 row always fits");
         let (chunk, tail) = rest.split_at(rows * width);
-        out.push((sql.replace("{rows}", &placeholder_rows(rows, width)), chunk));
+        let text = RENDERED.with_borrow_mut(|cache| {
+            std::rc::Rc::clone(
+                cache.entry((sql.to_string(), rows)).or_insert_with(|| sql.replace("{rows}", &placeholder_rows(rows, width)).into()),
+            )
+        });
+        out.push((text, chunk));
         rest = tail;
     }
     out
@@ -368,7 +379,7 @@ mod tests {
         let statements = chunked("INSERT INTO t (a, b) VALUES {rows}", 2, &values);
         let rows: Vec<usize> = statements.iter().map(|(_, v)| v.len() / 2).collect();
         assert_eq!(rows, [64, 16, 4, 1, 1]);
-        assert_eq!(statements[3].0, "INSERT INTO t (a, b) VALUES ($1, $2)");
+        assert_eq!(&*statements[3].0, "INSERT INTO t (a, b) VALUES ($1, $2)");
         assert_eq!(placeholder_rows(2, 2), "($1, $2), ($3, $4)");
         assert!(statements.iter().flat_map(|(_, v)| v.iter()).eq(values.iter()), "every value once, in order");
     }
