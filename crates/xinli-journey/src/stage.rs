@@ -118,13 +118,14 @@ fn is_evaluation(t: EventType) -> bool {
     matches!(t, Compare | ReviewRead | AddToCart | RemoveFromCart | Wishlist | CheckoutStart | PaymentStart)
 }
 
-/// One activity of a subject, compact (24 bytes) so 10⁸ events fit in memory: `session` is a
-/// 64-bit hash of the `session_id` (0 = none; a collision between two sessions of one subject
-/// is negligible, ≈ n²/2⁶⁵).
+/// One activity of a subject, compact (16 bytes) so 10⁸ events fit in memory: `ts` is in
+/// seconds relative to `as_of` (≤ 0: later activity is dropped; 68 years back fit), `session`
+/// a 32-bit hash of the `session_id` (0 = none; two sessions of one subject colliding is
+/// negligible, ≈ n²/2³³).
 #[derive(Clone, Copy)]
 struct Activity {
-    ts: i64,
-    session: u64,
+    ts: i32,
+    session: u32,
     subject: u32,
     act: Act,
 }
@@ -178,7 +179,8 @@ impl JourneyFold {
             return;
         }
         let subject = self.subject(subject);
-        let session = session.map_or(0, |s| std::hash::BuildHasher::hash_one(&self.hasher, s) | 1);
+        let session = session.map_or(0, |s| (std::hash::BuildHasher::hash_one(&self.hasher, s) as u32) | 1);
+        let ts = (ts - self.cut).max(i64::from(i32::MIN)) as i32;
         self.acts.push(Activity { ts, session, subject, act });
     }
 
@@ -202,7 +204,7 @@ impl JourneyFold {
         self.acts.sort_by_key(|a| (a.subject, a.ts));
         let mut out = Vec::with_capacity(self.names.len());
         for run in self.acts.chunk_by(|a, b| a.subject == b.subject) {
-            let (stage, rule, last_purchase, considered) = classify(run, self.cut, &self.config);
+            let (stage, rule, last_purchase, considered) = classify(run, &self.config);
             let (id, anonymous) = match &self.names[run[0].subject as usize] {
                 Subject::Customer(id) => (id.as_str().to_string(), false),
                 Subject::Anonymous(id) => (id.as_str().to_string(), true),
@@ -212,8 +214,8 @@ impl JourneyFold {
                 anonymous,
                 stage,
                 rule,
-                last_activity: Timestamp::from_unix_seconds(run[run.len() - 1].ts),
-                last_purchase: last_purchase.map(Timestamp::from_unix_seconds),
+                last_activity: Timestamp::from_unix_seconds(self.cut + i64::from(run[run.len() - 1].ts)),
+                last_purchase: last_purchase.map(|t| Timestamp::from_unix_seconds(self.cut + t)),
                 considered_events: considered,
             });
         }
@@ -234,15 +236,16 @@ pub fn journey_stages(shop: &Shop, as_of: Timestamp, config: &JourneyConfig) -> 
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum SessionKey {
-    Named(u64),
+    Named(u32),
     Gap(usize),
 }
 
 /// (stage, rule, last purchase, considered events) for one subject's time-sorted activity.
-fn classify(acts: &[Activity], as_of: i64, config: &JourneyConfig) -> (JourneyStage, u8, Option<i64>, usize) {
-    let day = 86_400;
-    let last = acts.last().expect("non-empty").ts;
-    let last_purchase = acts.iter().rev().find(|a| a.act.is_purchase()).map(|a| a.ts);
+/// Times are relative to `as_of` (so `as_of` is 0 here; the last purchase is returned relative).
+fn classify(acts: &[Activity], config: &JourneyConfig) -> (JourneyStage, u8, Option<i64>, usize) {
+    let (day, as_of) = (86_400, 0);
+    let last = i64::from(acts.last().expect("non-empty").ts);
+    let last_purchase = acts.iter().rev().find(|a| a.act.is_purchase()).map(|a| i64::from(a.ts));
     // 1. dormant
     if as_of - last > config.dormant_days * day {
         return (JourneyStage::Dormant, 1, last_purchase, 0);
@@ -254,10 +257,10 @@ fn classify(acts: &[Activity], as_of: i64, config: &JourneyConfig) -> (JourneySt
     for a in acts {
         keys.push(match a.session {
             0 => {
-                if prev_unnamed.is_some_and(|p| a.ts - p > gap) {
+                if prev_unnamed.is_some_and(|p| i64::from(a.ts) - p > gap) {
                     gap_id += 1;
                 }
-                prev_unnamed = Some(a.ts);
+                prev_unnamed = Some(i64::from(a.ts));
                 SessionKey::Gap(gap_id)
             }
             named => SessionKey::Named(named),
@@ -274,7 +277,7 @@ fn classify(acts: &[Activity], as_of: i64, config: &JourneyConfig) -> (JourneySt
     }
     // 3. post_purchase
     if let Some(lp) = last_purchase {
-        let shopping_after = acts.iter().any(|a| a.ts > lp && matches!(a.act, Act::Event(t) if is_shopping(t)));
+        let shopping_after = acts.iter().any(|a| i64::from(a.ts) > lp && matches!(a.act, Act::Event(t) if is_shopping(t)));
         if as_of - lp <= config.post_purchase_days * day && !shopping_after {
             return (JourneyStage::PostPurchase, 3, last_purchase, 0);
         }
@@ -293,7 +296,7 @@ fn classify(acts: &[Activity], as_of: i64, config: &JourneyConfig) -> (JourneySt
     }
     let considered: Vec<EventType> = acts[start..]
         .iter()
-        .filter(|a| last_purchase.is_none_or(|lp| a.ts > lp))
+        .filter(|a| last_purchase.is_none_or(|lp| i64::from(a.ts) > lp))
         .filter_map(|a| match a.act {
             Act::Event(t) => Some(t),
             _ => None,

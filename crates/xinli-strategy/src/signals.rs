@@ -111,11 +111,12 @@ const NO_CATEGORY: u32 = u32::MAX;
 /// An `add_to_cart` shown at full (or unknown) price.
 const CART_FULL_PRICE: u8 = 1;
 
-/// One customer event, compact (24 bytes): `session` is a 32-bit hash of the `session_id`
-/// (0 = none; two sessions of one customer colliding is negligible, ≈ n²/2³³).
+/// One customer event, compact (20 bytes): `ts` in seconds after the fold's first event
+/// (±68 years fit), `session` a 32-bit hash of the `session_id` (0 = none; two sessions of one
+/// customer colliding is negligible, ≈ n²/2³³).
 #[derive(Clone, Copy)]
 struct Mark {
-    ts: i64,
+    ts: i32,
     session: u32,
     customer: u32,
     category: u32,
@@ -123,13 +124,15 @@ struct Mark {
     flags: u8,
 }
 
-/// [`collect`] with the events streamed: [`SignalFold::observe`] takes each event and keeps 24
+/// [`collect`] with the events streamed: [`SignalFold::observe`] takes each event and keeps 20
 /// bytes of it; [`SignalFold::tables`] then gives the signal table at one or more dates, so a
 /// shop's events are read once for the analysis date and the churn-driver cutoff alike.
 pub struct SignalFold {
     index: HashMap<CustomerId, u32>,
     ids: Vec<CustomerId>,
     marks: Vec<Mark>,
+    /// The first event's time, the origin of [`Mark::ts`].
+    base: Option<i64>,
     list_price: HashMap<ProductId, f64>,
     categories: HashMap<Category, u32>,
     category_names: Vec<Category>,
@@ -146,6 +149,7 @@ impl SignalFold {
             index: HashMap::new(),
             ids: Vec::new(),
             marks: Vec::new(),
+            base: None,
             list_price: shop.products.iter().filter_map(|p| Some((p.product_id.clone(), p.list_price?.get()))).collect(),
             categories: HashMap::new(),
             category_names: Vec::new(),
@@ -222,7 +226,10 @@ impl SignalFold {
                 flags |= CART_FULL_PRICE;
             }
         }
-        self.marks.push(Mark { ts: e.ts.unix_seconds(), session, customer, category, kind: e.event_type, flags });
+        let ts = e.ts.unix_seconds();
+        let base = *self.base.get_or_insert(ts);
+        let ts = (ts - base).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
+        self.marks.push(Mark { ts, session, customer, category, kind: e.event_type, flags });
     }
 
     fn thin(&self) -> Vec<bool> {
@@ -334,10 +341,12 @@ impl SignalFold {
         }
 
         // Events, already sorted by (customer, time), into visits.
-        let cut = as_of.unix_seconds();
+        // In the marks' time: seconds after the first event.
+        let base = self.base.unwrap_or(0);
+        let cut = as_of.unix_seconds() - base;
         let mut return_requests: Vec<u32> = vec![0; ids.len()];
         for run in self.marks.chunk_by(|a, b| a.customer == b.customer) {
-            let mut events = run.iter().filter(|m| m.ts <= cut).peekable();
+            let mut events = run.iter().filter(|m| i64::from(m.ts) <= cut).peekable();
             if events.peek().is_none() {
                 continue;
             }
@@ -351,7 +360,7 @@ impl SignalFold {
                 let new_visit = match previous {
                     None => true,
                     Some(p) => match (p.session, m.session) {
-                        (0, _) | (_, 0) => m.ts - p.ts > VISIT_GAP_SECONDS,
+                        (0, _) | (_, 0) => i64::from(m.ts) - i64::from(p.ts) > VISIT_GAP_SECONDS,
                         (a, b) => a != b,
                     },
                 };
@@ -359,7 +368,7 @@ impl SignalFold {
                     visit.close(&mut signals[c], &order_times[c]);
                     visit = Visit::default();
                 }
-                visit.add(m, thin);
+                visit.add(m, base + i64::from(m.ts), thin);
                 match m.kind {
                     EventType::Complaint => signals[c].complaints += 1,
                     EventType::SupportContact => signals[c].support_contacts += 1,
@@ -421,11 +430,12 @@ struct Visit {
 }
 
 impl Visit {
-    fn add(&mut self, m: &Mark, thin: &[bool]) {
+    /// `ts`: the mark's time in unix seconds.
+    fn add(&mut self, m: &Mark, ts: i64, thin: &[bool]) {
         if self.events == 0 {
-            self.first = m.ts;
+            self.first = ts;
         }
-        self.last = m.ts;
+        self.last = ts;
         self.events += 1;
         match m.kind {
             EventType::Purchase => self.purchase_event = true,
