@@ -51,12 +51,15 @@ pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<Arc<AppState>>)> {
         ("/api/keys/{id}", axum::routing::delete(revoke_key)),
         ("/api/audit", get(audit_log)),
     ]
+    .into_iter()
+    .chain(crate::dashboard::routes())
+    .collect()
 }
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     routes()
         .into_iter()
-        .fold(Router::new(), |r, (path, handler)| r.route(path, handler))
+        .fold(crate::dashboard::ui_routes(), |r, (path, handler)| r.route(path, handler))
         .fallback(|| async { ApiError::not_found("route").into_response() })
         .with_state(state)
 }
@@ -132,7 +135,7 @@ async fn ingest(State(st): St, headers: HeaderMap, body: Body, kind: Option<Mess
     Ok(Json(json!({"success": true, "stored": outcome.stored, "duplicates": outcome.duplicates})))
 }
 
-fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}"), format!("JSON 请求体无效：{e}")))
 }
 

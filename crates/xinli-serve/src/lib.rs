@@ -4,8 +4,8 @@
 //!   SDKs send here unchanged ([`segment_api`]); a request is answered after its messages are
 //!   committed (group commit in [`writer`]).
 //! * `/api/*`: the JSON query API (customer 360, search, segments, keys, audit, erasure),
-//!   documented by `/api/openapi.json`. Everything a later web UI needs stays under `/api`; `/`
-//!   and other paths are left for its static assets.
+//!   documented by `/api/openapi.json`, with the dashboard's aggregates under `/api/dashboard`.
+//! * `/` and `/ui/*`: the dashboard's web UI, embedded in the binary ([`dashboard`]).
 //! * `/metrics` (Prometheus text) and `/healthz`, without a key.
 //! * The batch analysis of the store ([`analysis`]): on demand (`POST /api/analysis/run`) or
 //!   every [`ServeConfig::refresh_every`], in the background; its scores, evidence and
@@ -24,6 +24,7 @@ mod analysis_api;
 mod api;
 pub mod auth;
 pub mod client;
+mod dashboard;
 pub mod metrics;
 pub mod segment_api;
 pub mod writer;
@@ -104,6 +105,7 @@ pub(crate) struct AppState {
     analysis: analysis::AnalysisSettings,
     /// A batch analysis is going (one at a time).
     analysis_running: std::sync::atomic::AtomicBool,
+    dashboard: dashboard::Cache,
 }
 
 /// A JSON error: `{"error": English, "error_zh": Chinese, …details}`.
@@ -322,6 +324,7 @@ pub fn spawn(config: ServeConfig) -> Result<RunningServer, String> {
         cipher: config.cipher.clone(),
         analysis: config.analysis.clone(),
         analysis_running: std::sync::atomic::AtomicBool::new(false),
+        dashboard: dashboard::Cache::default(),
     });
     // Dropped after the runtime: the PostgreSQL client blocks on close, which a runtime thread
     // must not do.

@@ -50,7 +50,7 @@ pub use model::{
 };
 pub use profile::{live_schema, Activity, Field, Profile, ProfileRecord};
 pub use query::{CustomerSummary, Customer360, EventView, OrderView, ReviewView, SearchQuery};
-pub use segments::{SegmentDef, SegmentError, SizePoint};
+pub use segments::{SegmentDef, SegmentError, SegmentPreview, SizePoint};
 use sql::{Backend, Conn, PgConn, SqliteConn};
 
 #[derive(Debug, thiserror::Error)]

@@ -200,6 +200,10 @@ impl ProfileRecord<'_> {
         self.stage
     }
 
+    pub fn customer_id(&self) -> &str {
+        self.customer_id
+    }
+
     /// Every non-null field of [`live_schema`], by name.
     pub fn fields(&self) -> BTreeMap<String, Field> {
         static SCHEMA: OnceLock<Schema> = OnceLock::new();

@@ -51,6 +51,15 @@ pub struct SegmentDef {
     pub size: i64,
 }
 
+/// An unsaved expression evaluated over every profile ([`Store::preview_segment`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SegmentPreview {
+    pub size: i64,
+    /// Profiles evaluated.
+    pub scanned: i64,
+    pub members: Vec<String>,
+}
+
 /// One point of a segment's size over time.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SizePoint {
@@ -69,6 +78,11 @@ pub enum SegmentError {
     NotFound,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Whether an expression reads a model output (from the latest scores), not only live fields.
+fn needs_scores(expr: &Expression) -> bool {
+    expr.fields().iter().any(|f| !is_live_field(f))
 }
 
 fn compile(expression: &str) -> Result<Expression, SegmentError> {
@@ -100,7 +114,7 @@ impl Store {
                 // A stored expression always compiled when saved; a later schema change that
                 // breaks one leaves that segment unevaluated rather than stopping the server.
                 compile(&r.text(1)).ok().map(|expr| {
-                    let needs_scores = expr.fields().iter().any(|f| !is_live_field(f));
+                    let needs_scores = needs_scores(&expr);
                     LiveSegment { id: r.int(0), expr, needs_scores }
                 })
             })
@@ -226,13 +240,37 @@ impl Store {
         if self.segments.is_empty() {
             return Ok(());
         }
+        self.for_each_record(now, |s, cid, record| s.update_memberships(&[(cid, record)], now).map(|_| ()))
+    }
+
+    /// Calls `f` with every customer's profile as a segment record, in customer order.
+    fn for_each_record(&mut self, now: i64, mut f: impl FnMut(&mut Store, i64, ProfileRecord<'_>) -> Result<(), StoreError>) -> Result<(), StoreError> {
         let cids: Vec<i64> = self.conn.query("SELECT cid FROM profiles ORDER BY cid", &[])?.iter().map(|r| r.int(0)).collect();
         for cid in cids {
             let Some(p) = self.load_profile(cid)? else { continue };
             let label = self.label(cid)?;
-            self.update_memberships(&[(cid, p.record(&label, now))], now)?;
+            f(self, cid, p.record(&label, now))?;
         }
         Ok(())
+    }
+
+    /// What saving `expr` as a segment would give now, without saving it: the number of
+    /// customers it matches, out of how many, and the first `limit` of them (external ids).
+    pub fn preview_segment(&mut self, expr: &Expression, limit: usize) -> Result<SegmentPreview, StoreError> {
+        let mut preview = SegmentPreview { size: 0, scanned: 0, members: Vec::new() };
+        let with_scores = needs_scores(expr);
+        self.for_each_record(now_ms(), |s, cid, record| {
+            preview.scanned += 1;
+            let scores = if with_scores { s.score_row(cid)? } else { None };
+            if expr.matches(&Scored { live: &record, scores: scores.as_ref() }) {
+                preview.size += 1;
+                if preview.members.len() < limit {
+                    preview.members.push(record.customer_id().to_string());
+                }
+            }
+            Ok(())
+        })?;
+        Ok(preview)
     }
 
     pub fn segment(&mut self, id: i64) -> Result<Option<SegmentDef>, StoreError> {

@@ -42,18 +42,13 @@ xinli import online_retail.csv.gz --preset online-retail --out ./canonical\n  \
 xinli import ./my-shop --strict --out ./checked\n  \
 xinli import ./my-shop --out ./checked --db xinli-data/xinli.db   # also load the live store")]
     Import(ImportArgs),
-    /// Run the whole analysis on the shipped CDNOW sample and print where the report is.
-    #[command(after_help = "Example:\n  xinli demo --out ./xinli-demo")]
-    Demo {
-        /// Where to write the demo's output.
-        #[arg(long, default_value = "xinli-demo")]
-        out: PathBuf,
-        /// Report language: zh or en.
-        #[arg(long, default_value = "en")]
-        lang: String,
-        #[arg(long, short)]
-        quiet: bool,
-    },
+    /// The CDNOW sample's analysis and report, then the dashboard of a simulated shop (store, analysis, server).
+    #[command(after_help = "Examples:\n  xinli demo                      # reports, then the dashboard on http://127.0.0.1:8600/\n  \
+xinli demo --out ./xinli-demo --lang zh --bind 127.0.0.1:9000\n  \
+xinli demo --no-serve --quiet    # everything but the server (scripts, tests)\n\n\
+Writes the CDNOW report (report.html, customers.csv, …) to --out, a simulated shop to <out>/shop, its analysis to \
+<out>/shop-analysis and the analysed store to <out>/store/xinli.db, then serves the dashboard and prints an admin key.")]
+    Demo(crate::demo::DemoArgs),
     /// Draw a synthetic shop from the BG/NBD + Gamma-Gamma generative process (canonical orders CSV).
     #[command(name = "gen-transactions", after_help = "Examples:\n  \
 xinli gen-transactions --customers 100000 --seed 7 --out orders.csv\n  \

@@ -54,7 +54,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Analyze(args) => analyze(args),
         Command::Import(args) => import(args),
-        Command::Demo { out, lang, quiet } => demo(out, &lang, quiet),
+        Command::Demo(args) => crate::demo::run(args),
         Command::GenTransactions(args) => gen_transactions(args),
         Command::Simulate(args) => simulate(args),
         Command::Segment(args) => {
@@ -107,7 +107,7 @@ fn analyze(args: AnalyzeArgs) -> Result<(), Failure> {
     print_outcome(&outcome)
 }
 
-fn print_outcome(o: &AnalyzeOutcome) -> Result<(), Failure> {
+pub(crate) fn print_outcome(o: &AnalyzeOutcome) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     stdout_result((|| {
         writeln!(
@@ -163,28 +163,7 @@ fn import(args: ImportArgs) -> Result<(), Failure> {
 }
 
 /// The CDNOW 1/10 sample (Fader, Hardie & Lee 2005), embedded so `demo` works from anywhere.
-const CDNOW_SAMPLE: &str = include_str!("../../../data/cdnow_sample/CDNOW_sample.txt");
-
-fn demo(out: PathBuf, lang_flag: &str, quiet: bool) -> Result<(), Failure> {
-    let input_dir = out.join("input");
-    std::fs::create_dir_all(&input_dir).map_err(|e| Failure::internal(format!("cannot create {}: {e}", input_dir.display())))?;
-    let input = input_dir.join("CDNOW_sample.txt");
-    std::fs::write(&input, CDNOW_SAMPLE).map_err(|e| Failure::internal(format!("cannot write {}: {e}", input.display())))?;
-    let bars = Bars::new(quiet);
-    let mut config = AnalyzeConfig::new(Source::Preset(xinli_ingest::Preset::Cdnow, vec![input]), out.clone());
-    config.time_unit = TimeUnit::Weeks;
-    config.calibration_end = Some(date_flag("calibration end", "1997-09-30")?);
-    config.holdout_end = Some(date_flag("holdout end", "1998-06-30")?);
-    config.lang = lang(lang_flag)?;
-    config.currency = "$".into();
-    config.shop_name = Some("CDNOW sample".into());
-    let outcome = xinli_analyze::run(&config, &bars)?;
-    if quiet {
-        return Ok(());
-    }
-    say(format_args!("xinli demo: the CDNOW 1/10 sample (2,357 customers, Jan 1997 – Jun 1998; Fader, Hardie & Lee 2005)"))?;
-    print_outcome(&outcome)
-}
+pub(crate) const CDNOW_SAMPLE: &str = include_str!("../../../data/cdnow_sample/CDNOW_sample.txt");
 
 fn gen_transactions(args: GenArgs) -> Result<(), Failure> {
     if args.customers == 0 || args.customers > u64::from(u32::MAX) {

@@ -167,6 +167,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
     config.refresh_every = args.refresh_every.as_deref().map(refresh_interval).transpose()?;
     let server = xinli_serve::spawn(config).map_err(Failure::input)?;
     say(format_args!("xinli serve: listening on http://{} (store: {})", server.addr, location.display()))?;
+    say(format_args!("dashboard / 仪表盘: http://{}/", server.addr))?;
     match first_admin {
         Some(k) => say(format_args!(
             "first admin key (shown once, keep it safe / 首个管理员密钥，仅显示一次): {}\n\

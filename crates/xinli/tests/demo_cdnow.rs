@@ -14,7 +14,7 @@ const CONTRACT_COLUMNS: [&str; 16] = [
 #[test]
 fn demo_reproduces_the_published_cdnow_fit_and_writes_every_output() {
     let out = temp_dir("demo");
-    let stdout = xinli_ok(&["demo", "--out", out.to_str().unwrap(), "--quiet"]);
+    let stdout = xinli_ok(&["demo", "--out", out.to_str().unwrap(), "--quiet", "--no-serve"]);
     assert!(stdout.is_empty(), "--quiet prints nothing: {stdout}");
     for file in ["customers.csv", "models.json", "validation.json", "summary.json", "quarantine.csv", "report.html"] {
         assert!(out.join(file).is_file(), "{file} written");

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 fn demo_customers(name: &str) -> std::path::PathBuf {
     let out = temp_dir(name);
-    xinli_ok(&["demo", "--out", out.to_str().unwrap(), "--quiet"]);
+    xinli_ok(&["demo", "--out", out.to_str().unwrap(), "--quiet", "--no-serve"]);
     out.join("customers.csv")
 }
 
