@@ -31,9 +31,12 @@ def load(data):
     zh = zh[zh["text"] != ""]
     zh = pd.DataFrame({"row_id": zh["row_id"].astype(int), "cat": zh["cat"], "text": zh["text"], "y": zh["label"].astype(int)})
     en = pd.read_csv(os.path.join(data, "en_reviews/womens_clothing_reviews_train80.csv"), keep_default_na=False, dtype=str)
-    en["text"] = en["Review Text"].str.strip()
+    # As xinli reads a review: title, line break, body (rows without a body are left out by both).
+    body = en["Review Text"].str.strip()
+    title = en["Title"].str.strip()
+    en["text"] = (title + "\n" + body).where(title != "", body)
     en["stars"] = en["Rating"].astype(int)
-    en = en[(en["text"] != "") & (en["stars"] != 3)]
+    en = en[(body != "") & (en["stars"] != 3)]
     cat = en["Department Name"].str.strip().replace("", "(none)")
     en = pd.DataFrame({"row_id": en["row_id"].astype(int), "cat": cat, "text": en["text"], "y": (en["stars"] >= 4).astype(int)})
     return {"zh": zh, "en": en}

@@ -43,6 +43,9 @@ pub enum AnalyzeError {
     Model(#[from] xinli_clv::ClvError),
     #[error("cannot write {path}: {source}")]
     Write { path: String, source: std::io::Error },
+    /// A surveys file could not be read (names the file, and line where it applies).
+    #[error(transparent)]
+    Surveys(#[from] xinli_text::TextError),
 }
 
 /// What an analysis produced, for the caller to print.
@@ -133,7 +136,17 @@ struct RunSummary<'a> {
     calibration_end: String,
     holdout_end: Option<String>,
     time_unit: &'static str,
+    surveys: SurveyCounts,
     timings_seconds: Vec<(String, f64)>,
+}
+
+/// The surveys files read (rows read = answers + quarantined).
+#[derive(Serialize)]
+struct SurveyCounts {
+    files: Vec<String>,
+    rows_read: usize,
+    answers: usize,
+    quarantined: usize,
 }
 
 /// Runs the whole analysis and writes every output file.
@@ -153,8 +166,11 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
     let imported = timings.time("import", || import(&config.source, &import_options))?;
     drop(import_options);
     progress.finish_step();
+    let surveys = voice::read_surveys(&config.source)?;
     let quarantine_path = config.out_dir.join("quarantine.csv");
-    xinli_ingest::write_quarantine_csv(&imported.quarantine, &quarantine_path)?;
+    let quarantine: Vec<_> = imported.quarantine.iter().chain(&surveys.quarantine).cloned().collect();
+    xinli_ingest::write_quarantine_csv(&quarantine, &quarantine_path)?;
+    let survey_counts = SurveyCounts { files: surveys.files.clone(), rows_read: surveys.rows_read, answers: surveys.answers.len(), quarantined: surveys.quarantine.len() };
 
     progress.step("orders");
     let from_events = timings.time("events", || events::EventFolds::take(folds, &imported.shop))?;
@@ -176,16 +192,16 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
     progress.step("write");
     let journeys = from_events.journeys;
     let mut rows = models::customer_rows(&imported.shop, &purchases, &analysis, &value, &traits, &journeys);
+    let voice = timings.time("reviews", || voice::customer_voice(&imported.shop, surveys, &rows));
     let strategy = timings.time("strategy", || {
         let as_of = purchases.calibration_end;
-        strategy::apply(&imported.shop, from_events.signals, as_of, analysis.churn_horizon_days, &traits, &playbook, &mut rows, config)
+        strategy::apply(&imported.shop, from_events.signals, as_of, analysis.churn_horizon_days, &traits, &playbook, &mut rows, voice.as_ref(), config)
     });
     let elasticity = timings.time("elasticity", || xinli_price::estimate(&imported.shop, &xinli_price::ElasticityConfig::default()));
     let elasticity_path = config.out_dir.join("elasticity.json");
     output::write_json(&elasticity_path, &elasticity).map_err(write_err(&elasticity_path))?;
     let strategy_path = config.out_dir.join("strategy.json");
     output::write_json(&strategy_path, &strategy).map_err(write_err(&strategy_path))?;
-    let voice = timings.time("reviews", || voice::customer_voice(&imported.shop, &rows));
     if let Some(v) = &voice {
         voice::fill_rows(&mut rows, v);
         let path = config.out_dir.join("voice.csv");
@@ -229,6 +245,7 @@ pub fn run(config: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOut
         calibration_end: output::date_string(purchases.calibration_end),
         holdout_end: purchases.holdout_end.map(output::date_string),
         time_unit: config.time_unit.name(),
+        surveys: survey_counts,
         timings_seconds: timings.0.iter().map(|(s, d)| (s.clone(), d.as_secs_f64())).collect(),
     };
     output::write_json(&summary_path, &summary).map_err(write_err(&summary_path))?;

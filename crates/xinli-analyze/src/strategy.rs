@@ -8,7 +8,7 @@ use crate::AnalyzeError;
 use serde::Serialize;
 use serde_json::Value as Json;
 use std::collections::{HashMap, HashSet};
-use xinli_core::{Shop, Timestamp};
+use xinli_core::{CustomerId, Shop, Timestamp};
 use xinli_report::chart::{self, BarSeries, ChartSpec, ForestRow, Orientation};
 use xinli_report::format::{self, NumFormat};
 use xinli_report::{Block, KeyFigure, Lang, Section, Table, Text};
@@ -79,6 +79,20 @@ fn days_between(earlier: Option<Timestamp>, as_of: Timestamp) -> Option<i64> {
     earlier.map(|t| as_of.day_index() - t.day_index())
 }
 
+/// Adds what the customers' reviews up to `as_of` say about quality, logistics and service to
+/// their barrier signals (reviews of customers the table does not hold have no barrier to feed).
+fn add_review_incidents(table: &mut xinli_strategy::SignalTable, voice: &crate::voice::ShopVoice, as_of: Timestamp) {
+    let by_customer = voice.customers_until(as_of);
+    let index: HashMap<CustomerId, usize> = table.customer_ids.iter().cloned().enumerate().map(|(i, c)| (c, i)).collect();
+    for (id, v) in &by_customer {
+        let Some(&i) = index.get(id) else { continue };
+        let s = &mut table.signals[i];
+        s.quality_text_reviews += v.quality_text_reviews;
+        s.logistics_text_reviews += v.logistics_text_reviews;
+        s.service_text_reviews += v.service_text_reviews;
+    }
+}
+
 /// Fills `main_barrier`, `barrier_evidence`, `next_best_action` and `nba_reason` of every row,
 /// and summarises.
 #[allow(clippy::too_many_arguments)] // the parts of the analysis a strategy reads
@@ -90,6 +104,7 @@ pub fn apply(
     traits: &xinli_psych::TraitTable,
     playbook: &Playbook,
     rows: &mut [CustomerRow],
+    voice: Option<&crate::voice::ShopVoice>,
     config: &AnalyzeConfig,
 ) -> StrategyOutcome {
     let cycle = LifecycleConfig::default();
@@ -98,8 +113,11 @@ pub fn apply(
         Lang::En => xinli_strategy::Lang::En,
     };
     let cutoff = xinli_strategy::driver_cutoff(as_of, churn_horizon_days);
-    let [table, at_cutoff]: [xinli_strategy::SignalTable; 2] =
+    let [mut table, at_cutoff]: [xinli_strategy::SignalTable; 2] =
         signals.tables(shop, &[as_of, cutoff]).try_into().expect("two dates, two tables");
+    if let Some(voice) = voice {
+        add_review_incidents(&mut table, voice, as_of);
+    }
     let (rates, barriers) = xinli_strategy::barriers(&table, &BarrierConfig { lapse_days: cycle.lapse_days });
     let index = table.index();
     let by_id: HashMap<&str, &xinli_psych::CustomerTraits> = traits.customers.iter().map(|t| (t.customer_id.as_str(), t)).collect();

@@ -5,7 +5,7 @@
 
 use crate::output::CustomerRow;
 use std::collections::{BTreeMap, HashMap};
-use xinli_core::{CustomerId, Shop};
+use xinli_core::{CustomerId, Shop, Timestamp};
 use xinli_text::satisfaction::Surveys;
 use xinli_text::voice::{per_customer, score_shop, CustomerVoice, Voice};
 use xinli_text::SentimentModel;
@@ -16,16 +16,37 @@ pub struct ShopVoice {
     pub customers: BTreeMap<CustomerId, CustomerVoice>,
 }
 
-/// Scores the shop's reviews (None when it has none). `rows` gives each customer's CLV, which
-/// orders the complaint queue.
-pub fn customer_voice(shop: &Shop, rows: &[CustomerRow]) -> Option<ShopVoice> {
-    if shop.reviews.is_empty() {
+/// Scores the shop's reviews and sums them up with the surveys (None when there are neither).
+/// `rows` gives each customer's CLV, which orders the complaint queue.
+pub fn customer_voice(shop: &Shop, surveys: Surveys, rows: &[CustomerRow]) -> Option<ShopVoice> {
+    if shop.reviews.is_empty() && surveys.answers.is_empty() {
         return None;
     }
     let clv: HashMap<CustomerId, f64> = rows.iter().filter_map(|r| Some((CustomerId::parse(&r.customer_id).ok()?, r.clv?))).collect();
     let scored = score_shop(shop, SentimentModel::embedded());
-    let customers = per_customer(&scored, &[]);
-    Some(ShopVoice { voice: Voice::build(scored, Surveys::default(), clv), customers })
+    let customers = per_customer(&scored, &surveys.answers);
+    Some(ShopVoice { voice: Voice::build(scored, surveys, clv), customers })
+}
+
+/// The `surveys` files of a canonical shop directory (none for other sources), read with their
+/// bad rows quarantined.
+pub fn read_surveys(source: &crate::config::Source) -> Result<Surveys, xinli_text::TextError> {
+    let mut surveys = Surveys::default();
+    if let crate::config::Source::Directory(dir) = source {
+        for path in xinli_text::satisfaction::survey_files(dir)? {
+            surveys.read(&path)?;
+        }
+    }
+    Ok(surveys)
+}
+
+impl ShopVoice {
+    /// The per-customer table over the reviews written up to `as_of` (the barrier signals'
+    /// date); surveys are not barrier evidence.
+    pub fn customers_until(&self, as_of: Timestamp) -> BTreeMap<CustomerId, CustomerVoice> {
+        let earlier: Vec<_> = self.voice.reviews.iter().filter(|r| r.review.ts <= as_of).cloned().collect();
+        per_customer(&earlier, &[])
+    }
 }
 
 /// Fills the `emotion` and `satisfaction` columns.
@@ -88,7 +109,7 @@ mod tests {
             ..Shop::default()
         };
         let mut rows = vec![CustomerRow::without_purchases("a"), CustomerRow::without_purchases("b"), CustomerRow::without_purchases("c")];
-        let voice = customer_voice(&shop, &rows).expect("reviews");
+        let voice = customer_voice(&shop, Surveys::default(), &rows).expect("reviews");
         fill_rows(&mut rows, &voice);
         assert_eq!(rows[0].emotion.as_deref(), Some("anger"));
         assert!(rows[0].satisfaction.unwrap() < 0.2, "{:?}", rows[0].satisfaction);
@@ -105,6 +126,6 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         assert!(csv.lines().nth(1).unwrap().starts_with("a,1,1,anger,"), "{csv}");
         assert!(csv.contains("r1@0-2:物流"));
-        assert!(customer_voice(&Shop::default(), &rows).is_none());
+        assert!(customer_voice(&Shop::default(), Surveys::default(), &rows).is_none());
     }
 }

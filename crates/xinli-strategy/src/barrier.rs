@@ -59,14 +59,15 @@ impl Barrier {
     /// (incidents, opportunities) of this barrier in one customer's signals.
     pub fn incidents(self, s: &CustomerSignals) -> (u32, u32) {
         match self {
-            Barrier::Quality => (s.returned_orders + s.low_reviews, s.orders + s.reviews),
+            Barrier::Quality => (s.returned_orders + s.low_reviews + s.quality_text_reviews, s.orders + s.reviews),
             Barrier::Price => (
                 s.full_price_abandoned_carts + s.abandoned_checkouts,
                 s.cart_visits + s.abandoned_checkouts,
             ),
             Barrier::Trust => (s.abandoned_payments, s.payment_visits),
-            Barrier::Logistics => (s.late_orders, s.delivered_orders),
-            Barrier::Service => (s.complaints + s.support_contacts, s.visits.max(s.orders)),
+            // A review is one more chance to report a late or damaged delivery, or bad service.
+            Barrier::Logistics => (s.late_orders + s.logistics_text_reviews, s.delivered_orders + s.reviews),
+            Barrier::Service => (s.complaints + s.support_contacts + s.service_text_reviews, s.visits.max(s.orders) + s.reviews),
             Barrier::Range => (s.range_misses, s.browse_visits),
         }
     }
@@ -76,10 +77,13 @@ impl Barrier {
         let shop = pct(shop_rate);
         match self {
             Barrier::Quality => (
-                format!("{} 单中退货 {} 单、{} 条评价中差评 {} 条（全店问题率 {shop}）", s.orders, s.returned_orders, s.reviews, s.low_reviews),
                 format!(
-                    "{} of {} orders returned, {} of {} reviews rated 1–2 (shop: {shop} of orders and reviews)",
-                    s.returned_orders, s.orders, s.low_reviews, s.reviews
+                    "{} 单中退货 {} 单、{} 条评价中差评 {} 条、另有 {} 条文字批评质量（全店问题率 {shop}）",
+                    s.orders, s.returned_orders, s.reviews, s.low_reviews, s.quality_text_reviews
+                ),
+                format!(
+                    "{} of {} orders returned, {} of {} reviews rated 1–2 and {} more criticising quality in their text (shop: {shop} of orders and reviews)",
+                    s.returned_orders, s.orders, s.low_reviews, s.reviews, s.quality_text_reviews
                 ),
             ),
             Barrier::Price => (
@@ -98,16 +102,23 @@ impl Barrier {
             ),
             Barrier::Logistics => {
                 let days = if s.late_orders > 0 { s.late_days / s.late_orders as f64 } else { 0.0 };
+                let (late, of) = (s.late_orders, s.delivered_orders);
+                let (text, reviews) = (s.logistics_text_reviews, s.reviews);
                 (
-                    format!("{n} 单中 {k} 单晚于承诺送达，平均晚 {days:.1} 天（全店 {shop}）"),
-                    format!("{k} of {n} orders delivered after the promised date, {days:.1} days late on average (shop: {shop})"),
+                    format!("{of} 单中 {late} 单晚于承诺送达，平均晚 {days:.1} 天；{reviews} 条评价中 {text} 条抱怨物流（全店 {shop}）"),
+                    format!(
+                        "{late} of {of} orders delivered after the promised date, {days:.1} days late on average; {text} of {reviews} reviews complain about delivery (shop: {shop})"
+                    ),
                 )
             }
             Barrier::Service => (
-                format!("{} 次投诉、{} 次联系客服，共 {} 次访问（全店每次访问 {:.2} 次）", s.complaints, s.support_contacts, n, shop_rate),
                 format!(
-                    "{} complaints and {} support contacts in {} visits (shop: {:.2} per visit)",
-                    s.complaints, s.support_contacts, n, shop_rate
+                    "{} 次投诉、{} 次联系客服、{} 条评价抱怨客服，共 {} 次访问与评价（全店每次 {:.2} 次）",
+                    s.complaints, s.support_contacts, s.service_text_reviews, n, shop_rate
+                ),
+                format!(
+                    "{} complaints, {} support contacts and {} reviews complaining about service in {} visits and reviews (shop: {:.2} each)",
+                    s.complaints, s.support_contacts, s.service_text_reviews, n, shop_rate
                 ),
             ),
             Barrier::Range => (
@@ -193,6 +204,10 @@ fn stalls(s: &CustomerSignals, days_since: Option<i64>, config: &BarrierConfig) 
     }
     if s.low_reviews > 0 {
         out.push(("rated_low", format!("{} 条差评", s.low_reviews), format!("{} low ratings", s.low_reviews)));
+    }
+    let text_complaints = s.quality_text_reviews + s.logistics_text_reviews + s.service_text_reviews;
+    if text_complaints > 0 {
+        out.push(("review_complaint", format!("评价中 {text_complaints} 处批评质量、物流或客服"), format!("{text_complaints} complaints about quality, delivery or service in reviews")));
     }
     if let Some(d) = days_since.filter(|&d| d > config.lapse_days) {
         out.push(("lapsed", format!("已 {d} 天未购买"), format!("no purchase for {d} days")));

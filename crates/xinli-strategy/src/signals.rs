@@ -62,6 +62,12 @@ pub struct CustomerSignals {
     pub coupon_orders: u32,
     pub cod_orders: u32,
     pub app_orders: u32,
+    /// From the review texts (xinli-text, added by the pipeline): reviews with a negative
+    /// mention of product quality that are not rated 1–2 (those count in `low_reviews`), of
+    /// logistics, and of customer service.
+    pub quality_text_reviews: u32,
+    pub logistics_text_reviews: u32,
+    pub service_text_reviews: u32,
 }
 
 impl CustomerSignals {

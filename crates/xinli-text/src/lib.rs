@@ -36,3 +36,13 @@ use std::ops::RangeInclusive;
 
 /// Calibrated P(positive) in this band (inclusive) is called neutral.
 pub const NEUTRAL_BAND: RangeInclusive<f64> = 0.35..=0.65;
+
+/// What the sentiment model reads of a review that has a title: the title, a line break, the
+/// body (the model is trained on the same joining).
+pub fn with_title(title: &str, body: &str) -> String {
+    if title.is_empty() {
+        body.to_string()
+    } else {
+        format!("{title}\n{body}")
+    }
+}

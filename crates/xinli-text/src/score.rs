@@ -79,15 +79,24 @@ impl<'m> Scorer<'m> {
 
     /// Scores one review; `language` is the review's own language column, if any.
     pub fn score(&mut self, text: &str, language: Option<Lang>) -> Scored {
+        self.score_titled("", text, language)
+    }
+
+    /// Scores a review with a title (empty for none): the sentiment reads the title with the
+    /// body, as the model was trained; aspects, emotion and complaints read the body, whose
+    /// spans they record.
+    pub fn score_titled(&mut self, title: &str, text: &str, language: Option<Lang>) -> Scored {
         let (text, truncated) = match text.char_indices().nth(MAX_CHARS) {
             Some((cut, _)) => (&text[..cut], true),
             None => (text, false),
         };
-        let detected = language.or_else(|| detect(text));
+        let title = title.char_indices().nth(MAX_CHARS).map_or(title, |(cut, _)| &title[..cut]);
+        let detected = language.or_else(|| detect(text)).or_else(|| detect(title));
         // Without letters the lexicon (emoji, emoticons) still reads the text.
         let lexical = analyse(detected.unwrap_or(Lang::Zh), text);
         let probability = match detected {
-            Some(lang) => self.probability(lang, text),
+            Some(lang) if title.is_empty() => self.probability(lang, text),
+            Some(lang) => self.probability(lang, &crate::with_title(title, text)),
             None => None,
         };
         let sentiment = match probability {

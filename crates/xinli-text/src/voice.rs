@@ -44,10 +44,15 @@ pub fn score_shop(shop: &Shop, model: &SentimentModel) -> Vec<ScoredReview> {
         .iter()
         .map(|r| ScoredReview {
             category: r.product_id.as_ref().and_then(|p| categories.get(p.as_str())).map(|c| c.to_string()),
-            scored: scorer.score(&r.text, r.language.map(Lang::from)),
+            scored: scorer.score_titled(review_title(r), &r.text, r.language.map(Lang::from)),
             review: r.clone(),
         })
         .collect()
+}
+
+/// A review's title: the `title` column of the reviews file (kept in `extra`), if any.
+pub fn review_title(review: &Review) -> &str {
+    review.extra.iter().find(|(k, _)| k == "title").map_or("", |(_, v)| v.trim())
 }
 
 /// What a summary cell is about.
@@ -182,6 +187,11 @@ pub struct CustomerVoice {
     /// (`review_id@start-end:trigger`), for a person to check.
     pub evidence: Vec<String>,
     pub complaints: u32,
+    /// Reviews with a negative mention of quality that are not rated 1–2 (a low rating tells
+    /// that already), of logistics, and of service: the review-based barrier incidents.
+    pub quality_text_reviews: u32,
+    pub logistics_text_reviews: u32,
+    pub service_text_reviews: u32,
 }
 
 /// The per-customer table: reviews and surveys by customer.
@@ -200,6 +210,10 @@ pub fn per_customer(reviews: &[ScoredReview], surveys: &[Survey]) -> BTreeMap<Cu
             v.emotion = Some(r.scored.emotion);
             *latest = Some(r.review.ts);
         }
+        let negative_on = |a: Aspect| u32::from(r.scored.mentions.iter().any(|m| m.aspect == a && m.polarity == Polarity::Negative));
+        v.quality_text_reviews += negative_on(Aspect::Quality) * u32::from(!matches!(r.review.rating, Some(1 | 2)));
+        v.logistics_text_reviews += negative_on(Aspect::Logistics);
+        v.service_text_reviews += negative_on(Aspect::Service);
         for m in &r.scored.mentions {
             let count = match m.aspect {
                 Aspect::Quality => &mut v.quality,

@@ -31,7 +31,7 @@ impl Failure {
 impl From<AnalyzeError> for Failure {
     fn from(e: AnalyzeError) -> Failure {
         match e {
-            AnalyzeError::Import(_) | AnalyzeError::Config(_) | AnalyzeError::NoPurchases(_) => Failure::input(e.to_string()),
+            AnalyzeError::Import(_) | AnalyzeError::Surveys(_) | AnalyzeError::Config(_) | AnalyzeError::NoPurchases(_) => Failure::input(e.to_string()),
             AnalyzeError::Model(_) | AnalyzeError::Write { .. } => Failure::internal(e.to_string()),
         }
     }
