@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use xinli_core::{Category, Customer, CustomerId, Event, EventType, Money, OrderId, OrderLine, OrderStatus, ProductId, Quantity, Review, ReviewId, Shop, Subject, Timestamp};
 
-use crate::sql::{Backend, Row};
+use crate::sql::{Backend, Row, Val};
 use crate::{Store, StoreError};
 
 /// What an export found, and how to map the analysis' customer ids back to store customers.
@@ -57,164 +57,184 @@ impl Store {
         Ok(exported)
     }
 
+    /// Runs `sql` page by page: its parameters are `after` (the key the page starts after)
+    /// then the page size; `key` gives the next page's `after` from a page's last row.
+    fn each_page(
+        &mut self,
+        sql: &str,
+        mut after: Vec<Val>,
+        part: i64,
+        key: fn(&Row) -> Vec<Val>,
+        mut page: impl FnMut(&[Row]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        loop {
+            let mut params = after.clone();
+            params.push(part.into());
+            let rows = self.conn.query(sql, &params)?;
+            let Some(last) = rows.last() else { return Ok(()) };
+            after = key(last);
+            page(&rows)?;
+        }
+    }
+
     fn export_in_snapshot(&mut self, part: i64, sink: &mut dyn FnMut(Shop) -> Result<(), String>) -> Result<Exported, StoreError> {
-        let failed = |e: String| StoreError::Config(format!("writing the exported shop: {e}"));
+        let mut send = |shop: Shop| sink(shop).map_err(|e| StoreError::Config(format!("writing the exported shop: {e}")));
         let mut labels: HashMap<i64, Label> = HashMap::new();
         let mut exported = Exported::default();
-        let mut after = i64::MIN;
-        loop {
-            let rows = self.conn.query(
-                "SELECT c.cid, c.user_id, (SELECT MIN(value) FROM identities i WHERE i.cid = c.cid AND i.kind = 'anon'), \
-                 c.consent_email, c.consent_sms, c.consent_push, c.traits FROM customers c WHERE c.cid > $1 ORDER BY c.cid LIMIT $2",
-                &[after.into(), part.into()],
-            )?;
-            let Some(last) = rows.last() else { break };
-            after = last.int(0);
-            let mut shop = Shop::default();
-            for r in &rows {
-                let (text, known) = match (r.opt_text(1), r.opt_text(2)) {
-                    (Some(user), _) => (user, true),
-                    (None, Some(anon)) => (anon, false),
-                    (None, None) => continue,
-                };
-                let Ok(customer_id) = CustomerId::parse(&text) else { continue };
-                exported.customers.insert(text.clone(), r.int(0));
-                if known {
-                    let traits: serde_json::Map<String, serde_json::Value> =
-                        r.opt_text(6).and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
-                    let trait_text = |k: &str| traits.get(k).and_then(|v| v.as_str()).map(str::to_string);
-                    shop.customers.push(Customer {
+        self.each_page(
+            "SELECT c.cid, c.user_id, (SELECT MIN(value) FROM identities i WHERE i.cid = c.cid AND i.kind = 'anon'), \
+             c.consent_email, c.consent_sms, c.consent_push, c.traits FROM customers c WHERE c.cid > $1 ORDER BY c.cid LIMIT $2",
+            vec![Val::Int(i64::MIN)],
+            part,
+            |last| vec![last.int(0).into()],
+            |rows| {
+                let mut customers = Vec::new();
+                for r in rows {
+                    let (text, known) = match (r.opt_text(1), r.opt_text(2)) {
+                        (Some(user), _) => (user, true),
+                        (None, Some(anon)) => (anon, false),
+                        (None, None) => continue,
+                    };
+                    let Ok(customer_id) = CustomerId::parse(&text) else { continue };
+                    exported.customers.insert(text.clone(), r.int(0));
+                    if known {
+                        let traits: serde_json::Map<String, serde_json::Value> =
+                            r.opt_text(6).and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+                        let trait_text = |k: &str| traits.get(k).and_then(|v| v.as_str()).map(str::to_string);
+                        customers.push(Customer {
+                            customer_id,
+                            signup_at: None,
+                            gender: None,
+                            birth_date: None,
+                            city: trait_text("city"),
+                            region: trait_text("region"),
+                            acquisition_channel: trait_text("acquisition_channel"),
+                            consent_email: r.opt_bool(3),
+                            consent_sms: r.opt_bool(4),
+                            consent_push: r.opt_bool(5),
+                            email: None,
+                            phone: None,
+                            name: None,
+                            extra: Vec::new(),
+                        });
+                    }
+                    labels.insert(r.int(0), Label { text, known });
+                }
+                if customers.is_empty() {
+                    return Ok(());
+                }
+                send(Shop { customers, ..Shop::default() })
+            },
+        )?;
+
+        self.each_page(
+            "SELECT order_id, line, cid, ordered_at, product_id, category, quantity, unit_price, coupon_code, status FROM orders \
+             WHERE order_id > $1 OR (order_id = $1 AND line > $2) ORDER BY order_id, line LIMIT $3",
+            vec![Val::Text(String::new()), Val::Int(-1)],
+            part,
+            |last| vec![last.text(0).into(), last.int(1).into()],
+            |rows| {
+                let mut orders = Vec::new();
+                for r in rows {
+                    let Some(label) = labels.get(&r.int(2)) else { continue };
+                    let (Ok(order_id), Ok(customer_id), Ok(quantity), Ok(unit_price), Some(status)) = (
+                        OrderId::parse(&r.text(0)),
+                        CustomerId::parse(&label.text),
+                        Quantity::new(r.opt_real(6).unwrap_or(0.0)),
+                        Money::new(r.opt_real(7).unwrap_or(0.0)),
+                        OrderStatus::parse(&r.text(9)),
+                    ) else {
+                        continue;
+                    };
+                    orders.push(OrderLine {
+                        order_id,
                         customer_id,
-                        signup_at: None,
-                        gender: None,
-                        birth_date: None,
-                        city: trait_text("city"),
-                        region: trait_text("region"),
-                        acquisition_channel: trait_text("acquisition_channel"),
-                        consent_email: r.opt_bool(3),
-                        consent_sms: r.opt_bool(4),
-                        consent_push: r.opt_bool(5),
-                        email: None,
-                        phone: None,
-                        name: None,
+                        ordered_at: seconds(r.int(3)),
+                        product_id: product(r, 4),
+                        category: category(r, 5),
+                        quantity,
+                        unit_price,
+                        list_price: None,
+                        coupon_code: r.opt_text(8),
+                        payment_method: None,
+                        channel: None,
+                        status,
+                        promised_delivery_at: None,
+                        delivered_at: None,
                         extra: Vec::new(),
                     });
                 }
-                labels.insert(r.int(0), Label { text, known });
-            }
-            if !shop.customers.is_empty() {
-                sink(shop).map_err(failed)?;
-            }
-        }
-
-        let mut after = (String::new(), -1i64);
-        loop {
-            let rows = self.conn.query(
-                "SELECT order_id, line, cid, ordered_at, product_id, category, quantity, unit_price, coupon_code, status FROM orders \
-                 WHERE order_id > $1 OR (order_id = $1 AND line > $2) ORDER BY order_id, line LIMIT $3",
-                &[after.0.as_str().into(), after.1.into(), part.into()],
-            )?;
-            let Some(last) = rows.last() else { break };
-            after = (last.text(0), last.int(1));
-            let mut shop = Shop::default();
-            for r in &rows {
-                let Some(label) = labels.get(&r.int(2)) else { continue };
-                let (Ok(order_id), Ok(customer_id), Ok(quantity), Ok(unit_price), Some(status)) = (
-                    OrderId::parse(&r.text(0)),
-                    CustomerId::parse(&label.text),
-                    Quantity::new(r.opt_real(6).unwrap_or(0.0)),
-                    Money::new(r.opt_real(7).unwrap_or(0.0)),
-                    OrderStatus::parse(&r.text(9)),
-                ) else {
-                    continue;
-                };
-                shop.orders.push(OrderLine {
-                    order_id,
-                    customer_id,
-                    ordered_at: seconds(r.int(3)),
-                    product_id: product(r, 4),
-                    category: category(r, 5),
-                    quantity,
-                    unit_price,
-                    list_price: None,
-                    coupon_code: r.opt_text(8),
-                    payment_method: None,
-                    channel: None,
-                    status,
-                    promised_delivery_at: None,
-                    delivered_at: None,
-                    extra: Vec::new(),
-                });
-            }
-            exported.orders += shop.orders.len() as u64;
-            if !shop.orders.is_empty() {
-                sink(shop).map_err(failed)?;
-            }
-        }
+                exported.orders += orders.len() as u64;
+                if orders.is_empty() {
+                    return Ok(());
+                }
+                send(Shop { orders, ..Shop::default() })
+            },
+        )?;
 
         // Imported orders were stored with a purchase event of their own; the imported events
         // carry the shop's real purchase events, so those copies are left out.
-        let mut after = 0i64;
-        loop {
-            let rows = self.conn.query(
-                "SELECT id, cid, event_type, ts, session_id, product_id, category, query, value, properties FROM events \
-                 WHERE id > $1 AND event_type IS NOT NULL AND message_id NOT LIKE 'import-order-%' ORDER BY id LIMIT $2",
-                &[after.into(), part.into()],
-            )?;
-            let Some(last) = rows.last() else { break };
-            after = last.int(0);
-            let mut shop = Shop::default();
-            for r in &rows {
-                let (Some(label), Some(event_type)) = (labels.get(&r.int(1)), EventType::parse(&r.text(2))) else { continue };
-                let Ok(id) = CustomerId::parse(&label.text) else { continue };
-                let subject = if label.known { Subject::Customer(id) } else { Subject::Anonymous(id) };
-                shop.events.push(Event {
-                    ts: seconds(r.int(3)),
-                    subject,
-                    session_id: r.opt_text(4),
-                    event_type,
-                    product_id: product(r, 5),
-                    category: category(r, 6),
-                    query: r.opt_text(7),
-                    value: r.opt_real(8),
-                    properties: r.opt_text(9),
-                    extra: Vec::new(),
-                });
-            }
-            exported.events += shop.events.len() as u64;
-            if !shop.events.is_empty() {
-                sink(shop).map_err(failed)?;
-            }
-        }
+        self.each_page(
+            "SELECT id, cid, event_type, ts, session_id, product_id, category, query, value, properties FROM events \
+             WHERE id > $1 AND event_type IS NOT NULL AND message_id NOT LIKE 'import-order-%' ORDER BY id LIMIT $2",
+            vec![Val::Int(0)],
+            part,
+            |last| vec![last.int(0).into()],
+            |rows| {
+                let mut events = Vec::new();
+                for r in rows {
+                    let (Some(label), Some(event_type)) = (labels.get(&r.int(1)), EventType::parse(&r.text(2))) else { continue };
+                    let Ok(id) = CustomerId::parse(&label.text) else { continue };
+                    let subject = if label.known { Subject::Customer(id) } else { Subject::Anonymous(id) };
+                    events.push(Event {
+                        ts: seconds(r.int(3)),
+                        subject,
+                        session_id: r.opt_text(4),
+                        event_type,
+                        product_id: product(r, 5),
+                        category: category(r, 6),
+                        query: r.opt_text(7),
+                        value: r.opt_real(8),
+                        properties: r.opt_text(9),
+                        extra: Vec::new(),
+                    });
+                }
+                exported.events += events.len() as u64;
+                if events.is_empty() {
+                    return Ok(());
+                }
+                send(Shop { events, ..Shop::default() })
+            },
+        )?;
 
-        let mut after = String::new();
-        loop {
-            let rows = self.conn.query(
-                "SELECT review_id, cid, product_id, ts, rating, text, language FROM reviews WHERE review_id > $1 ORDER BY review_id LIMIT $2",
-                &[after.as_str().into(), part.into()],
-            )?;
-            let Some(last) = rows.last() else { break };
-            after = last.text(0);
-            let mut shop = Shop::default();
-            for r in &rows {
-                let Some(label) = labels.get(&r.int(1)) else { continue };
-                let Ok(review_id) = ReviewId::parse(&r.text(0)) else { continue };
-                shop.reviews.push(Review {
-                    review_id,
-                    customer_id: CustomerId::parse(&label.text).ok(),
-                    product_id: product(r, 2),
-                    ts: seconds(r.int(3)),
-                    rating: r.opt_int(4).and_then(|x| u8::try_from(x).ok()),
-                    text: r.text(5),
-                    language: r.opt_text(6).and_then(|l| xinli_core::Language::parse(&l)),
-                    extra: Vec::new(),
-                });
-            }
-            exported.reviews += shop.reviews.len() as u64;
-            if !shop.reviews.is_empty() {
-                sink(shop).map_err(failed)?;
-            }
-        }
+        self.each_page(
+            "SELECT review_id, cid, product_id, ts, rating, text, language FROM reviews WHERE review_id > $1 ORDER BY review_id LIMIT $2",
+            vec![Val::Text(String::new())],
+            part,
+            |last| vec![last.text(0).into()],
+            |rows| {
+                let mut reviews = Vec::new();
+                for r in rows {
+                    let Some(label) = labels.get(&r.int(1)) else { continue };
+                    let Ok(review_id) = ReviewId::parse(&r.text(0)) else { continue };
+                    reviews.push(Review {
+                        review_id,
+                        customer_id: CustomerId::parse(&label.text).ok(),
+                        product_id: product(r, 2),
+                        ts: seconds(r.int(3)),
+                        rating: r.opt_int(4).and_then(|x| u8::try_from(x).ok()),
+                        text: r.text(5),
+                        language: r.opt_text(6).and_then(|l| xinli_core::Language::parse(&l)),
+                        extra: Vec::new(),
+                    });
+                }
+                exported.reviews += reviews.len() as u64;
+                if reviews.is_empty() {
+                    return Ok(());
+                }
+                send(Shop { reviews, ..Shop::default() })
+            },
+        )?;
         Ok(exported)
     }
 }

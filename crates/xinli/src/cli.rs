@@ -35,7 +35,7 @@ xinli analyze --db xinli-data/xinli.db --out ./xinli-out   # the live store; sco
 Writes customers.csv, evidence.csv, strategy.json, elasticity.json, models.json, validation.json (with --holdout-end), \
 summary.json, dashboard.json, quarantine.csv and report.html; with --db also recommendations.csv, and the store gets \
 the scores, evidence, top products and documents of the run (分析线上数据库并写回评分).")]
-    Analyze(AnalyzeArgs),
+    Analyze(Box<AnalyzeArgs>),
     /// Import only: read a shop, write canonical files, quarantine.csv and summary.json.
     #[command(after_help = "Examples:\n  \
 xinli import online_retail.csv.gz --preset online-retail --out ./canonical\n  \

@@ -52,7 +52,7 @@ pub fn say(line: std::fmt::Arguments) -> Result<(), Failure> {
 
 pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Analyze(args) => analyze(args),
+        Command::Analyze(args) => analyze(*args),
         Command::Import(args) => import(args),
         Command::Demo(args) => crate::demo::run(args),
         Command::GenTransactions(args) => gen_transactions(args),

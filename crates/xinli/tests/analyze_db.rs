@@ -2,7 +2,7 @@
 //! shop loaded with `import --db`, analysed from the store, and the scores, evidence and
 //! recommendations in the customer 360 equal to the same run's customers.csv, evidence.csv and
 //! recommendations.csv; segments on model outputs; a second run replaces; a failing run is
-//! recorded and leaves the previous scores; a run through the API.
+//! recorded and leaves the previous scores; a run through the API and one on the schedule.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -54,7 +54,8 @@ fn same(json: &Value, cell: &str) -> bool {
         Value::Null => cell.is_empty(),
         Value::Number(n) => cell.parse::<f64>().is_ok_and(|c| (c - n.as_f64().unwrap()).abs() <= 1e-9 * c.abs().max(1.0)),
         Value::String(s) => s == cell,
-        other => other.to_string() == cell,
+        Value::Bool(b) => cell == if *b { "true" } else { "false" },
+        _ => false,
     }
 }
 
@@ -203,6 +204,25 @@ fn analyze_db_writes_back(db: TestDb) {
     assert_eq!(doc.json()["run_id"], run_id);
     assert_eq!(api(&analyst).get("/api/analysis/artifacts/nothing").unwrap().status, 404);
     server.stop();
+
+    // The schedule (--refresh-every) starts runs by itself.
+    let mut config = xinli_serve::ServeConfig::new(db.location(), cipher());
+    config.analysis = xinli_serve::analysis::AnalysisSettings::new(dir.join("scheduled"));
+    config.refresh_every = Some(Duration::from_secs(1));
+    let server = xinli_serve::spawn(config).unwrap();
+    let analyst_client = || xinli_serve::client::Client::new(server.addr).with_key(&analyst);
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let runs = analyst_client().get("/api/analysis/runs").unwrap().json();
+        let scheduled_ok = runs["runs"].as_array().unwrap().iter().any(|r| r["status"] == "ok" && r["source"].as_str().unwrap().contains("scheduled"));
+        if scheduled_ok {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no scheduled run finished: {runs}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    server.stop();
+    assert!(dir.join("scheduled/customers.csv").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
