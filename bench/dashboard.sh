@@ -3,14 +3,18 @@
 # 1e6 reviews) directly with SQL, starts `xinli serve` on it and prints each endpoint's latency,
 # first request (computed by the database) and the median of the next ones (the per-run cache,
 # or uncached for paged lists). Saves the figures in bench/results/dashboard-*.txt.
-# usage: bench/dashboard.sh [customers] [repeats]
+# usage: [XINLI=path/to/xinli] bench/dashboard.sh [customers] [repeats]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-1000000}"
 repeats="${2:-5}"
 command -v sqlite3 >/dev/null || { apt-get update -qq && apt-get install -y -qq sqlite3; }
-cargo build --release --locked -p xinli >&2
-xinli="${CARGO_TARGET_DIR:-target}/release/xinli"
+# XINLI=path/to/xinli uses that binary (e.g. the dev profile's, which is optimised) instead of
+# building the release one.
+if [ -z "${XINLI:-}" ]; then
+    cargo build --release --locked -p xinli >&2
+fi
+xinli="${XINLI:-${CARGO_TARGET_DIR:-target}/release/xinli}"
 dir="$(mktemp -d)"
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$dir"' EXIT
 server=""

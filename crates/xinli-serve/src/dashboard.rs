@@ -4,11 +4,12 @@
 //! Every figure is computed by the database — GROUP BY and bucketing over `customer_scores`
 //! (the latest analysis run written back by `xinli analyze --db`), `reviews` and the run's
 //! `dashboard` artifact — and lists are paged, so the browser never receives the customer
-//! table. The per-page aggregates depend only on the analysis run, so they are kept in memory
-//! until a newer run appears.
+//! table. The per-page aggregates depend only on the analysis run, so they are computed in the
+//! background as soon as a run appears ([`keep_warm`]) and kept in memory until a newer one.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -101,27 +102,53 @@ impl Cache {
 
 async fn page(State(st): St, headers: HeaderMap, page: Page) -> Result<Response, ApiError> {
     st.authorize(&headers, Role::Analyst).await?;
+    let computed = aggregates(&st, page).await?;
+    Ok(json_response(&computed))
+}
+
+/// A page's aggregates for the latest run: from the cache, else computed (and cached). Before
+/// the first run only the live part of the voice page exists, computed on every request.
+async fn aggregates(st: &Arc<AppState>, page: Page) -> Result<Arc<Value>, ApiError> {
     let run = st.read(latest_run).await?;
-    let run_id = run.as_ref().and_then(|r| r["run_id"].as_i64()).unwrap_or(0);
-    if let Some(hit) = st.dashboard.get(page, run_id) {
-        return Ok(json_response(&hit));
+    let run_id = run.as_ref().and_then(|r| r["run_id"].as_i64());
+    if let Some(hit) = run_id.and_then(|id| st.dashboard.get(page, id)) {
+        return Ok(hit);
     }
     let computed = st
         .read(move |s| {
-            let mut out = match (&run, page) {
+            let mut out = match (run_id, page) {
                 (None, Page::Voice) => voice(s, None)?,
                 (None, _) => Map::new(),
-                (Some(_), Page::Overview) => overview(s, run_id)?,
-                (Some(_), Page::Psychology) => psychology(s, run_id)?,
-                (Some(_), Page::Value) => value(s, run_id)?,
-                (Some(_), Page::Voice) => voice(s, Some(run_id))?,
+                (Some(id), Page::Overview) => overview(s, id)?,
+                (Some(id), Page::Psychology) => psychology(s, id)?,
+                (Some(id), Page::Value) => value(s, id)?,
+                (Some(id), Page::Voice) => voice(s, Some(id))?,
             };
             out.insert("run".into(), run.unwrap_or(Value::Null));
             Ok(Arc::new(Value::Object(out)))
         })
         .await?;
-    st.dashboard.put(page, run_id, Arc::clone(&computed));
-    Ok(json_response(&computed))
+    if let Some(id) = run_id {
+        st.dashboard.put(page, id, Arc::clone(&computed));
+    }
+    Ok(computed)
+}
+
+/// How often the server looks for a newer analysis run to compute the pages for.
+const WARM_EVERY: Duration = Duration::from_secs(5);
+
+/// Computes every page's aggregates as soon as a new analysis run appears (written by this
+/// server or by `xinli analyze --db` in another process), so the first visitor after a run
+/// does not wait for the scans (seconds at a million customers).
+pub(crate) async fn keep_warm(st: Arc<AppState>) {
+    loop {
+        for page in [Page::Overview, Page::Psychology, Page::Value, Page::Voice] {
+            if let Err(e) = aggregates(&st, page).await {
+                eprintln!("xinli serve: computing the dashboard's {page:?} aggregates: {} (仪表盘预计算失败)", e.en);
+            }
+        }
+        tokio::time::sleep(WARM_EVERY).await;
+    }
 }
 
 fn json_response(v: &Value) -> Response {

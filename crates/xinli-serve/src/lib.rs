@@ -342,6 +342,7 @@ pub fn spawn(config: ServeConfig) -> Result<RunningServer, String> {
                 if let Some(every) = refresh_every {
                     tokio::spawn(analysis_api::schedule(Arc::clone(&state), every));
                 }
+                tokio::spawn(dashboard::keep_warm(Arc::clone(&state)));
                 let app = api::router(Arc::clone(&state))
                     .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), track))
                     .layer(axum::Extension(timeout));
