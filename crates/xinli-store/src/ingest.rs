@@ -41,6 +41,7 @@ impl Store {
         self.transaction(|s| {
             let now = now_ms();
             let stored = s.stored_message_ids(groups)?;
+            s.create_first_seen_users(groups, &stored, now)?;
             let mut seen = HashSet::new();
             let mut touched = Touched::default();
             let mut outcomes = Vec::with_capacity(groups.len());
@@ -68,6 +69,40 @@ impl Store {
         let ids: Vec<Val> = ids.into_iter().map(Val::from).collect();
         let rows = self.conn.query_rows("SELECT message_id FROM events WHERE message_id IN ({rows})", 1, &ids)?;
         Ok(rows.iter().map(|r| r.text(0)).collect())
+    }
+
+    /// The customers of the call's user ids that are not known yet, created together (a few
+    /// statements instead of a lookup and two inserts per first-seen user); known ones go into
+    /// the write cache. A user id that an alias of the call names as `previousId` is left to
+    /// [`Store::resolve`]: whether it exists when the alias comes decides a merge.
+    fn create_first_seen_users(&mut self, groups: &[&[Message]], stored: &HashSet<String>, now: i64) -> Result<(), StoreError> {
+        let messages = || groups.iter().flat_map(|g| g.iter()).filter(|m| !stored.contains(&m.message_id));
+        let aliased: HashSet<&str> = messages().filter_map(|m| m.previous_id.as_deref()).collect();
+        let users: HashSet<&str> = messages()
+            .filter_map(|m| m.user_id.as_deref())
+            .filter(|u| !aliased.contains(u) && self.cache.as_ref().is_none_or(|c| c.identity(USER, u).is_none()))
+            .collect();
+        if users.is_empty() {
+            return Ok(());
+        }
+        let values: Vec<Val> = users.iter().map(|u| Val::from(*u)).collect();
+        let mut known: HashMap<String, i64> = self
+            .conn
+            .query_rows("SELECT value, cid FROM identities WHERE kind = 'user' AND value IN ({rows})", 1, &values)?
+            .iter()
+            .map(|r| (r.text(0), r.int(1)))
+            .collect();
+        let new: Vec<Val> = users.iter().filter(|u| !known.contains_key(**u)).flat_map(|u| [Val::from(*u), now.into(), now.into()]).collect();
+        let created = self.conn.query_rows("INSERT INTO customers (user_id, created_at, updated_at) VALUES {rows} RETURNING user_id, cid", 3, &new)?;
+        let links: Vec<Val> = created.iter().flat_map(|r| [USER.into(), Val::from(r.text(0)), r.int(1).into(), now.into()]).collect();
+        self.conn.exec_rows("INSERT INTO identities (kind, value, cid, created_at) VALUES {rows}", 4, &links)?;
+        known.extend(created.iter().map(|r| (r.text(0), r.int(1))));
+        if let Some(cache) = self.cache.as_mut() {
+            for (user, cid) in &known {
+                cache.remember_identity(USER, user, *cid);
+            }
+        }
+        Ok(())
     }
 
     /// Inserts the pending event rows. No `ON CONFLICT`: the ids were checked at the start of
