@@ -7,7 +7,8 @@
 #   CUSTOMERS=1000000 bash bench/psych-scale.sh   # ~10^8 events, ~9 GB of CSV in $BENCH_WORK
 #
 # Env: CUSTOMERS (200000), BENCH_WORK (/tmp/xinli-psych-scale), CARGO_TARGET_DIR
-# (/work/target-bench). Appends a line to bench/results/psych-scale.txt.
+# (/work/target-bench), SHOP (a shop already written by `xinli simulate --customers $CUSTOMERS
+# --seed 5`: analysed as is, simulate not timed). Appends a line to bench/results/psych-scale.txt.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CUSTOMERS="${CUSTOMERS:-200000}"
@@ -24,8 +25,13 @@ measure() { # label, command…: prints "label wall_s cpu_s peak_MB"
     echo "$label $wall $(echo "$user + $sys" | bc) $((kb / 1024))"
 }
 
-sim=$(measure simulate "$XINLI" simulate --customers "$CUSTOMERS" --seed 5 --out "$WORK/shop" --quiet)
-ana=$(measure analyze "$XINLI" analyze "$WORK/shop" --out "$WORK/out" --quiet)
+if [ -n "${SHOP:-}" ]; then
+    sim="simulate (given: $SHOP)"
+else
+    SHOP="$WORK/shop"
+    sim=$(measure simulate "$XINLI" simulate --customers "$CUSTOMERS" --seed 5 --out "$SHOP" --quiet)
+fi
+ana=$(measure analyze "$XINLI" analyze "$SHOP" --out "$WORK/out" --quiet)
 events=$(python3 -c "import json;print(json.load(open('$WORK/out/summary.json'))['import']['records']['events'])")
 read -r _ wall _ peak <<< "$ana"
 line="$(date -u +%F) customers=$CUSTOMERS events=$events | $sim | $ana | $(python3 -c "print(round($events / $wall))") events/s (wall), peak $peak MB"
