@@ -18,8 +18,8 @@
 //!    with the sentiment model on the clause.
 
 use crate::lang::Lang;
-use crate::lexicon::{unit_text, units, Aspect, Emotion, Lexicon, Remedy, Tags};
-use crate::tokenize::{is_boundary, normalise};
+use crate::lexicon::{Aspect, Emotion, Lexicon, Remedy, Tags, UnitTexts};
+use crate::tokenize::is_boundary;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -98,14 +98,12 @@ struct Hit {
 /// Reads a text with the lexicon of `lang`.
 pub fn analyse(lang: Lang, text: &str) -> Lexical {
     let lex = Lexicon::of(lang);
-    let norm = normalise(text);
-    let chars: Vec<char> = norm.chars().collect();
+    let units = UnitTexts::of(lang, text);
+    let keys: Vec<&str> = units.iter().collect();
+    let spans = &units.spans;
     // Trigger texts are quoted from the original (normalising keeps one char per char).
     let original: Vec<char> = text.chars().collect();
-    let mut spans = Vec::new();
-    units(lang, &norm, &mut spans);
-    let keys: Vec<String> = spans.iter().map(|&(a, b)| unit_text(&chars[a..b])).collect();
-    let mut out = Lexical { exclamations: chars.iter().filter(|&&c| c == '!').count(), ..Lexical::default() };
+    let mut out = Lexical { exclamations: units.chars().filter(|&c| c == '!').count(), ..Lexical::default() };
     let scope = match lang {
         Lang::Zh => 4,
         Lang::En => 3,
@@ -121,7 +119,7 @@ pub fn analyse(lang: Lang, text: &str) -> Lexical {
         let hit = if at_end || boundary { None } else { lex.longest(&keys[i..]).map(|(len, t)| Hit { first: i, last: i + len - 1, tags: *t }) };
         let opens_contrast = hit.as_ref().is_some_and(|h| h.tags.contrast);
         if at_end || boundary || opens_contrast {
-            read_clause(&clause_hits, (clause_first, i), &spans, &original, contrast, scope, &mut out);
+            read_clause(&clause_hits, (clause_first, i), spans, &original, contrast, scope, &mut out);
             clause_hits.clear();
             contrast = opens_contrast;
             clause_first = i;

@@ -3,7 +3,6 @@
 //! cues. The file format is described at the top of `lexicon/zh.txt`.
 
 use crate::lang::Lang;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// The aspects a review can talk about.
@@ -143,7 +142,8 @@ pub struct Tags {
 /// One lexicon: entries keyed by their first unit, longest first.
 pub struct Lexicon {
     entries: Vec<(Vec<String>, Tags)>,
-    by_first: HashMap<String, Vec<usize>>,
+    // Looked up once per unit of every review scored: a fast hasher matters here.
+    by_first: foldhash::HashMap<String, Vec<usize>>,
 }
 
 /// A text cut into matching units: characters for Chinese, words (letters, digits, `'`, `-`)
@@ -211,17 +211,13 @@ impl Lexicon {
                     other => return Err(err(format!("unknown tag {other:?}"))),
                 }
             }
-            let norm = crate::tokenize::normalise(word);
-            let mut spans = Vec::new();
-            units(lang, &norm, &mut spans);
-            let chars: Vec<char> = norm.chars().collect();
-            let key: Vec<String> = spans.iter().map(|&(a, b)| unit_text(&chars[a..b])).collect();
+            let key: Vec<String> = UnitTexts::of(lang, word).iter().map(str::to_string).collect();
             if key.is_empty() {
                 return Err(err("empty word".into()));
             }
             entries.push((key, t));
         }
-        let mut by_first: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_first: foldhash::HashMap<String, Vec<usize>> = foldhash::HashMap::default();
         for (i, (key, _)) in entries.iter().enumerate() {
             by_first.entry(key[0].clone()).or_default().push(i);
         }
@@ -232,9 +228,14 @@ impl Lexicon {
     }
 
     /// The longest entry matching `units` from its start: (entry length in units, tags).
-    pub fn longest(&self, units: &[String]) -> Option<(usize, &Tags)> {
+    pub fn longest(&self, units: &[&str]) -> Option<(usize, &Tags)> {
         let first = units.first()?;
-        self.by_first.get(first)?.iter().map(|&i| &self.entries[i]).find(|(key, _)| units.len() >= key.len() && key[..] == units[..key.len()]).map(|(key, t)| (key.len(), t))
+        self.by_first
+            .get(*first)?
+            .iter()
+            .map(|&i| &self.entries[i])
+            .find(|(key, _)| units.len() >= key.len() && key.iter().zip(units).all(|(k, u)| k == u))
+            .map(|(key, t)| (key.len(), t))
     }
 
     pub fn len(&self) -> usize {
@@ -260,9 +261,33 @@ impl Lexicon {
     }
 }
 
-/// A unit's matching text: the typographic apostrophe read as `'`.
-pub fn unit_text(chars: &[char]) -> String {
-    chars.iter().map(|&c| if c == '\u{2019}' { '\'' } else { c }).collect()
+/// A text's matching units (see [`units`]) as slices of its normalised form, with the
+/// typographic apostrophe read as `'`; spans are char offsets into the text.
+pub struct UnitTexts {
+    text: String,
+    /// Byte offset of every char of `text`, and its length at the end.
+    bytes: Vec<usize>,
+    pub spans: Vec<(usize, usize)>,
+}
+
+impl UnitTexts {
+    pub fn of(lang: Lang, text: &str) -> UnitTexts {
+        let text: String = crate::tokenize::normalise(text).chars().map(|c| if c == '\u{2019}' { '\'' } else { c }).collect();
+        let mut spans = Vec::new();
+        units(lang, &text, &mut spans);
+        let bytes = text.char_indices().map(|(b, _)| b).chain([text.len()]).collect();
+        UnitTexts { text, bytes, spans }
+    }
+
+    /// The normalised chars of the text.
+    pub fn chars(&self) -> std::str::Chars<'_> {
+        self.text.chars()
+    }
+
+    /// Every unit's text, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.spans.iter().map(|&(a, b)| &self.text[self.bytes[a]..self.bytes[b]])
+    }
 }
 
 #[cfg(test)]
@@ -279,13 +304,14 @@ mod tests {
     #[test]
     fn longest_match_wins() {
         let lex = Lexicon::of(Lang::Zh);
-        let u: Vec<String> = "不错".chars().map(String::from).collect();
-        let (len, tags) = lex.longest(&u).unwrap();
+        let u = UnitTexts::of(Lang::Zh, "不错");
+        let (len, tags) = lex.longest(&u.iter().collect::<Vec<_>>()).unwrap();
         assert_eq!(len, 2);
         assert!(tags.opinion.unwrap().0 > 0.0);
         let en = Lexicon::of(Lang::En);
-        let u: Vec<String> = ["runs", "small", "in"].map(String::from).to_vec();
-        let (len, tags) = en.longest(&u).unwrap();
+        let u = UnitTexts::of(Lang::En, "Runs small in the waist, doesn’t fit");
+        assert_eq!(u.iter().collect::<Vec<_>>(), ["runs", "small", "in", "the", "waist", ",", "doesn't", "fit"]);
+        let (len, tags) = en.longest(&u.iter().collect::<Vec<_>>()).unwrap();
         assert_eq!(len, 2);
         assert_eq!(tags.aspect, Some((Aspect::SizeFit, -1.0)));
     }
