@@ -299,7 +299,10 @@ impl Drop for RunningServer {
 pub fn spawn(config: ServeConfig) -> Result<RunningServer, String> {
     let metrics = Arc::new(Metrics::default());
     let open = |what: &str| Store::open(&config.location, config.cipher.clone()).map_err(|e| format!("{what} {}: {e}", config.location.display()));
-    let write_store = open("opening")?;
+    let mut write_store = open("opening")?;
+    write_store
+        .abandon_running_runs("interrupted: the server stopped during the run / 服务停止，分析中断")
+        .map_err(|e| format!("opening {}: {e}", config.location.display()))?;
     let backend = match write_store.backend() {
         xinli_store::sql::Backend::Sqlite => "sqlite",
         xinli_store::sql::Backend::Postgres => "postgresql",

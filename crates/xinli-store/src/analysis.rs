@@ -188,6 +188,15 @@ impl Store {
         Ok(())
     }
 
+    /// Marks runs still `running` as failed with `reason` (a server starting: no run of its own
+    /// can be going); returns how many. A run finishing later still records its outcome.
+    pub fn abandon_running_runs(&mut self, reason: &str) -> Result<u64, StoreError> {
+        self.conn.exec(
+            "UPDATE analysis_runs SET status = $1, finished_at = $2, error = $3 WHERE status = $4",
+            &[FAILED.into(), now_ms().into(), reason.into(), RUNNING.into()],
+        )
+    }
+
     /// Writes a run's outputs in one transaction, replacing the previous run's per-customer
     /// rows, and re-evaluates every segment. Returns the run id. On error nothing changes (a
     /// begun run stays `running` for the caller to [`Store::fail_run`]).

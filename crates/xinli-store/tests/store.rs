@@ -382,6 +382,11 @@ fn analysis_is_written_back_replaced_and_segmented(db: &TestDb) {
     assert_eq!(serde_json::to_value(c.scores.unwrap()).unwrap()["persona"], "balanced");
     assert_eq!(count(&mut s, "customer_scores"), 3);
 
+    // A run left running (a server stopped during it) is marked failed at the next start.
+    let stale = s.begin_run("interrupted").unwrap();
+    assert_eq!(s.abandon_running_runs("interrupted").unwrap(), 1);
+    assert_eq!(s.analysis_run(stale).unwrap().unwrap().status, "failed");
+
     // Erasure takes the analysis rows too.
     s.erase_customer("u2").unwrap().unwrap();
     assert_eq!(count(&mut s, "customer_scores"), 2);
