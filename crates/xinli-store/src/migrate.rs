@@ -5,8 +5,11 @@ use crate::sql::{Backend, Conn, Val};
 use crate::{now_ms, StoreError};
 
 /// (version, SQL). Append only: an applied version is never edited.
-const MIGRATIONS: [(i64, &str); 2] =
-    [(1, include_str!("../migrations/0001_init.sql")), (2, include_str!("../migrations/0002_analysis.sql"))];
+const MIGRATIONS: [(i64, &str); 3] = [
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_analysis.sql")),
+    (3, include_str!("../migrations/0003_events_activity_index.sql")),
+];
 
 /// Every table of the schema (erasure tests look into each).
 pub const TABLES: [&str; 16] = [
