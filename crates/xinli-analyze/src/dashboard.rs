@@ -7,8 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 use xinli_journey::FunnelReport;
-use xinli_value::concentration::TierSummary;
-use xinli_value::{CohortTable, LorenzPoint};
+use xinli_value::{CohortTable, Concentration};
 
 use crate::models::ValueScores;
 use crate::voice::ShopVoice;
@@ -27,7 +26,8 @@ pub struct Dashboard {
     /// Churn drivers by back-test (`strategy.json` holds the same).
     pub churn_drivers: Option<xinli_strategy::ChurnDrivers>,
     pub cohorts: CohortTable,
-    pub pareto: Pareto,
+    /// Value concentration: the Lorenz curve (101 points), the 80/20 figures and the value tiers.
+    pub pareto: Concentration,
     pub monthly: Vec<Month>,
     /// `None` when the shop has no reviews.
     pub voice: Option<VoiceAggregates>,
@@ -38,18 +38,6 @@ pub struct Funnel {
     /// `steps` are the overall funnel; `breakdown` groups by persona.
     pub by_persona: FunnelReport,
     pub by_channel: FunnelReport,
-}
-
-/// Value concentration: the Lorenz curve (101 points) and the 80/20 figures.
-#[derive(Debug, Serialize)]
-pub struct Pareto {
-    pub customers: usize,
-    pub total_value: f64,
-    pub top20_share: f64,
-    pub customer_share_for_80: f64,
-    pub gini: f64,
-    pub lorenz: Vec<LorenzPoint>,
-    pub tiers: Vec<TierSummary>,
 }
 
 /// One calendar month of purchases up to the calibration end.
@@ -206,21 +194,12 @@ pub fn build(
     churn_drivers: Option<xinli_strategy::ChurnDrivers>,
     voice: Option<&ShopVoice>,
 ) -> Dashboard {
-    let c = &value.concentration;
     Dashboard {
         as_of: crate::output::date_string(purchases.calibration_end),
         funnel: funnel.map(|(by_persona, by_channel)| Funnel { by_persona, by_channel }),
         churn_drivers,
         cohorts: value.cohorts.clone(),
-        pareto: Pareto {
-            customers: c.customers,
-            total_value: c.total_value,
-            top20_share: c.top20_share,
-            customer_share_for_80: c.customer_share_for_80,
-            gini: c.gini,
-            lorenz: c.lorenz.clone(),
-            tiers: c.tier_summary.clone(),
-        },
+        pareto: value.concentration.clone(),
         monthly: monthly_trends(purchases),
         voice: voice.map(voice_aggregates),
     }

@@ -76,9 +76,12 @@ pub struct Concentration {
     pub gini: f64,
     /// 101 points at customer shares 0, 0.01, …, 1 (empty when there are no customers).
     pub lorenz: Vec<LorenzPoint>,
-    /// `(customer, tier)` for every customer, by customer index.
+    /// `(customer, tier)` for every customer, by customer index (per customer: not serialised,
+    /// `customers.csv` carries it).
+    #[serde(skip)]
     pub tiers: Vec<(u32, ValueTier)>,
     /// High, Mid, Low.
+    #[serde(rename = "tiers")]
     pub tier_summary: Vec<TierSummary>,
 }
 
