@@ -171,6 +171,7 @@ async fn search_customers(State(st): St, headers: HeaderMap, Query(q): Query<Has
     let query = SearchQuery {
         id_prefix: q.get("q").cloned(),
         email: q.get("email").cloned(),
+        phone: q.get("phone").cloned(),
         journey_stage: q.get("stage").cloned(),
         min_orders: q.get("min_orders").map(|_| int_param(&q, "min_orders", 0, 0, i64::MAX)).transpose()?,
         limit: int_param(&q, "limit", 50, 1, 1000)?,

@@ -139,7 +139,7 @@ fn query_api_segments_erasure_and_audit(h: Harness) {
                "properties": {"order_id": id, "revenue": price}})
     };
     ok(sdk.post_json("/v1/batch", &json!({"batch": [order("a", "1", 50.0), order("b", "2", 5.0),
-        {"type": "identify", "userId": "a", "messageId": "ia", "traits": {"email": "a@example.com", "phone": "+1 555"}}]})));
+        {"type": "identify", "userId": "a", "messageId": "ia", "traits": {"email": "a@example.com", "phone": "+1 555 0100"}}]})));
     let created = admin.post_json("/api/segments", &json!({"name": "vip", "expression": "total_spend >= 20", "description": "big"})).unwrap();
     assert_eq!(created.status, 201, "{}", created.text());
     let seg = created.json();
@@ -160,6 +160,8 @@ fn query_api_segments_erasure_and_audit(h: Harness) {
     assert_eq!(updated.json()["size"], 1);
     assert_eq!(ok(h.api(&h.analyst).get("/api/segments"))["segments"].as_array().unwrap().len(), 1);
     let hits = ok(h.api(&h.analyst).get("/api/customers?email=A@example.com"));
+    assert_eq!(hits["customers"][0]["customer_id"], "a");
+    let hits = ok(h.api(&h.analyst).get("/api/customers?phone=1-555-0100"));
     assert_eq!(hits["customers"][0]["customer_id"], "a");
     let hits = ok(h.api(&h.analyst).get("/api/customers?min_orders=2"));
     assert_eq!(hits["customers"][0]["customer_id"], "b");

@@ -285,8 +285,13 @@ async function customer(id) {
 }
 
 async function findCustomers(q) {
-  const param = q.includes("@") ? `email=${encodeURIComponent(q)}` : `q=${encodeURIComponent(q)}`;
-  return (await api(`/api/customers?${param}&limit=20`)).customers;
+  const search = async (param) => (await api(`/api/customers?${param}=${encodeURIComponent(q)}&limit=20`)).customers;
+  if (q.includes('@')) return search('email');
+  // Digits may be a phone number or an id: ask for both, phone matches first.
+  const phoneLike = /^[+\d\s()-]+$/.test(q) && q.replace(/\D/g, '').length >= 7;
+  const [byPhone, byId] = await Promise.all([phoneLike ? search('phone') : [], search('q')]);
+  const seen = new Set();
+  return [...byPhone, ...byId].filter((h) => !seen.has(h.customer_id) && seen.add(h.customer_id));
 }
 
 function hitList(hits) {

@@ -101,9 +101,28 @@ impl PiiCipher {
     /// The blind index of a lower-cased, trimmed email: HMAC-SHA-256 under a key derived from
     /// the current PII key, hex. Rotation recomputes it.
     pub fn email_index(&self, email: &str) -> String {
-        let derived = Sha256::new().chain_update(b"xinli email index v1").chain_update(self.current.bytes).finalize();
+        self.blind_index(b"xinli email index v1", &email.trim().to_lowercase())
+    }
+
+    /// The blind index of a phone number's digits, so that "+86 138-0013-8000" and
+    /// "13800138000" meet: spaces, dashes, brackets and a leading `+` or `00` are dropped, and
+    /// so is mainland China's country code 86 before an 11-digit number. None with fewer than
+    /// 5 digits (nothing worth finding by).
+    pub fn phone_index(&self, phone: &str) -> Option<String> {
+        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+        let digits = digits.strip_prefix("00").unwrap_or(&digits);
+        let digits = match digits.strip_prefix("86") {
+            Some(national) if national.len() == 11 => national,
+            _ => digits,
+        };
+        (digits.len() >= 5).then(|| self.blind_index(b"xinli phone index v1", digits))
+    }
+
+    /// HMAC-SHA-256 of `value` under a key derived from the current PII key for one purpose, hex.
+    fn blind_index(&self, purpose: &[u8], value: &str) -> String {
+        let derived = Sha256::new().chain_update(purpose).chain_update(self.current.bytes).finalize();
         let mut mac = <hmac::Hmac<Sha256> as Mac>::new_from_slice(&derived).expect("HMAC takes any key length");
-        mac.update(email.trim().to_lowercase().as_bytes());
+        mac.update(value.as_bytes());
         mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
     }
 }

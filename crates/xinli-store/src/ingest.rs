@@ -442,13 +442,14 @@ impl Store {
         pii.merge(traits.pii.clone());
         let sealed = (!pii.is_empty()).then(|| self.cipher.seal(&serde_json::to_vec(&pii).expect("PII serialises")));
         let email_index = pii.email.as_deref().map(|e| self.cipher.email_index(e));
+        let phone_index = pii.phone.as_deref().and_then(|p| self.cipher.phone_index(p));
         let mut merged = other.unwrap_or_default();
         if let Some(newer) = &traits.other {
             merged.extend(newer.clone());
         }
         let c = traits.consent;
         self.conn.exec(
-            "UPDATE customers SET pii = $2, email_index = $3, consent_email = $4, consent_sms = $5, consent_push = $6, traits = $7, updated_at = $8 WHERE cid = $1",
+            "UPDATE customers SET pii = $2, email_index = $3, consent_email = $4, consent_sms = $5, consent_push = $6, traits = $7, updated_at = $8, phone_index = $9 WHERE cid = $1",
             &[
                 cid.into(),
                 sealed.into(),
@@ -458,13 +459,14 @@ impl Store {
                 c.push.or(consent.push).into(),
                 (!merged.is_empty()).then(|| serde_json::Value::Object(merged).to_string()).into(),
                 now.into(),
+                phone_index.into(),
             ],
         )?;
         Ok(())
     }
 
     /// Key rotation: re-seals every PII value under the current key and recomputes the email
-    /// blind index. Returns the customers rewritten. Run with the old key among the previous
+    /// and phone blind indexes (and fills the phone index of customers stored before it existed). Returns the customers rewritten. Run with the old key among the previous
     /// keys (`XINLI_PII_PREVIOUS_KEYS`); afterwards the old key can be dropped.
     pub fn rotate_pii(&mut self) -> Result<u64, StoreError> {
         self.transaction(|s| {
@@ -474,8 +476,12 @@ impl Store {
                 let (cid, sealed) = (r.int(0), r.opt_blob(1).unwrap_or_default());
                 let plain = s.cipher.open(&sealed)?;
                 let pii: Pii = serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(format!("PII of {cid}: {e}")))?;
-                let index = pii.email.as_deref().map(|e| s.cipher.email_index(e));
-                s.conn.exec("UPDATE customers SET pii = $2, email_index = $3 WHERE cid = $1", &[cid.into(), s.cipher.seal(&plain).into(), index.into()])?;
+                let email = pii.email.as_deref().map(|e| s.cipher.email_index(e));
+                let phone = pii.phone.as_deref().and_then(|p| s.cipher.phone_index(p));
+                s.conn.exec(
+                    "UPDATE customers SET pii = $2, email_index = $3, phone_index = $4 WHERE cid = $1",
+                    &[cid.into(), s.cipher.seal(&plain).into(), email.into(), phone.into()],
+                )?;
                 rewritten += 1;
             }
             Ok(rewritten)

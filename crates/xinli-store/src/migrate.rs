@@ -5,11 +5,12 @@ use crate::sql::{Backend, Conn, Val};
 use crate::{now_ms, StoreError};
 
 /// (version, SQL). Append only: an applied version is never edited.
-const MIGRATIONS: [(i64, &str); 4] = [
+const MIGRATIONS: [(i64, &str); 5] = [
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_analysis.sql")),
     (3, include_str!("../migrations/0003_events_activity_index.sql")),
     (4, include_str!("../migrations/0004_events_activity_index_order.sql")),
+    (5, include_str!("../migrations/0005_phone_index.sql")),
 ];
 
 /// Every table of the schema (erasure tests look into each).

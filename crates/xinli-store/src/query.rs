@@ -81,6 +81,8 @@ pub struct SearchQuery {
     pub id_prefix: Option<String>,
     /// Exact email (found through the blind index).
     pub email: Option<String>,
+    /// Phone number in any common format (found through the blind index of its digits).
+    pub phone: Option<String>,
     pub journey_stage: Option<String>,
     pub min_orders: Option<i64>,
     pub limit: i64,
@@ -198,6 +200,10 @@ impl Store {
         }
         if let Some(email) = &q.email {
             bind(&mut sql, " AND c.email_index = $?", self.cipher.email_index(email).into());
+        }
+        if let Some(phone) = &q.phone {
+            // Too few digits to index: nobody matches (NULL never equals).
+            bind(&mut sql, " AND c.phone_index = $?", self.cipher.phone_index(phone).into());
         }
         if let Some(stage) = &q.journey_stage {
             bind(&mut sql, " AND p.stage = $?", stage.as_str().into());

@@ -58,7 +58,7 @@ fn migrations_run_once(db: &TestDb) {
     drop(open(db));
     let mut s = open(db);
     let rows = s.raw_query("SELECT version FROM schema_migrations", &[]).unwrap();
-    assert_eq!(rows.len(), 4);
+    assert_eq!(rows.len(), 5);
     assert!(s.table_counts().unwrap().iter().all(|(_, n)| *n == 0));
 }
 
@@ -149,6 +149,16 @@ fn pii_is_sealed_and_found_by_blind_index(db: &TestDb) {
     let hits = s.search_customers(&SearchQuery { email: Some(" ADA@example.com".into()), limit: 10, ..Default::default() }).unwrap();
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].customer_id, "u1");
+    // The phone's digits are what is indexed: any common way of writing it finds the customer.
+    let by_phone = |s: &mut Store, phone: &str| {
+        s.search_customers(&SearchQuery { phone: Some(phone.into()), limit: 10, ..Default::default() }).unwrap().into_iter().map(|h| h.customer_id).collect::<Vec<_>>()
+    };
+    for written in ["13800000000", "+86 138-0000-0000", "0086 (138) 0000 0000"] {
+        assert_eq!(by_phone(&mut s, written), ["u1"], "{written}");
+    }
+    for other in ["13800000001", "0000", ""] {
+        assert!(by_phone(&mut s, other).is_empty(), "{other}");
+    }
     // Rotation: a store opened with a new key and the old one as previous still reads it.
     drop(s);
     let mut rotated = Store::open(&db.location(), PiiCipher::new([4; 32], &[[3; 32]])).unwrap();
@@ -159,6 +169,8 @@ fn pii_is_sealed_and_found_by_blind_index(db: &TestDb) {
     assert_eq!(only_new.customer_360("u1", true, T0, 5).unwrap().unwrap().pii, pii);
     let hits = only_new.search_customers(&SearchQuery { email: Some("ada@example.com".into()), limit: 10, ..Default::default() }).unwrap();
     assert_eq!(hits.len(), 1, "the blind index follows the rotation");
+    let hits = only_new.search_customers(&SearchQuery { phone: Some("138 0000 0000".into()), limit: 10, ..Default::default() }).unwrap();
+    assert_eq!(hits.len(), 1, "the phone index follows the rotation");
 }
 
 fn erasure_leaves_nothing(db: &TestDb) {
