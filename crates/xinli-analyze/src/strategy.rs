@@ -8,7 +8,7 @@ use crate::AnalyzeError;
 use serde::Serialize;
 use serde_json::Value as Json;
 use std::collections::{HashMap, HashSet};
-use xinli_core::{CustomerId, Shop, Timestamp};
+use xinli_core::{Shop, Timestamp};
 use xinli_report::chart::{self, BarSeries, ChartSpec, ForestRow, Orientation};
 use xinli_report::format::{self, NumFormat};
 use xinli_report::{Block, KeyFigure, Lang, Section, Table, Text};
@@ -83,10 +83,8 @@ fn days_between(earlier: Option<Timestamp>, as_of: Timestamp) -> Option<i64> {
 /// their barrier signals (reviews of customers the table does not hold have no barrier to feed).
 fn add_review_incidents(table: &mut xinli_strategy::SignalTable, voice: &crate::voice::ShopVoice, as_of: Timestamp) {
     let by_customer = voice.customers_until(as_of);
-    let index: HashMap<CustomerId, usize> = table.customer_ids.iter().cloned().enumerate().map(|(i, c)| (c, i)).collect();
-    for (id, v) in &by_customer {
-        let Some(&i) = index.get(id) else { continue };
-        let s = &mut table.signals[i];
+    for (id, s) in table.customer_ids.iter().zip(&mut table.signals) {
+        let Some(v) = by_customer.get(id) else { continue };
         s.quality_text_reviews += v.quality_text_reviews;
         s.logistics_text_reviews += v.logistics_text_reviews;
         s.service_text_reviews += v.service_text_reviews;

@@ -44,8 +44,7 @@ impl ShopVoice {
     /// The per-customer table over the reviews written up to `as_of` (the barrier signals'
     /// date); surveys are not barrier evidence.
     pub fn customers_until(&self, as_of: Timestamp) -> BTreeMap<CustomerId, CustomerVoice> {
-        let earlier: Vec<_> = self.voice.reviews.iter().filter(|r| r.review.ts <= as_of).cloned().collect();
-        per_customer(&earlier, &[])
+        per_customer(self.voice.reviews.iter().filter(|r| r.review.ts <= as_of), &[])
     }
 }
 

@@ -195,7 +195,7 @@ pub struct CustomerVoice {
 }
 
 /// The per-customer table: reviews and surveys by customer.
-pub fn per_customer(reviews: &[ScoredReview], surveys: &[Survey]) -> BTreeMap<CustomerId, CustomerVoice> {
+pub fn per_customer<'r>(reviews: impl IntoIterator<Item = &'r ScoredReview>, surveys: &[Survey]) -> BTreeMap<CustomerId, CustomerVoice> {
     let mut out: BTreeMap<CustomerId, (CustomerVoice, f64, u32, Option<xinli_core::Timestamp>)> = BTreeMap::new();
     for r in reviews {
         let Some(c) = &r.review.customer_id else { continue };
