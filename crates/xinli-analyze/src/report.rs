@@ -285,7 +285,8 @@ fn trait_label(t: xinli_psych::Trait) -> Text {
     }
 }
 
-fn persona_label(name: &str) -> Text {
+/// A persona's name in both languages (the report's and the strategy sections' one wording).
+pub(crate) fn persona_label(name: &str) -> Text {
     match name {
         "price_sensitive" => Text::new("价格敏感型", "Price-sensitive"),
         "info_seeker" => Text::new("信息搜寻型", "Information seeker"),

@@ -198,20 +198,6 @@ pub fn apply(
     }
 }
 
-fn persona_label(p: &str) -> Text {
-    let zh = match p {
-        "price_sensitive" => "价格敏感",
-        "info_seeker" => "信息型",
-        "convenience_seeker" => "便捷型",
-        "trust_seeker" => "安全感型",
-        "socially_influenced" => "社交型",
-        "novelty_seeker" => "求新型",
-        "balanced" => "均衡型",
-        _ => "未知",
-    };
-    Text::new(zh, p.replace('_', " "))
-}
-
 /// The report's strategy sections: strategy per segment, barriers, churn drivers.
 pub fn report_sections(s: &StrategyOutcome, playbook: &Playbook, currency: &str) -> Vec<Section> {
     let action_name = |id: &Option<String>| match id.as_deref().and_then(|id| playbook.action(id)) {
@@ -241,7 +227,7 @@ pub fn report_sections(s: &StrategyOutcome, playbook: &Playbook, currency: &str)
     .numeric(&[2, 4, 5, 6]);
     for g in s.segments.iter().take(40) {
         table.push_row(vec![
-            persona_label(&g.persona),
+            crate::report::persona_label(&g.persona),
             Text::new(g.lifecycle.label_zh(), g.lifecycle.label_en()),
             format::int(g.customers as i64).into(),
             action_name(&g.action),
