@@ -60,6 +60,8 @@ pub struct RunReport {
     pub orders: u64,
     pub events: u64,
     pub reviews: u64,
+    /// Stored records the export could not write as canonical records (not analysed).
+    pub skipped: xinli_store::export::Skipped,
     pub as_of: String,
     pub export_seconds: f64,
     pub analyze_seconds: f64,
@@ -76,6 +78,7 @@ impl RunReport {
             orders: p.exported.orders,
             events: p.exported.events,
             reviews: p.exported.reviews,
+            skipped: p.exported.skipped,
             as_of: p.as_of.clone(),
             export_seconds: p.export_seconds,
             analyze_seconds: p.analyze_seconds,
@@ -83,6 +86,17 @@ impl RunReport {
             write_back_seconds,
         }
     }
+}
+
+/// "; left out …" naming the stored records an export skipped, or nothing when none was.
+pub fn skipped_note(skipped: &xinli_store::export::Skipped) -> String {
+    if skipped.total() == 0 {
+        return String::new();
+    }
+    format!(
+        "; left out as unreadable (不可读，未分析): {} customers, {} order lines, {} events, {} reviews",
+        skipped.customers, skipped.orders, skipped.events, skipped.reviews
+    )
 }
 
 /// A directory removed when dropped (also when the run fails half way).

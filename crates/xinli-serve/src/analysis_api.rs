@@ -46,8 +46,14 @@ pub(crate) async fn start_run(st: &Arc<AppState>, source: String) -> Result<i64,
     tokio::spawn(async move {
         match run(&state, run_id, source).await {
             Ok(r) => eprintln!(
-                "xinli serve: analysis run {run_id} ok — {} customers as of {}; export {:.1} s, analysis {:.1} s, recommendations {:.1} s, write-back {:.1} s",
-                r.customers, r.as_of, r.export_seconds, r.analyze_seconds, r.recommend_seconds, r.write_back_seconds
+                "xinli serve: analysis run {run_id} ok — {} customers as of {}; export {:.1} s, analysis {:.1} s, recommendations {:.1} s, write-back {:.1} s{}",
+                r.customers,
+                r.as_of,
+                r.export_seconds,
+                r.analyze_seconds,
+                r.recommend_seconds,
+                r.write_back_seconds,
+                analysis::skipped_note(&r.skipped)
             ),
             Err(e) => {
                 eprintln!("xinli serve: analysis run {run_id} failed: {e} (分析失败；上一次的结果保留)");

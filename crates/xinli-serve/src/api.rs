@@ -202,6 +202,7 @@ async fn erase_customer(State(st): St, headers: HeaderMap, Path(id): Path<String
             Ok::<_, xinli_store::StoreError>(receipt)
         })
         .await??;
+    st.dashboard.clear();
     match receipt {
         Some(r) => Ok(Json(json!({"success": true, "receipt": r}))),
         None => Err(ApiError::not_found("customer")),

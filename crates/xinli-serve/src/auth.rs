@@ -1,17 +1,21 @@
 //! API keys on requests: `Authorization: Basic base64(key:)` (the Segment SDKs' write key) or
-//! `Authorization: Bearer key`. argon2id verification costs milliseconds, so a verified key is
-//! remembered by the SHA-256 of its secret and re-checked against the store (revocation by
-//! `xinli keys revoke` in another process) every [`RECHECK`]; a wrong key is remembered too, so
-//! a flood of bad keys cannot make the server hash all day. Per-key token buckets limit rates.
+//! `Authorization: Bearer key`. argon2id verification costs milliseconds, so only a key's first
+//! presentation pays it: the verified key is remembered by a keyed hash of its secret
+//! ([`KeyedHash`], a random key per process). A remembered key is re-checked for revocation (by
+//! `xinli keys revoke` in another process) at most every `recheck` with one indexed read, never
+//! argon2 again; revocation over the API forgets it at once. A wrong key is remembered too, so a
+//! flood of bad keys cannot make the server hash all day. Per-key token buckets limit rates.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use xinli_store::crypto::KeyedHash;
 use xinli_store::{ApiKey, Role};
 
-pub const RECHECK: Duration = Duration::from_secs(30);
+/// How long a verified key is trusted before its revocation is looked up again (default).
+pub const RECHECK: Duration = Duration::from_secs(5);
 /// Remembered keys at most (a flood of distinct wrong keys clears the memory, not the server).
 const MAX_REMEMBERED: usize = 10_000;
 
@@ -33,32 +37,45 @@ struct Remembered {
     checked: Instant,
 }
 
-#[derive(Default)]
+/// Presented keys by their keyed hash.
 pub struct KeyCache {
-    entries: Mutex<HashMap<String, Remembered>>,
+    hasher: KeyedHash,
+    recheck: Duration,
+    entries: Mutex<HashMap<[u8; 32], Remembered>>,
 }
 
 /// What the cache knows about a presented key.
 pub enum Known {
     Valid(ApiKey),
+    /// Verified, but longer ago than `recheck`: look up whether it was revoked meanwhile.
+    Recheck(ApiKey),
     Invalid,
-    /// Not known or due for a re-check: verify against the store.
+    /// Not known (or a wrong key remembered too long ago): verify against the store.
     Unknown,
 }
 
 impl KeyCache {
-    pub fn lookup(&self, digest: &str) -> Known {
+    pub fn new(recheck: Duration) -> KeyCache {
+        KeyCache { hasher: KeyedHash::random(), recheck, entries: Mutex::new(HashMap::new()) }
+    }
+
+    /// The hash a presented key is remembered by.
+    pub fn digest(&self, presented: &str) -> [u8; 32] {
+        self.hasher.hash(presented)
+    }
+
+    pub fn lookup(&self, digest: &[u8; 32]) -> Known {
         let entries = self.entries.lock().expect("key cache lock");
         match entries.get(digest) {
-            Some(r) if r.checked.elapsed() < RECHECK => match &r.key {
-                Some(k) => Known::Valid(k.clone()),
-                None => Known::Invalid,
-            },
+            Some(Remembered { key: Some(k), checked }) if checked.elapsed() < self.recheck => Known::Valid(k.clone()),
+            Some(Remembered { key: Some(k), .. }) => Known::Recheck(k.clone()),
+            Some(Remembered { key: None, checked }) if checked.elapsed() < self.recheck => Known::Invalid,
             _ => Known::Unknown,
         }
     }
 
-    pub fn remember(&self, digest: String, key: Option<ApiKey>) {
+    /// Remembers a verified key (`Some`) or a wrong one (`None`), checked now.
+    pub fn remember(&self, digest: [u8; 32], key: Option<ApiKey>) {
         let mut entries = self.entries.lock().expect("key cache lock");
         if entries.len() >= MAX_REMEMBERED {
             entries.clear();

@@ -8,6 +8,7 @@
 //! background as soon as a run appears ([`keep_warm`]) and kept in memory until a newer one.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -86,17 +87,31 @@ enum Page {
     Voice,
 }
 
-/// Aggregates by page, with the run they were computed for.
+/// Aggregates by page, with the run they were computed for; and how many times it was cleared
+/// (pages computed before an erasure are not kept after it).
 #[derive(Default)]
-pub(crate) struct Cache(Mutex<HashMap<Page, (i64, Arc<Value>)>>);
+pub(crate) struct Cache(Mutex<HashMap<Page, (i64, Arc<Value>)>>, AtomicU64);
 
 impl Cache {
     fn get(&self, page: Page, run: i64) -> Option<Arc<Value>> {
         let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         map.get(&page).filter(|(r, _)| *r == run).map(|(_, v)| Arc::clone(v))
     }
-    fn put(&self, page: Page, run: i64, value: Arc<Value>) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(page, (run, value));
+    fn generation(&self) -> u64 {
+        self.1.load(Ordering::SeqCst)
+    }
+    /// Keeps a page computed from data read during `generation`, unless cleared since.
+    fn put(&self, page: Page, run: i64, value: Arc<Value>, generation: u64) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if self.generation() == generation {
+            map.insert(page, (run, value));
+        }
+    }
+    /// Forgets every page (an erased customer may be quoted in one).
+    pub(crate) fn clear(&self) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        self.1.fetch_add(1, Ordering::SeqCst);
+        map.clear();
     }
 }
 
@@ -109,6 +124,7 @@ async fn page(State(st): St, headers: HeaderMap, page: Page) -> Result<Response,
 /// A page's aggregates for the latest run: from the cache, else computed (and cached). Before
 /// the first run only the live part of the voice page exists, computed on every request.
 async fn aggregates(st: &Arc<AppState>, page: Page) -> Result<Arc<Value>, ApiError> {
+    let generation = st.dashboard.generation();
     let run = st.read(latest_run).await?;
     let run_id = run.as_ref().and_then(|r| r["run_id"].as_i64());
     if let Some(hit) = run_id.and_then(|id| st.dashboard.get(page, id)) {
@@ -129,7 +145,7 @@ async fn aggregates(st: &Arc<AppState>, page: Page) -> Result<Arc<Value>, ApiErr
         })
         .await?;
     if let Some(id) = run_id {
-        st.dashboard.put(page, id, Arc::clone(&computed));
+        st.dashboard.put(page, id, Arc::clone(&computed), generation);
     }
     Ok(computed)
 }

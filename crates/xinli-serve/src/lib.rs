@@ -65,6 +65,8 @@ pub struct ServeConfig {
     /// Requests per second per key (bursts of twice that).
     pub rate_limit: f64,
     pub request_timeout: Duration,
+    /// How long a verified API key is trusted before its revocation is looked up again.
+    pub key_recheck: Duration,
     /// Stop on Ctrl-C / SIGTERM as well as on [`RunningServer::stop`].
     pub stop_on_signal: bool,
     /// How the store is analysed (`POST /api/analysis/run`, the refresh schedule).
@@ -82,6 +84,7 @@ impl ServeConfig {
             readers: 4,
             rate_limit: 5000.0,
             request_timeout: Duration::from_secs(30),
+            key_recheck: auth::RECHECK,
             stop_on_signal: false,
             analysis: analysis::AnalysisSettings::new(std::env::temp_dir().join("xinli-analysis")),
             refresh_every: None,
@@ -205,18 +208,31 @@ impl AppState {
                 "需要 API 密钥（HTTP Basic 用户名或 Bearer）",
             ));
         };
-        let digest = xinli_store::crypto::digest_hex(&presented);
+        let digest = self.keys.digest(&presented);
         let key = match self.keys.lookup(&digest) {
             Known::Valid(k) => Some(k),
             Known::Invalid => None,
+            Known::Recheck(k) => {
+                // Only revocation can change a verified key: one indexed read, not argon2, and
+                // no lock, so the key's other requests go on meanwhile.
+                let id = k.id.clone();
+                if self.read(move |s| s.key_active(&id)).await? {
+                    self.keys.remember(digest, Some(k.clone()));
+                    Some(k)
+                } else {
+                    self.keys.forget_id(&k.id);
+                    None
+                }
+            }
             Known::Unknown => {
                 // One argon2 verification at a time: concurrent first requests of a key wait
                 // for the first one's answer, and a flood of wrong keys cannot take every core.
                 let _one_at_a_time = self.verifying.lock().await;
                 match self.keys.lookup(&digest) {
-                    Known::Valid(k) => Some(k),
+                    Known::Valid(k) | Known::Recheck(k) => Some(k),
                     Known::Invalid => None,
                     Known::Unknown => {
+                        self.metrics.key_verified();
                         let key = self.read(move |s| s.verify_key(&presented)).await?;
                         self.keys.remember(digest, key.clone());
                         key
@@ -316,7 +332,7 @@ pub fn spawn(config: ServeConfig) -> Result<RunningServer, String> {
         writer,
         readers,
         next_reader: AtomicUsize::new(0),
-        keys: KeyCache::default(),
+        keys: KeyCache::new(config.key_recheck),
         verifying: tokio::sync::Mutex::new(()),
         limiter: RateLimiter::new(config.rate_limit),
         metrics,

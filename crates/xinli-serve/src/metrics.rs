@@ -31,6 +31,7 @@ pub struct Metrics {
     grouped_requests: AtomicU64,
     commit_micros: AtomicU64,
     ingest_failures: AtomicU64,
+    key_verifications: AtomicU64,
 }
 
 impl Metrics {
@@ -62,6 +63,11 @@ impl Metrics {
         self.ingest_failures.fetch_add(1, Relaxed);
     }
 
+    /// One argon2 verification of a presented API key.
+    pub fn key_verified(&self) {
+        self.key_verifications.fetch_add(1, Relaxed);
+    }
+
     /// The exposition text.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -76,6 +82,7 @@ impl Metrics {
         counter("xinli_group_commit_requests_total", "Requests committed by group commits.", self.grouped_requests.load(Relaxed));
         counter("xinli_group_commit_microseconds_total", "Time spent in group commits.", self.commit_micros.load(Relaxed));
         counter("xinli_ingest_failures_total", "Group commits that failed.", self.ingest_failures.load(Relaxed));
+        counter("xinli_api_key_verifications_total", "argon2 verifications of presented API keys (first presentations).", self.key_verifications.load(Relaxed));
         let _ = writeln!(out, "# HELP xinli_http_requests_total HTTP requests by route and status.\n# TYPE xinli_http_requests_total counter");
         for ((route, status), n) in self.requests.lock().expect("metrics lock").iter() {
             let _ = writeln!(out, "xinli_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");

@@ -18,6 +18,16 @@ fn status(r: std::io::Result<Response>) -> u16 {
     r.expect("request").status
 }
 
+/// Every string of a JSON document, object keys included.
+fn strings(v: &Value) -> Vec<&str> {
+    match v {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(items) => items.iter().flat_map(strings).collect(),
+        Value::Object(fields) => fields.iter().flat_map(|(k, v)| std::iter::once(k.as_str()).chain(strings(v))).collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn segment_tracking_api(h: Harness) {
     let mut sdk = h.sdk(&h.write);
     // Anonymous browsing, then sign-up: identify merges the two histories.
@@ -169,18 +179,41 @@ fn query_api_segments_erasure_and_audit(h: Harness) {
     assert_eq!(consent.status, 200, "{}", consent.text());
     assert_eq!(ok(admin.get("/api/customers/a"))["consent"], json!({"email": false, "sms": true, "push": null}));
 
-    // Erasure: a receipt, then nothing of the customer anywhere.
+    // An analysis run (written by `xinli analyze --db` in another process) whose dashboard
+    // quotes a complaint of each customer; the dashboard serves and caches it.
+    let complaints = json!([{"review_id": "r-a", "customer_id": "a", "text": "too slow"}, {"review_id": "r-b", "customer_id": "b", "text": "meh"}]);
+    let mut store = h.store();
+    store
+        .write_analysis(xinli_store::AnalysisOutput {
+            run_id: None,
+            source: "test".into(),
+            as_of: Some("2024-05-01".into()),
+            scores: Box::new(std::iter::empty()),
+            evidence: Box::new(std::iter::empty()),
+            recommendations: Box::new(std::iter::empty()),
+            artifacts: vec![("dashboard".into(), json!({"voice": {"top_complaints": complaints}}).to_string())],
+        })
+        .unwrap();
+    assert_eq!(ok(admin.get("/api/dashboard/voice"))["complaints"], complaints);
+
+    // Erasure: a receipt, then nothing of the customer anywhere, stored documents included.
     let erased = admin.request("DELETE", "/api/customers/a", &[], b"").unwrap();
     assert_eq!(erased.status, 200, "{}", erased.text());
     let receipt = &erased.json()["receipt"];
     assert!(receipt["receipt_id"].as_str().unwrap().starts_with("erasure-"));
+    assert_eq!(receipt["documents_scrubbed"], 1);
     assert_eq!(status(admin.get("/api/customers/a")), 404);
     assert_eq!(status(admin.request("DELETE", "/api/customers/a", &[], b"")), 404);
-    let mut store = h.store();
+    assert_eq!(ok(admin.get("/api/dashboard/voice"))["complaints"], json!([complaints[1]]), "the cached page is dropped");
     for table in xinli_store::migrate::TABLES {
         for row in store.raw_query(&format!("SELECT * FROM {table}"), &[]).unwrap() {
             let text = format!("{:?}", row.0);
-            assert!(!text.contains("\"a\"") && !text.contains("m-1") && !text.contains("a@example"), "{table}: {text}");
+            assert!(!text.contains("\"a\"") && !text.contains("m-1") && !text.contains("a@example") && !text.contains("too slow"), "{table}: {text}");
+            for cell in &row.0 {
+                let xinli_store::sql::Val::Text(t) = cell else { continue };
+                let Ok(doc) = serde_json::from_str::<Value>(t) else { continue };
+                assert!(!strings(&doc).into_iter().any(|s| s == "a" || s == "r-a"), "{table}: a JSON document still names the customer: {doc}");
+            }
         }
     }
     let audit = ok(admin.get("/api/audit"));
@@ -231,6 +264,25 @@ fn rate_limits_per_key(h: Harness) {
     }
     // Another key has its own bucket.
     assert_eq!(status(h.api(&h.admin).get("/api/segments")), 200);
+}
+
+/// With the re-check due on every request: argon2 runs once per presented key, and a key
+/// revoked in another process (`xinli keys revoke`) is refused at its next request.
+fn keys_pay_argon2_once_and_follow_revocation(h: Harness) {
+    let verifications = || {
+        let text = xinli_serve::client::Client::new(h.addr()).get("/metrics").unwrap().text();
+        text.lines().find_map(|l| l.strip_prefix("xinli_api_key_verifications_total ")?.parse::<u64>().ok()).unwrap()
+    };
+    let mut analyst = h.api(&h.analyst);
+    for _ in 0..5 {
+        assert_eq!(status(analyst.get("/api/segments")), 200);
+    }
+    assert_eq!(verifications(), 1, "only the first presentation pays argon2");
+    let id = h.analyst.split('_').nth(1).unwrap();
+    assert!(h.store().revoke_key(id).unwrap());
+    assert_eq!(status(analyst.get("/api/segments")), 401, "revoked in another process");
+    assert_eq!(status(analyst.get("/api/segments")), 401);
+    assert_eq!(status(h.api(&h.admin).get("/api/segments")), 200, "other keys are unaffected");
 }
 
 fn concurrent_batches_are_group_committed_exactly_once(h: Harness) {
@@ -287,5 +339,6 @@ both_backends!(
     query_api_segments_erasure_and_audit,
     openapi_documents_every_route,
     rate_limits_per_key with |c: &mut xinli_serve::ServeConfig| c.rate_limit = 1.0,
+    keys_pay_argon2_once_and_follow_revocation with |c: &mut xinli_serve::ServeConfig| c.key_recheck = std::time::Duration::ZERO,
     concurrent_batches_are_group_committed_exactly_once,
 );

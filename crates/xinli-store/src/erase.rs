@@ -1,9 +1,15 @@
 //! The right to erasure: every row of a customer, in every table, in one transaction, with a
-//! receipt that names the subject only by digest.
+//! receipt that names the subject only by digest. The analysis runs' JSON documents
+//! (`analysis_artifacts`: the dashboard's complaint queue quotes reviews with their authors)
+//! are scrubbed of the customer in the same transaction.
+
+use std::collections::HashSet;
 
 use serde::Serialize;
+use serde_json::Value as Json;
 
 use crate::crypto::digest_hex;
+use crate::sql::Val;
 use crate::{now_ms, Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -14,6 +20,44 @@ pub struct ErasureReceipt {
     pub subject_digest: String,
     /// Rows removed per table.
     pub rows: Vec<(String, u64)>,
+    /// Analysis documents rewritten without the customer.
+    pub documents_scrubbed: u64,
+}
+
+/// Removes what names the customer from a JSON document: an array element that is one of the
+/// `traces`, or an object with one among its own fields (a complaint, a listed customer), is
+/// dropped; any other such string becomes null, and an object key equal to one goes with its
+/// value. Aggregates (counts, shares) stay. Returns whether anything changed.
+fn scrub(doc: &mut Json, traces: &HashSet<String>) -> bool {
+    let names = |v: &Json| matches!(v, Json::String(s) if traces.contains(s));
+    match doc {
+        Json::String(s) if traces.contains(s.as_str()) => {
+            *doc = Json::Null;
+            true
+        }
+        Json::Array(items) => {
+            let before = items.len();
+            items.retain(|item| match item {
+                Json::Object(fields) => !fields.values().any(names),
+                other => !names(other),
+            });
+            let mut changed = items.len() != before;
+            for item in items.iter_mut() {
+                changed |= scrub(item, traces);
+            }
+            changed
+        }
+        Json::Object(fields) => {
+            let before = fields.len();
+            fields.retain(|k, _| !traces.contains(k));
+            let mut changed = fields.len() != before;
+            for value in fields.values_mut() {
+                changed |= scrub(value, traces);
+            }
+            changed
+        }
+        _ => false,
+    }
 }
 
 impl Store {
@@ -27,6 +71,8 @@ impl Store {
         let receipt = self.transaction(|s| {
             let Some(cid) = s.find_customer(external)? else { return Ok(None) };
             s.clear_cache();
+            let traces = s.traces(cid)?;
+            let documents_scrubbed = s.scrub_documents(&traces)?;
             let mut rows = Vec::new();
             for table in [
                 "events",
@@ -51,11 +97,79 @@ impl Store {
                 "INSERT INTO erasures (receipt_id, at, subject_digest, counts) VALUES ($1, $2, $3, $4)",
                 &[receipt_id.as_str().into(), now.into(), subject_digest.as_str().into(), counts.into()],
             )?;
-            Ok(Some(ErasureReceipt { receipt_id, erased_at: now, subject_digest, rows }))
+            Ok(Some(ErasureReceipt { receipt_id, erased_at: now, subject_digest, rows, documents_scrubbed }))
         })?;
         if receipt.is_some() && self.backend() == crate::sql::Backend::Sqlite {
             self.conn.query("PRAGMA wal_checkpoint(TRUNCATE)", &[])?;
         }
         Ok(receipt)
+    }
+
+    /// What names the customer in a document: its user and anonymous ids, its order and review
+    /// ids and its review texts.
+    fn traces(&mut self, cid: i64) -> Result<HashSet<String>, StoreError> {
+        let rows = self.conn.query(
+            "SELECT value FROM identities WHERE cid = $1 UNION SELECT order_id FROM orders WHERE cid = $1 \
+             UNION SELECT review_id FROM reviews WHERE cid = $1 UNION SELECT text FROM reviews WHERE cid = $1",
+            &[cid.into()],
+        )?;
+        Ok(rows.iter().filter_map(|r| r.opt_text(0)).filter(|t| !t.is_empty()).collect())
+    }
+
+    /// Rewrites every analysis document that names the customer; returns how many. A document
+    /// that is not JSON (none is written so) and holds a trace is deleted whole.
+    fn scrub_documents(&mut self, traces: &HashSet<String>) -> Result<u64, StoreError> {
+        let mut changed = 0;
+        for r in self.conn.query("SELECT run_id, name, body FROM analysis_artifacts", &[])? {
+            let (key, body) = ([Val::Int(r.int(0)), Val::Text(r.text(1))], r.text(2));
+            let scrubbed = match serde_json::from_str::<Json>(&body) {
+                Ok(mut doc) => {
+                    if !scrub(&mut doc, traces) {
+                        continue;
+                    }
+                    Some(doc.to_string())
+                }
+                Err(_) if traces.iter().any(|t| body.contains(t.as_str())) => None,
+                Err(_) => continue,
+            };
+            match scrubbed {
+                Some(body) => {
+                    let [run_id, name] = key;
+                    self.conn.exec("UPDATE analysis_artifacts SET body = $3 WHERE run_id = $1 AND name = $2", &[run_id, name, body.into()])?
+                }
+                None => self.conn.exec("DELETE FROM analysis_artifacts WHERE run_id = $1 AND name = $2", &key)?,
+            };
+            changed += 1;
+        }
+        Ok(changed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn documents_lose_what_names_the_customer_and_keep_aggregates() {
+        let traces = ["u9", "r9", "awful, never again"].map(String::from).into_iter().collect();
+        let mut doc = json!({
+            "customers": 3,
+            "voice": {"top_complaints": [
+                {"review_id": "r9", "customer_id": "u9", "text": "awful, never again"},
+                {"review_id": "r1", "customer_id": "u1", "text": "late"}
+            ]},
+            "examples": ["u1", "u9"],
+            "by_customer": {"u9": 1, "u1": 2},
+            "best": {"customer_id": "u9", "clv": 10.0}
+        });
+        assert!(super::scrub(&mut doc, &traces));
+        assert_eq!(doc, json!({
+            "customers": 3,
+            "voice": {"top_complaints": [{"review_id": "r1", "customer_id": "u1", "text": "late"}]},
+            "examples": ["u1"],
+            "by_customer": {"u1": 2},
+            "best": {"customer_id": null, "clv": 10.0}
+        }));
+        assert!(!super::scrub(&mut doc, &traces), "nothing left to scrub");
     }
 }

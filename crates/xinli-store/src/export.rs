@@ -4,6 +4,8 @@
 //! store: the analysis does not need it, so it never reaches the exported files.
 //!
 //! One read transaction (a snapshot) covers the whole export, so live ingestion may go on.
+//! A stored record the canonical format cannot hold (an id it rejects, an unknown status or
+//! event type, a customer without any id) is left out and counted in [`Exported::skipped`].
 
 use std::collections::HashMap;
 
@@ -20,6 +22,23 @@ pub struct Exported {
     pub orders: u64,
     pub events: u64,
     pub reviews: u64,
+    pub skipped: Skipped,
+}
+
+/// Stored records left out of an export because they cannot be canonical records, by kind
+/// (an order line, event or review of a left-out customer counts too).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    pub customers: u64,
+    pub orders: u64,
+    pub events: u64,
+    pub reviews: u64,
+}
+
+impl Skipped {
+    pub fn total(&self) -> u64 {
+        self.customers + self.orders + self.events + self.reviews
+    }
 }
 
 fn seconds(ms: i64) -> Timestamp {
@@ -93,9 +112,15 @@ impl Store {
                     let (text, known) = match (r.opt_text(1), r.opt_text(2)) {
                         (Some(user), _) => (user, true),
                         (None, Some(anon)) => (anon, false),
-                        (None, None) => continue,
+                        (None, None) => {
+                            exported.skipped.customers += 1;
+                            continue;
+                        }
                     };
-                    let Ok(customer_id) = CustomerId::parse(&text) else { continue };
+                    let Ok(customer_id) = CustomerId::parse(&text) else {
+                        exported.skipped.customers += 1;
+                        continue;
+                    };
                     exported.customers.insert(text.clone(), r.int(0));
                     if known {
                         let traits: serde_json::Map<String, serde_json::Value> =
@@ -136,7 +161,10 @@ impl Store {
             |rows| {
                 let mut orders = Vec::new();
                 for r in rows {
-                    let Some(label) = labels.get(&r.int(2)) else { continue };
+                    let Some(label) = labels.get(&r.int(2)) else {
+                        exported.skipped.orders += 1;
+                        continue;
+                    };
                     let (Ok(order_id), Ok(customer_id), Ok(quantity), Ok(unit_price), Some(status)) = (
                         OrderId::parse(&r.text(0)),
                         CustomerId::parse(&label.text),
@@ -144,6 +172,7 @@ impl Store {
                         Money::new(r.opt_real(7).unwrap_or(0.0)),
                         OrderStatus::parse(&r.text(9)),
                     ) else {
+                        exported.skipped.orders += 1;
                         continue;
                     };
                     orders.push(OrderLine {
@@ -183,8 +212,14 @@ impl Store {
             |rows| {
                 let mut events = Vec::new();
                 for r in rows {
-                    let (Some(label), Some(event_type)) = (labels.get(&r.int(1)), EventType::parse(&r.text(2))) else { continue };
-                    let Ok(id) = CustomerId::parse(&label.text) else { continue };
+                    let (Some(label), Some(event_type)) = (labels.get(&r.int(1)), EventType::parse(&r.text(2))) else {
+                        exported.skipped.events += 1;
+                        continue;
+                    };
+                    let Ok(id) = CustomerId::parse(&label.text) else {
+                        exported.skipped.events += 1;
+                        continue;
+                    };
                     let subject = if label.known { Subject::Customer(id) } else { Subject::Anonymous(id) };
                     events.push(Event {
                         ts: seconds(r.int(3)),
@@ -215,8 +250,10 @@ impl Store {
             |rows| {
                 let mut reviews = Vec::new();
                 for r in rows {
-                    let Some(label) = labels.get(&r.int(1)) else { continue };
-                    let Ok(review_id) = ReviewId::parse(&r.text(0)) else { continue };
+                    let (Some(label), Ok(review_id)) = (labels.get(&r.int(1)), ReviewId::parse(&r.text(0))) else {
+                        exported.skipped.reviews += 1;
+                        continue;
+                    };
                     reviews.push(Review {
                         review_id,
                         customer_id: CustomerId::parse(&label.text).ok(),

@@ -5,8 +5,8 @@ use xinli_core::EventType;
 use xinli_store::sql::Val;
 use xinli_store::testdb::TestDb;
 use xinli_store::{
-    AnalysisOutput, Consent, Evidence, Recommendation, ScoreInput, Message, MessageKind, OrderInput, OrderLineInput, OrderState, Pii, PiiCipher, Role, SearchQuery, SegmentError, Store,
-    Traits,
+    AnalysisOutput, Consent, Evidence, Recommendation, ScoreInput, Message, MessageKind, OrderInput, OrderLineInput, OrderState, Pii, PiiCipher, ReviewInput, Role, SearchQuery, SegmentError,
+    Store, Traits,
 };
 
 const T0: i64 = 1_714_550_400_000; // 2024-05-01
@@ -173,6 +173,35 @@ fn pii_is_sealed_and_found_by_blind_index(db: &TestDb) {
     assert_eq!(hits.len(), 1, "the phone index follows the rotation");
 }
 
+fn review(id: &str, user: &str, review_id: &str, text: &str, ts: i64) -> Message {
+    Message {
+        name: Some("Product Reviewed".into()),
+        review: Some(ReviewInput { review_id: review_id.into(), product_id: Some("p1".into()), rating: Some(1), text: text.into(), language: None }),
+        ..Message::new(id, MessageKind::Track, Some(user), None, ts)
+    }
+}
+
+/// An analysis run whose documents quote both customers the way the pipeline's do (the
+/// dashboard's complaint queue: review id, author, text).
+fn analysis_quoting(s: &mut Store, customers: &[&str]) {
+    let complaints: Vec<serde_json::Value> = customers
+        .iter()
+        .map(|c| serde_json::json!({"review_id": format!("{c}-review"), "customer_id": c, "text": format!("{c}: awful"), "severity": 3}))
+        .collect();
+    let dashboard = serde_json::json!({"as_of": "2024-05-01", "voice": {"top_complaints": complaints, "aspects": [{"aspect": "delivery", "mentions": 2}]}});
+    let summary = serde_json::json!({"customers": customers.len(), "largest": {"customer_id": customers[0], "clv": 12.0}});
+    s.write_analysis(AnalysisOutput {
+        run_id: None,
+        source: "test".into(),
+        as_of: Some("2024-05-01".into()),
+        scores: Box::new(std::iter::empty()),
+        evidence: Box::new(std::iter::empty()),
+        recommendations: Box::new(std::iter::empty()),
+        artifacts: vec![("dashboard".into(), dashboard.to_string()), ("summary".into(), summary.to_string()), ("models".into(), r#"{"bgnbd": {"r": 0.2}}"#.into())],
+    })
+    .unwrap();
+}
+
 fn erasure_leaves_nothing(db: &TestDb) {
     let mut s = open(db);
     let pii = Pii { email: Some("gone@example.com".into()), ..Pii::default() };
@@ -180,12 +209,18 @@ fn erasure_leaves_nothing(db: &TestDb) {
         track("e1", None, Some("erase-anon"), EventType::ProductView, T0),
         identify("e2", "erase-me", Some("erase-anon"), pii, T0 + MIN),
         order("e3", "erase-me", "erase-order", 12.0, OrderState::Completed, T0 + 2 * MIN),
+        review("e4", "erase-me", "erase-me-review", "erase-me: awful", T0 + 3 * MIN),
         track("k1", Some("keep-me"), None, EventType::Search, T0),
+        review("k2", "keep-me", "keep-me-review", "keep-me: awful", T0 + MIN),
     ])
     .unwrap();
     s.create_segment("buyers", "orders >= 1", "").unwrap();
+    // Two runs: documents of older runs are kept, so they are scrubbed too.
+    analysis_quoting(&mut s, &["erase-me", "keep-me"]);
+    analysis_quoting(&mut s, &["keep-me", "erase-me"]);
     let receipt = s.erase_customer("erase-me").unwrap().expect("a receipt");
-    assert_eq!(receipt.rows.iter().find(|(t, _)| t == "events").unwrap().1, 3);
+    assert_eq!(receipt.rows.iter().find(|(t, _)| t == "events").unwrap().1, 4);
+    assert_eq!(receipt.documents_scrubbed, 3, "both runs' dashboards, the first run's summary");
     assert!(s.erase_customer("erase-me").unwrap().is_none());
     for table in xinli_store::migrate::TABLES {
         for row in s.raw_query(&format!("SELECT * FROM {table}"), &[]).unwrap() {
@@ -196,6 +231,11 @@ fn erasure_leaves_nothing(db: &TestDb) {
     assert!(s.customer_360("erase-me", true, T0, 5).unwrap().is_none());
     assert!(s.customer_360("erase-anon", true, T0, 5).unwrap().is_none());
     assert!(s.customer_360("keep-me", true, T0, 5).unwrap().is_some());
+    // The other customer's complaint and the aggregates stay.
+    let run = s.latest_run().unwrap().unwrap().run_id;
+    let dashboard: serde_json::Value = serde_json::from_str(&s.artifact(run, "dashboard").unwrap().unwrap()).unwrap();
+    assert_eq!(dashboard["voice"]["top_complaints"], serde_json::json!([{"review_id": "keep-me-review", "customer_id": "keep-me", "text": "keep-me: awful", "severity": 3}]));
+    assert_eq!(dashboard["voice"]["aspects"][0]["mentions"], 2);
     if let Some(dir) = db.dir() {
         drop(s);
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -206,6 +246,34 @@ fn erasure_leaves_nothing(db: &TestDb) {
             }
         }
     }
+}
+
+fn export_counts_what_it_leaves_out(db: &TestDb) {
+    let mut s = open(db);
+    s.ingest(&[
+        track("x1", Some("fine"), None, EventType::ProductView, T0),
+        track("x2", Some("bell\u{7}id"), None, EventType::ProductView, T0),
+        order("x3", "bell\u{7}id", "bad-customer-order", 5.0, OrderState::Completed, T0 + MIN),
+        review("x4", "fine", "fine-review", "ok", T0 + MIN),
+    ])
+    .unwrap();
+    // An event type this version does not know (written by a newer one, or by hand).
+    let cid = s.raw_query("SELECT cid FROM identities WHERE value = 'fine'", &[]).unwrap()[0].int(0);
+    s.raw_query(
+        "INSERT INTO events (message_id, cid, kind, name, event_type, ts, received_at) VALUES ('x5', $1, 'track', 'Teleported', 'teleport', $2, $2)",
+        &[cid.into(), T0.into()],
+    )
+    .unwrap();
+    let mut events = 0;
+    let exported = s.export_shop(100, |shop| {
+        events += shop.events.len();
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!((exported.events, events), (1, 1), "fine's view");
+    let skipped = exported.skipped;
+    assert_eq!((skipped.customers, skipped.orders, skipped.events, skipped.reviews), (1, 1, 3, 0), "{skipped:?}");
+    assert_eq!(skipped.total(), 5);
 }
 
 fn segments_follow_profiles_with_history(db: &TestDb) {
@@ -518,6 +586,7 @@ both_backends!(
     orders_update_rfm_and_reversals,
     pii_is_sealed_and_found_by_blind_index,
     erasure_leaves_nothing,
+    export_counts_what_it_leaves_out,
     segments_follow_profiles_with_history,
     journey_stage_is_live,
     keys_are_hashed_checked_and_revoked,

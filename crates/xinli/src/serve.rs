@@ -212,14 +212,15 @@ pub fn analyze_store(config: xinli_analyze::AnalyzeConfig, store_args: &StoreArg
         return Ok(());
     }
     say(format_args!(
-        "analysis run {} of {}: {} customers, {} order lines, {} events, {} reviews as of {}",
+        "analysis run {} of {}: {} customers, {} order lines, {} events, {} reviews as of {}{}",
         r.run_id,
         store_args.location().display(),
         r.customers,
         r.orders,
         r.events,
         r.reviews,
-        r.as_of
+        r.as_of,
+        xinli_serve::analysis::skipped_note(&r.skipped)
     ))?;
     say(format_args!(
         "export {:.1} s, analysis {:.1} s, recommendations {:.1} s, write-back {:.1} s; files in {}",
@@ -253,7 +254,7 @@ pub fn keys(args: KeysArgs) -> Result<(), Failure> {
                 return Err(Failure::input(format!("no active key {id:?} / 没有这个有效密钥")));
             }
             store.audit("cli", "revoke_key", &id, "").map_err(failed)?;
-            say(format_args!("revoked {id} (running servers stop accepting it within 30 s)"))?;
+            say(format_args!("revoked {id} (running servers stop accepting it within 5 s)"))?;
         }
         KeysCommand::RotatePii => {
             let n = store.rotate_pii().map_err(failed)?;
