@@ -181,14 +181,17 @@ async fn search_customers(State(st): St, headers: HeaderMap, Query(q): Query<Has
     Ok(Json(json!({"customers": hits})))
 }
 
-async fn customer_360(State(st): St, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> Result<Json<Value>, ApiError> {
+async fn customer_360(
+    State(st): St,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<xinli_store::Customer360>, ApiError> {
     let key = st.authorize(&headers, Role::Analyst).await?;
     let recent = int_param(&q, "recent", 20, 0, 500)?;
     let reveal = key.role == Role::Admin;
-    match st.read(move |s| s.customer_360(&id, reveal, now_ms(), recent)).await? {
-        Some(c) => Ok(Json(serde_json::to_value(c).map_err(ApiError::internal)?)),
-        None => Err(ApiError::not_found("customer")),
-    }
+    // Serialised straight into the response body (no JSON tree in between).
+    st.read_short(move |s| s.customer_360(&id, reveal, now_ms(), recent)).await?.map(Json).ok_or_else(|| ApiError::not_found("customer"))
 }
 
 async fn erase_customer(State(st): St, headers: HeaderMap, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
