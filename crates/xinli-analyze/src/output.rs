@@ -64,6 +64,11 @@ pub struct CustomerRow {
     pub emotion: Option<String>,
     /// Mean of the customer's star ratings ((r−1)/4) and review P(positive), 0–1.
     pub satisfaction: Option<f64>,
+    /// `nba_reason` and `barrier_evidence` in each language, whatever the report language.
+    pub nba_reason_zh: Option<String>,
+    pub nba_reason_en: Option<String>,
+    pub barrier_evidence_zh: Option<String>,
+    pub barrier_evidence_en: Option<String>,
 }
 
 impl CustomerRow {
@@ -184,6 +189,10 @@ impl CustomerRow {
             barrier_evidence: None,
             emotion: None,
             satisfaction: None,
+            nba_reason_zh: None,
+            nba_reason_en: None,
+            barrier_evidence_zh: None,
+            barrier_evidence_en: None,
         }
     }
 }

@@ -128,10 +128,12 @@ pub fn apply(
         let signals = at.map(|i| &table.signals[i]);
         let barrier = at.map(|i| &barriers[i]).filter(|b| b.stalled());
         row.main_barrier = barrier.and_then(|b| b.barrier).map(|b| b.name().to_string());
-        row.barrier_evidence = barrier.map(|b| match lang {
-            xinli_strategy::Lang::Zh => b.evidence_zh.clone(),
-            xinli_strategy::Lang::En => b.evidence_en.clone(),
-        });
+        row.barrier_evidence_zh = barrier.map(|b| b.evidence_zh.clone());
+        row.barrier_evidence_en = barrier.map(|b| b.evidence_en.clone());
+        row.barrier_evidence = match lang {
+            xinli_strategy::Lang::Zh => row.barrier_evidence_zh.clone(),
+            xinli_strategy::Lang::En => row.barrier_evidence_en.clone(),
+        };
         let since_first = days_between(signals.and_then(|s| s.first_purchase), as_of);
         let since_last = days_between(signals.and_then(|s| s.last_purchase), as_of);
         let state = lifecycle(since_first, since_last, row.churn_risk, &cycle);
@@ -145,10 +147,6 @@ pub fn apply(
         record.insert("stalled".into(), Scalar::Bool(barrier.is_some()));
         for (name, days) in [("days_since_first_purchase", since_first), ("days_since_last_purchase", since_last)] {
             record.insert(name.into(), days.map_or(Scalar::Null, |d| Scalar::Number(d as f64)));
-        }
-        if let Some(b) = barrier {
-            record.insert("barrier_evidence_zh".into(), Scalar::Text(b.evidence_zh.clone()));
-            record.insert("barrier_evidence_en".into(), Scalar::Text(b.evidence_en.clone()));
         }
         if let Some(t) = by_id.get(row.customer_id.as_str()) {
             for score in &t.traits {
@@ -173,6 +171,8 @@ pub fn apply(
             *action_counts.entry(a).or_default() += 1;
         }
         row.next_best_action = decision.as_ref().map(|d| d.action.id.clone());
+        row.nba_reason_zh = decision.as_ref().map(|d| d.reason_zh.clone());
+        row.nba_reason_en = decision.as_ref().map(|d| d.reason_en.clone());
         row.nba_reason = decision.map(|d| d.reason);
         summary.add(row.persona.as_deref().unwrap_or("unknown"), state, row.next_best_action.as_deref(), row.clv, row.churn_risk);
     }

@@ -26,10 +26,15 @@ fn analyze_writes_next_best_actions_barriers_and_strategy() {
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
     let at = header.iter().position(|h| h == "next_best_action").unwrap();
     assert_eq!(&header[at..at + 4], ["next_best_action", "nba_reason", "main_barrier", "barrier_evidence"]);
-    // Appended after them by the voice of the customer (xinli-text).
-    assert_eq!(&header[header.len() - 2..], ["emotion", "satisfaction"]);
+    // Appended after them by the voice of the customer (xinli-text), then the texts in both languages.
+    assert_eq!(
+        &header[header.len() - 6..],
+        ["emotion", "satisfaction", "nba_reason_zh", "nba_reason_en", "barrier_evidence_zh", "barrier_evidence_en"]
+    );
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let (nba, reason, barrier, evidence) = (col("next_best_action"), col("nba_reason"), col("main_barrier"), col("barrier_evidence"));
+    let (reason_zh, reason_en, evidence_zh, evidence_en) =
+        (col("nba_reason_zh"), col("nba_reason_en"), col("barrier_evidence_zh"), col("barrier_evidence_en"));
     let mut actions = std::collections::HashMap::<String, usize>::new();
     let mut barriers = std::collections::HashMap::<String, usize>::new();
     let mut rows = 0;
@@ -39,6 +44,14 @@ fn analyze_writes_next_best_actions_barriers_and_strategy() {
         // The default playbook ends with a catch-all rule: everyone gets an action and a reason.
         assert!(!r[nba].is_empty() && !r[reason].is_empty(), "{r:?}");
         assert!(!r[reason].contains('{'), "unfilled placeholder: {}", &r[reason]);
+        // The report language's reason is the Chinese one; the English one says "1 day", not "1 days".
+        assert_eq!((&r[reason], &r[evidence]), (&r[reason_zh], &r[evidence_zh]));
+        let chinese = |t: &str| t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        assert!(!r[reason_en].is_empty() && !chinese(&r[reason_en]) && !chinese(&r[evidence_en]), "{} / {}", &r[reason_en], &r[evidence_en]);
+        for wrong in ["1 days", "after 1 orders", "1 times", "1 visits", "1 abandoned carts", "1 checkouts", "1 returned orders", "1 low ratings", "1 complaints"] {
+            assert!(!r[reason_en].starts_with(wrong) && !r[reason_en].contains(&format!(" {wrong}")), "{}", &r[reason_en]);
+        }
+        assert_eq!(r[evidence_en].is_empty(), r[evidence].is_empty());
         *actions.entry(r[nba].to_string()).or_default() += 1;
         if !r[barrier].is_empty() {
             assert!(["quality", "price", "trust", "logistics", "service", "range"].contains(&&r[barrier]));

@@ -21,7 +21,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use xinli_store::sql::{Backend, Row, Val};
-use xinli_store::{Role, Store, StoreError};
+use xinli_store::{Role, SegmentPreview, Store, StoreError};
 
 use crate::api::{int_param, json_body};
 use crate::{ApiError, AppState};
@@ -360,14 +360,15 @@ fn nice_step(x: f64) -> f64 {
 /// Voice of the customer: ratings from the live `reviews` table (by month), the run's
 /// emotions, and its aspect and complaint aggregates; without a run, the live part only.
 fn voice(s: &mut Store, run_id: Option<i64>) -> Result<Map<String, Value>, StoreError> {
-    let month = match s.backend() {
-        Backend::Sqlite => "strftime('%Y-%m', ts / 1000, 'unixepoch')",
-        Backend::Postgres => "to_char(to_timestamp(ts / 1000) AT TIME ZONE 'UTC', 'YYYY-MM')",
+    // PostgreSQL's AVG of an integer is NUMERIC, which the store's rows do not carry.
+    let (month, real) = match s.backend() {
+        Backend::Sqlite => ("strftime('%Y-%m', ts / 1000, 'unixepoch')", "REAL"),
+        Backend::Postgres => ("to_char(to_timestamp(ts / 1000) AT TIME ZONE 'UTC', 'YYYY-MM')", "DOUBLE PRECISION"),
     };
     let rating_by_month: Vec<Value> = s
         .raw_query(
             &format!(
-                "SELECT {month} AS m, COUNT(*), AVG(rating), SUM(CASE WHEN rating >= 4 THEN 1 ELSE 0 END), SUM(CASE WHEN rating <= 2 THEN 1 ELSE 0 END) \
+                "SELECT {month} AS m, COUNT(*), AVG(CAST(rating AS {real})), SUM(CASE WHEN rating >= 4 THEN 1 ELSE 0 END), SUM(CASE WHEN rating <= 2 THEN 1 ELSE 0 END) \
                  FROM reviews WHERE rating IS NOT NULL GROUP BY 1 ORDER BY 1"
             ),
             &[],
@@ -529,7 +530,7 @@ async fn members(State(st): St, headers: HeaderMap, Query(q): Query<HashMap<Stri
             let total = s.raw_query(&format!("SELECT COUNT(*) FROM customer_scores{filter}"), &params)?.first().map_or(0, |r| r.int(0));
             let mut paged = params;
             paged.extend([Val::Int(limit), Val::Int(offset)]);
-            let sql = format!("SELECT {MEMBER_COLUMNS} FROM customer_scores{filter} ORDER BY clv DESC, cid LIMIT ${} OFFSET ${}", page + 1, page + 2);
+            let sql = format!("SELECT {MEMBER_COLUMNS} FROM customer_scores{filter} ORDER BY clv DESC NULLS LAST, cid LIMIT ${} OFFSET ${}", page + 1, page + 2);
             Ok((total, s.raw_query(&sql, &paged)?))
         })
         .await?;
@@ -543,12 +544,67 @@ struct PreviewBody {
     limit: Option<usize>,
 }
 
+/// Profiles the Rust evaluator looks at for a preview the SQL cannot answer alone (an
+/// expression on `journey_stage`): a fraction of a second, where every profile of a large
+/// store would take minutes.
+const PREVIEW_SAMPLE: usize = 2000;
+
+/// Members an exact count in the background keeps (the largest `limit` of a preview).
+const PREVIEW_MAX_LIMIT: usize = 200;
+
+/// How long an exact count answers later previews of the same expression.
+const EXACT_FRESH: Duration = Duration::from_secs(600);
+
+/// Exact previews counted in the background by the Rust evaluator, by expression text, one
+/// count at a time (a count holds a read connection while it evaluates every candidate).
+#[derive(Default)]
+pub(crate) struct ExactPreviews(Mutex<HashMap<String, ExactPreview>>);
+
+enum ExactPreview {
+    Counting,
+    Done { at: std::time::Instant, preview: SegmentPreview },
+}
+
+impl ExactPreviews {
+    /// The fresh exact preview of `source`, or whether its count is running; starts the count
+    /// when none is.
+    fn lookup_or_start(&self, st: &Arc<AppState>, source: &str, expr: &xinli_segment::Expression) -> Result<SegmentPreview, bool> {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, e| !matches!(e, ExactPreview::Done { at, .. } if at.elapsed() > EXACT_FRESH));
+        match map.get(source) {
+            Some(ExactPreview::Done { preview, .. }) => return Ok(preview.clone()),
+            Some(ExactPreview::Counting) => return Err(true),
+            None => {}
+        }
+        if map.values().any(|e| matches!(e, ExactPreview::Counting)) {
+            return Err(false);
+        }
+        map.insert(source.to_string(), ExactPreview::Counting);
+        let (st, source, expr) = (Arc::clone(st), source.to_string(), expr.clone());
+        tokio::spawn(async move {
+            let counted = st.read(move |s| s.preview_segment(&expr, PREVIEW_MAX_LIMIT, None)).await;
+            let mut map = st.exact_previews.0.lock().unwrap_or_else(|p| p.into_inner());
+            match counted {
+                Ok(preview) => map.insert(source, ExactPreview::Done { at: std::time::Instant::now(), preview }),
+                Err(e) => {
+                    eprintln!("xinli serve: counting a segment preview exactly: {} (分群预览精确计数失败)", e.message());
+                    map.remove(&source)
+                }
+            };
+        });
+        Err(true)
+    }
+}
+
 /// An unsaved segment expression: its size and first members now, or the parse error with
-/// its position (200 either way: a half-typed expression is not a failed request).
+/// its position (200 either way: a half-typed expression is not a failed request). The
+/// database answers when the expression compiles to SQL (`method: "sql"`); otherwise the
+/// answer may be an estimate from a sample (`exact: false`, `counting`: the exact count runs
+/// in the background and a later preview of the same text returns it).
 async fn preview(State(st): St, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ApiError> {
     st.authorize(&headers, Role::Analyst).await?;
     let b: PreviewBody = json_body(&body)?;
-    let limit = b.limit.unwrap_or(20).min(200);
+    let limit = b.limit.unwrap_or(20).min(PREVIEW_MAX_LIMIT);
     let expr = match xinli_segment::Expression::compile(&b.expression, Some(&xinli_store::live_schema())) {
         Ok(e) => e,
         Err(e) => {
@@ -558,8 +614,22 @@ async fn preview(State(st): St, headers: HeaderMap, body: Bytes) -> Result<Json<
             }})))
         }
     };
-    let preview = st.read(move |s| s.preview_segment(&expr, limit)).await?;
-    Ok(Json(json!(preview)))
+    let sampled_expr = expr.clone();
+    let preview = st.read(move |s| s.preview_segment(&sampled_expr, limit, Some(PREVIEW_SAMPLE))).await?;
+    if preview.exact {
+        return Ok(Json(json!(preview)));
+    }
+    Ok(Json(match st.exact_previews.lookup_or_start(&st, &b.expression, &expr) {
+        Ok(mut exact) => {
+            exact.members.truncate(limit);
+            json!(exact)
+        }
+        Err(counting) => {
+            let mut v = json!(preview);
+            v["counting"] = counting.into();
+            v
+        }
+    }))
 }
 
 #[cfg(test)]

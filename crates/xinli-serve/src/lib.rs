@@ -109,6 +109,7 @@ pub(crate) struct AppState {
     /// A batch analysis is going (one at a time).
     analysis_running: std::sync::atomic::AtomicBool,
     dashboard: dashboard::Cache,
+    exact_previews: dashboard::ExactPreviews,
 }
 
 /// A JSON error: `{"error": English, "error_zh": Chinese, …details}`.
@@ -366,6 +367,7 @@ pub fn spawn(config: ServeConfig) -> Result<RunningServer, String> {
         analysis: config.analysis.clone(),
         analysis_running: std::sync::atomic::AtomicBool::new(false),
         dashboard: dashboard::Cache::default(),
+        exact_previews: dashboard::ExactPreviews::default(),
     });
     // Dropped after the runtime: the PostgreSQL client blocks on close, which a runtime thread
     // must not do.

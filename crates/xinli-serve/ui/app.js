@@ -239,6 +239,12 @@ async function voice() {
 
 // ---------- customer 360 ----------
 
+/** A text of the analysis in the reader's language (`name_zh` / `name_en` of the customers.csv
+ * row), else as written in the report language (`name`; runs before these columns existed). */
+function inLang(scores, name) {
+  return (scores.data && scores.data[`${name}_${currentLang()}`]) || scores[name] || '';
+}
+
 const TRAITS = ['price_sensitivity', 'info_seeking', 'convenience', 'trust_concern', 'social_influence', 'novelty_seeking'];
 
 async function customer(id) {
@@ -254,14 +260,14 @@ async function customer(id) {
   const profile = sc ? `<dl class="facts">
       <dt>${esc(t('col_persona'))}</dt><dd data-testid="persona">${esc(label('persona', sc.persona))}</dd>
       <dt>${esc(t('col_segment'))}</dt><dd>${esc(label('segment', sc.rfm_segment))}</dd>
-      <dt>${esc(t('col_stage'))}</dt><dd>${esc(label('stage', sc.journey_stage))}</dd>
+      <dt>${esc(t('stage_at_analysis'))}</dt><dd data-testid="stage-at-analysis">${esc(label('stage', sc.journey_stage))}</dd>
       <dt>${esc(t('col_clv'))}</dt><dd>${esc(fmtMoney(sc.clv))}</dd>
       <dt>${esc(t('p_alive'))}</dt><dd>${esc(fmtPct(sc.p_alive))}</dd>
       <dt>${esc(t('col_churn'))}</dt><dd>${esc(fmtPct(sc.churn_risk))}</dd>
       <dt>${esc(t('col_orders'))}</dt><dd>${esc(fmtInt(sc.orders))}</dd>
       <dt>${esc(t('col_spend'))}</dt><dd>${esc(fmtMoney(sc.total_spend))}</dd></dl>` : `<p class="muted">${esc(t('not_scored'))}</p>`;
   const live = `<dl class="facts"><dt>${esc(t('first_seen'))}</dt><dd>${esc(fmtDateTime(c.first_seen))}</dd><dt>${esc(t('col_last_seen'))}</dt><dd>${esc(fmtDateTime(c.last_seen))}</dd>
-    <dt>${esc(t('col_stage'))} (live)</dt><dd>${esc(label('stage', c.profile && c.profile.journey_stage))}</dd>
+    <dt>${esc(t('stage_live'))}</dt><dd data-testid="stage-live">${esc(label('stage', c.profile && c.profile.journey_stage))}</dd>
     <dt>${esc(t('identities'))}</dt><dd>${esc(c.identities.map((i) => i[1]).join(', '))}</dd></dl>`;
   const traits = sc ? TRAITS.map((tr) => {
     const v = sc[`trait_${tr}`] ?? null;
@@ -269,8 +275,8 @@ async function customer(id) {
     return `<div class="trait" data-testid="trait-${esc(tr)}"><div class="trait-head"><span>${esc(label('trait', tr))}</span><svg class="meter" viewBox="0 0 100 8" preserveAspectRatio="none" aria-hidden="true"><rect width="100" height="8" class="track"/><rect width="${v === null ? 0 : Math.round(v * 100)}" height="8" class="fill"/></svg><strong>${esc(v === null ? t('unknown') : fmtNum(v, 2))}</strong></div>
       ${ev.length ? `<ul class="evidence" data-testid="evidence">${ev.map((e) => `<li>${esc(currentLang() === 'zh' ? e.text_zh : e.text_en)} <span class="muted">(${esc(t('percentile'))} ${esc(fmtPct(e.percentile, 0))})</span></li>`).join('')}</ul>` : ''}</div>`;
   }).join('') : '';
-  const nba = sc && sc.next_best_action ? `<p class="nba" data-testid="nba"><strong>${esc(label('action', sc.next_best_action))}</strong><br>${esc(sc.nba_reason || '')}</p>
-    ${sc.main_barrier ? `<p>${esc(t('barriers'))}: ${esc(label('barrier', sc.main_barrier))} — <span class="muted">${esc(sc.barrier_evidence || '')}</span></p>` : ''}` : '<p class="muted">–</p>';
+  const nba = sc && sc.next_best_action ? `<p class="nba" data-testid="nba"><strong>${esc(label('action', sc.next_best_action))}</strong><br>${esc(inLang(sc, 'nba_reason'))}</p>
+    ${sc.main_barrier ? `<p>${esc(t('barriers'))}: ${esc(label('barrier', sc.main_barrier))} — <span class="muted">${esc(inLang(sc, 'barrier_evidence'))}</span></p>` : ''}` : '<p class="muted">–</p>';
   const recs = c.recommendations.length ? `<table data-testid="recommendations"><thead><tr><th>${esc(t('product'))}</th><th class="num">${esc(t('score'))}</th><th>${esc(t('reason'))}</th></tr></thead><tbody>${c.recommendations.map((r) =>
     `<tr><td>${esc(r.product_id)}</td><td class="num">${esc(fmtNum(r.score, 3))}</td><td>${esc(currentLang() === 'zh' ? r.reason_zh : r.reason_en)}</td></tr>`).join('')}</tbody></table>` : '<p class="muted">–</p>';
   const timeline = [
@@ -326,6 +332,8 @@ async function segments(arg) {
 }
 
 let previewTimer = null, previewSeq = 0;
+/** How often an estimated preview asks whether its exact count is ready. */
+const EXACT_POLL_MS = 3000;
 
 async function preview() {
   const expr = document.getElementById('seg-expr').value;
@@ -342,8 +350,15 @@ async function preview() {
     return;
   }
   errBox.hidden = true;
-  size.textContent = fmtInt(d.size);
-  box.innerHTML = card(`${t('seg_preview')} · ${fmtInt(d.size)} / ${fmtInt(d.scanned)}`, `<ul class="hits" data-testid="segment-preview">${d.members.map((m) => `<li><a href="#/customer/${encodeURIComponent(m)}">${esc(m)}</a></li>`).join('')}</ul>`);
+  // An estimate from a sample says so, and asks again until the exact count is ready.
+  const shown = d.exact ? fmtInt(d.size) : `≈ ${fmtInt(d.size)}`;
+  size.textContent = shown;
+  const note = d.exact ? '' : `<p class="muted" data-testid="segment-estimate">${esc(t('seg_estimate').replace('{n}', fmtInt(d.evaluated)))}${d.counting ? ' ' + esc(t('seg_counting')) : ''}</p>`;
+  box.innerHTML = card(`${t('seg_preview')} · ${shown} / ${fmtInt(d.scanned)}`, `${note}<ul class="hits" data-testid="segment-preview">${d.members.map((m) => `<li><a href="#/customer/${encodeURIComponent(m)}">${esc(m)}</a></li>`).join('')}</ul>`);
+  if (!d.exact) {
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(() => { if (seq === previewSeq && document.getElementById('seg-expr')) preview().catch(showError); }, EXACT_POLL_MS);
+  }
 }
 
 async function showSaved(id) {

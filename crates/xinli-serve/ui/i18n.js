@@ -53,6 +53,10 @@ const TEXT = {
   col_customers: ['客户数', 'Customers'],
   col_value_at_stake: ['风险价值', 'Value at stake'],
   col_stage: ['旅程阶段', 'Journey stage'],
+  // The customer 360 shows both: the batch analysis's stage (as of its date) and the one the
+  // live profile computes now; they differ when the customer acted since the analysis.
+  stage_at_analysis: ['旅程阶段（截至上次分析）', 'Journey stage (at last analysis)'],
+  stage_live: ['旅程阶段（实时）', 'Journey stage (live)'],
   col_last_seen: ['最近活动', 'Last seen'],
   trait_distributions: ['六大心理特质分布', 'Trait distributions'],
   unknown: ['未知', 'unknown'],
@@ -118,6 +122,8 @@ const TEXT = {
   seg_delete: ['删除', 'Delete'],
   seg_live_size: ['实时人数', 'Live size'],
   seg_preview: ['预览', 'Preview'],
+  seg_estimate: ['估计值：按 {n} 位客户的抽样计算（journey_stage 由服务器逐个计算）。', 'Estimate from a sample of {n} customers (journey_stage is evaluated customer by customer).'],
+  seg_counting: ['正在后台精确计数…', 'Counting exactly in the background…'],
   seg_saved: ['已保存', 'Saved'],
   seg_size: ['人数', 'Size'],
   seg_history: ['人数变化', 'Size over time'],

@@ -35,6 +35,7 @@ pub mod migrate;
 mod model;
 mod profile;
 mod query;
+mod segment_sql;
 mod segments;
 pub mod sql;
 pub mod testdb;
@@ -50,7 +51,7 @@ pub use model::{
 };
 pub use profile::{live_schema, Activity, Field, Profile, ProfileRecord};
 pub use query::{CustomerSummary, Customer360, EventView, OrderView, ReviewView, SearchQuery};
-pub use segments::{SegmentDef, SegmentError, SegmentPreview, SizePoint};
+pub use segments::{PreviewMethod, SegmentDef, SegmentError, SegmentPreview, SizePoint};
 use sql::{Backend, Conn, PgConn, SqliteConn};
 
 #[derive(Debug, thiserror::Error)]

@@ -57,6 +57,17 @@ pub struct Profile {
     pub segments: Vec<i64>,
 }
 
+/// The signals that are shares of the customer's canonical events: name → the types counted.
+pub(crate) const EVENT_SHARE_SIGNALS: [(&str, &[EventType]); 4] = {
+    use EventType::*;
+    [
+        ("info_seeking_event_share", &[Search, ReviewRead, Compare]),
+        ("social_event_share", &[Share, ReferralSignup]),
+        ("coupon_event_share", &[CouponClaim]),
+        ("service_event_share", &[SupportContact, Complaint, ReturnRequest]),
+    ]
+};
+
 impl Profile {
     fn seen(&mut self, ts_ms: i64) {
         if self.events == 0 || ts_ms < self.first_seen_ms {
@@ -149,11 +160,9 @@ impl Profile {
         let canonical = (self.events - self.other_events) as f64;
         let mut out = BTreeMap::new();
         if canonical > 0.0 {
-            let share = |types: &[EventType]| types.iter().map(|t| self.count(*t)).sum::<u64>() as f64 / canonical;
-            out.insert("info_seeking_event_share", share(&[Search, ReviewRead, Compare]));
-            out.insert("social_event_share", share(&[Share, ReferralSignup]));
-            out.insert("coupon_event_share", share(&[CouponClaim]));
-            out.insert("service_event_share", share(&[SupportContact, Complaint, ReturnRequest]));
+            for (name, types) in EVENT_SHARE_SIGNALS {
+                out.insert(name, types.iter().map(|t| self.count(*t)).sum::<u64>() as f64 / canonical);
+            }
         }
         if self.orders > 0 {
             out.insert("coupon_order_share", self.coupon_orders as f64 / self.orders as f64);
@@ -270,7 +279,7 @@ pub fn live_schema() -> Schema {
     for name in ["sessions", "satisfaction"] {
         schema.insert(name, Type::Number);
     }
-    for name in ["next_best_action", "nba_reason", "barrier_evidence", "emotion"] {
+    for name in ["next_best_action", "nba_reason", "nba_reason_zh", "nba_reason_en", "barrier_evidence", "barrier_evidence_zh", "barrier_evidence_en", "emotion"] {
         schema.insert(name, Type::Text);
     }
     for name in ["events", "reviews", "last_seen_days"] {

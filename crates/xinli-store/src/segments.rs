@@ -8,6 +8,7 @@ use serde_json::{Map, Value as Json};
 use xinli_segment::{Expression, Record, Value};
 
 use crate::profile::{is_live_field, live_schema, ProfileRecord};
+use crate::segment_sql::{self, Compiled, Condition};
 use crate::sql::{Row, Val};
 use crate::{now_ms, Store, StoreError};
 
@@ -51,13 +52,30 @@ pub struct SegmentDef {
     pub size: i64,
 }
 
-/// An unsaved expression evaluated over every profile ([`Store::preview_segment`]).
+/// An unsaved expression's size and first members ([`Store::preview_segment`]).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SegmentPreview {
+    /// Members, or their estimate when not `exact`.
     pub size: i64,
-    /// Profiles evaluated.
+    /// Profiles the expression was applied to (all of them).
     pub scanned: i64,
     pub members: Vec<String>,
+    pub method: PreviewMethod,
+    pub exact: bool,
+    /// Profiles the Rust evaluator looked at (0 when the database answered).
+    pub evaluated: i64,
+}
+
+/// How a preview was computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PreviewMethod {
+    /// By the database, from the expression compiled to SQL: exact.
+    Sql,
+    /// By the Rust evaluator over every candidate: exact.
+    Scan,
+    /// By the Rust evaluator over a sample of the candidates: an estimate.
+    Sample,
 }
 
 /// One point of a segment's size over time.
@@ -240,12 +258,17 @@ impl Store {
         if self.segments.is_empty() {
             return Ok(());
         }
-        self.for_each_record(now, |s, cid, record| s.update_memberships(&[(cid, record)], now).map(|_| ()))
+        let cids = self.all_cids()?;
+        self.for_each_record(cids, now, |s, cid, record| s.update_memberships(&[(cid, record)], now).map(|_| ()))
     }
 
-    /// Calls `f` with every customer's profile as a segment record, in customer order.
-    fn for_each_record(&mut self, now: i64, mut f: impl FnMut(&mut Store, i64, ProfileRecord<'_>) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        let cids: Vec<i64> = self.conn.query("SELECT cid FROM profiles ORDER BY cid", &[])?.iter().map(|r| r.int(0)).collect();
+    /// Calls `f` with each of `cids`' profile as a segment record, in the given order.
+    fn for_each_record(
+        &mut self,
+        cids: Vec<i64>,
+        now: i64,
+        mut f: impl FnMut(&mut Store, i64, ProfileRecord<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         for cid in cids {
             let Some(p) = self.load_profile(cid)? else { continue };
             let label = self.label(cid)?;
@@ -254,14 +277,76 @@ impl Store {
         Ok(())
     }
 
+    fn all_cids(&mut self) -> Result<Vec<i64>, StoreError> {
+        Ok(self.conn.query("SELECT cid FROM profiles ORDER BY cid", &[])?.iter().map(|r| r.int(0)).collect())
+    }
+
     /// What saving `expr` as a segment would give now, without saving it: the number of
-    /// customers it matches, out of how many, and the first `limit` of them (external ids).
-    pub fn preview_segment(&mut self, expr: &Expression, limit: usize) -> Result<SegmentPreview, StoreError> {
-        let mut preview = SegmentPreview { size: 0, scanned: 0, members: Vec::new() };
+    /// customers it matches, out of how many, and the first `limit` of them (external ids, in
+    /// customer order). Computed by the database when the expression compiles to SQL
+    /// ([`crate::segment_sql`]); otherwise the Rust evaluator decides among the candidates the
+    /// compiled conjuncts leave — all of them without a `sample` or when they are at most
+    /// `sample`, else an evenly spread sample of about `sample`, and the size is an estimate
+    /// (`exact` false).
+    pub fn preview_segment(&mut self, expr: &Expression, limit: usize, sample: Option<usize>) -> Result<SegmentPreview, StoreError> {
+        let now = now_ms();
+        let scanned = self.conn.query_one("SELECT COUNT(*) FROM profiles", &[])?.map_or(0, |r| r.int(0));
         let with_scores = needs_scores(expr);
-        self.for_each_record(now_ms(), |s, cid, record| {
-            preview.scanned += 1;
+        let prefilter = match segment_sql::compile(expr.ast(), self.backend(), now, with_scores) {
+            Compiled::Exact(c) => {
+                let size = self.count_matching(&c)?;
+                let cids = self.matching_cids(&c, &format!("ORDER BY p.cid LIMIT {limit}"))?;
+                let members = cids.into_iter().map(|cid| self.label(cid)).collect::<Result<_, _>>()?;
+                return Ok(SegmentPreview { size, scanned, members, method: PreviewMethod::Sql, exact: true, evaluated: 0 });
+            }
+            Compiled::Prefilter(c) => Some(c),
+            Compiled::Nothing => None,
+        };
+        let candidates = match &prefilter {
+            Some(c) => self.count_matching(c)?,
+            None => scanned,
+        };
+        // Every `stride`-th customer id: spread over the whole history, not its oldest part.
+        let stride = sample.map_or(1, |n| (candidates as usize).div_ceil(n.max(1)).max(1)) as i64;
+        let filter = prefilter.unwrap_or(Condition { sql: "(1 = 1)".into(), params: Vec::new(), scores: false, customers: false });
+        let cids = self.matching_cids(&filter, &format!("AND p.cid % {stride} = 0 ORDER BY p.cid"))?;
+        let mut preview = SegmentPreview { size: 0, scanned, members: Vec::new(), method: PreviewMethod::Sample, exact: stride == 1, evaluated: 0 };
+        self.evaluate_into(expr, cids, now, limit, &mut preview)?;
+        if stride == 1 {
+            preview.method = PreviewMethod::Scan;
+        } else if preview.evaluated > 0 {
+            preview.size = (preview.size as f64 * candidates as f64 / preview.evaluated as f64).round() as i64;
+        }
+        Ok(preview)
+    }
+
+    /// The preview by the Rust evaluator over every profile, without SQL (minutes at a million
+    /// customers): what [`Store::preview_segment`] must agree with.
+    pub fn scan_segment(&mut self, expr: &Expression, limit: usize) -> Result<SegmentPreview, StoreError> {
+        let cids = self.all_cids()?;
+        let mut preview = SegmentPreview { size: 0, scanned: 0, members: Vec::new(), method: PreviewMethod::Scan, exact: true, evaluated: 0 };
+        self.evaluate_into(expr, cids, now_ms(), limit, &mut preview)?;
+        preview.scanned = preview.evaluated;
+        Ok(preview)
+    }
+
+    fn count_matching(&mut self, c: &Condition) -> Result<i64, StoreError> {
+        Ok(self.conn.query_one(&format!("SELECT COUNT(*) {} WHERE {}", c.from_clause(), c.sql), &c.params)?.map_or(0, |r| r.int(0)))
+    }
+
+    /// Ids of the profiles `c` holds for, `tail` appended (ordering, limit).
+    fn matching_cids(&mut self, c: &Condition, tail: &str) -> Result<Vec<i64>, StoreError> {
+        let rows = self.conn.query(&format!("SELECT p.cid {} WHERE {} {tail}", c.from_clause(), c.sql), &c.params)?;
+        Ok(rows.iter().map(|r| r.int(0)).collect())
+    }
+
+    /// Evaluates `expr` on the profiles of `cids` (with their scores when it reads any) and
+    /// counts the members into `preview`.
+    fn evaluate_into(&mut self, expr: &Expression, cids: Vec<i64>, now: i64, limit: usize, preview: &mut SegmentPreview) -> Result<(), StoreError> {
+        let with_scores = needs_scores(expr);
+        self.for_each_record(cids, now, |s, cid, record| {
             let scores = if with_scores { s.score_row(cid)? } else { None };
+            preview.evaluated += 1;
             if expr.matches(&Scored { live: &record, scores: scores.as_ref() }) {
                 preview.size += 1;
                 if preview.members.len() < limit {
@@ -269,8 +354,7 @@ impl Store {
                 }
             }
             Ok(())
-        })?;
-        Ok(preview)
+        })
     }
 
     pub fn segment(&mut self, id: i64) -> Result<Option<SegmentDef>, StoreError> {

@@ -98,7 +98,7 @@ impl Barrier {
             ),
             Barrier::Trust => (
                 format!("{n} 次进入支付、{k} 次放弃（全店 {shop}）"),
-                format!("left at the payment step {k} of {n} times (shop: {shop})"),
+                format!("left at the payment step: {k} of {n} (shop: {shop})"),
             ),
             Barrier::Logistics => {
                 let days = if s.late_orders > 0 { s.late_days / s.late_orders as f64 } else { 0.0 };
@@ -117,8 +117,12 @@ impl Barrier {
                     s.complaints, s.support_contacts, s.service_text_reviews, n, shop_rate
                 ),
                 format!(
-                    "{} complaints, {} support contacts and {} reviews complaining about service in {} visits and reviews (shop: {:.2} each)",
-                    s.complaints, s.support_contacts, s.service_text_reviews, n, shop_rate
+                    "{}, {} and {} complaining about service in {} (shop: {:.2} each)",
+                    counted(s.complaints.into(), "complaint", "complaints"),
+                    counted(s.support_contacts.into(), "support contact", "support contacts"),
+                    counted(s.service_text_reviews.into(), "review", "reviews"),
+                    counted(n as i64, "visit or review", "visits and reviews"),
+                    shop_rate
                 ),
             ),
             Barrier::Range => (
@@ -131,6 +135,11 @@ impl Barrier {
 
 fn pct(x: f64) -> String {
     format!("{:.0}%", 100.0 * x)
+}
+
+/// `n` and the English noun that agrees with it: "1 day", "3 days".
+fn counted(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Settings of [`barriers`].
@@ -193,24 +202,24 @@ impl CustomerBarrier {
 fn stalls(s: &CustomerSignals, days_since: Option<i64>, config: &BarrierConfig) -> Vec<(&'static str, String, String)> {
     let mut out = Vec::new();
     if s.abandoned_carts > 0 {
-        out.push(("abandoned_cart", format!("{} 次加购未买", s.abandoned_carts), format!("{} abandoned carts", s.abandoned_carts)));
+        out.push(("abandoned_cart", format!("{} 次加购未买", s.abandoned_carts), counted(s.abandoned_carts.into(), "abandoned cart", "abandoned carts")));
     }
     let left_checkout = s.abandoned_payments + s.abandoned_checkouts;
     if left_checkout > 0 {
-        out.push(("abandoned_payment", format!("{left_checkout} 次结算/支付未完成"), format!("{left_checkout} checkouts or payments left")));
+        out.push(("abandoned_payment", format!("{left_checkout} 次结算/支付未完成"), format!("{} left", counted(left_checkout.into(), "checkout or payment", "checkouts or payments"))));
     }
     if s.returned_orders > 0 {
-        out.push(("returned", format!("退货 {} 单", s.returned_orders), format!("{} returned orders", s.returned_orders)));
+        out.push(("returned", format!("退货 {} 单", s.returned_orders), counted(s.returned_orders.into(), "returned order", "returned orders")));
     }
     if s.low_reviews > 0 {
-        out.push(("rated_low", format!("{} 条差评", s.low_reviews), format!("{} low ratings", s.low_reviews)));
+        out.push(("rated_low", format!("{} 条差评", s.low_reviews), counted(s.low_reviews.into(), "low rating", "low ratings")));
     }
     let text_complaints = s.quality_text_reviews + s.logistics_text_reviews + s.service_text_reviews;
     if text_complaints > 0 {
-        out.push(("review_complaint", format!("评价中 {text_complaints} 处批评质量、物流或客服"), format!("{text_complaints} complaints about quality, delivery or service in reviews")));
+        out.push(("review_complaint", format!("评价中 {text_complaints} 处批评质量、物流或客服"), format!("{} about quality, delivery or service in reviews", counted(text_complaints.into(), "complaint", "complaints"))));
     }
     if let Some(d) = days_since.filter(|&d| d > config.lapse_days) {
-        out.push(("lapsed", format!("已 {d} 天未购买"), format!("no purchase for {d} days")));
+        out.push(("lapsed", format!("已 {d} 天未购买"), format!("no purchase for {}", counted(d, "day", "days"))));
     }
     out
 }

@@ -74,7 +74,11 @@ pub struct Playbook {
 pub struct Decision<'p> {
     pub action: &'p Action,
     pub rule: &'p str,
+    /// The reason in the language asked for.
     pub reason: String,
+    /// The reason in each language (a dashboard shows the one of its reader).
+    pub reason_zh: String,
+    pub reason_en: String,
 }
 
 /// A playbook that cannot be used, with the position of the problem in its file.
@@ -250,11 +254,12 @@ impl Playbook {
     /// The first rule whose condition holds for `record`, its action and the filled reason.
     pub fn decide<R: Record + ?Sized>(&self, record: &R, lang: Lang) -> Option<Decision<'_>> {
         let rule = self.rules.iter().find(|r| r.when.matches(record))?;
-        let template = match lang {
-            Lang::Zh => &rule.reason_zh,
-            Lang::En => &rule.reason_en,
+        let (reason_zh, reason_en) = (rule.reason_zh.render(record, Lang::Zh), rule.reason_en.render(record, Lang::En));
+        let reason = match lang {
+            Lang::Zh => reason_zh.clone(),
+            Lang::En => reason_en.clone(),
         };
-        Some(Decision { action: &self.actions[rule.action], rule: &rule.id, reason: template.render(record, lang) })
+        Some(Decision { action: &self.actions[rule.action], rule: &rule.id, reason, reason_zh, reason_en })
     }
 
     /// Every field the playbook reads (conditions and reasons), so a caller can fill only those.

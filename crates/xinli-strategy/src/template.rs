@@ -2,9 +2,10 @@
 //! record, e.g. `买过 {orders} 次、{signal_discount_line_share:%} 在折扣时购买：推送降价提醒`.
 //!
 //! A placeholder is `{name}` or `{name:format}`; formats: `%` (a share as a whole percentage,
-//! `0.71` → `71%`), `.N` (N decimals), `0` (whole number). Without a format, whole numbers print
-//! as such and others with two decimals. A bilingual value is looked up as `name_zh` / `name_en`
-//! when `name` itself is absent. An empty value prints as `—`. `{{` and `}}` are literal braces.
+//! `0.71` → `71%`), `.N` (N decimals), `0` (whole number), `|one|many` (the number and a noun
+//! in the singular or plural: `{orders:|order|orders}` → `1 order`, `3 orders`). Without a format, whole numbers print
+//! as such and others with two decimals. A bilingual value is read from `name_zh` / `name_en`
+//! when the record has it, else from `name`. An empty value prints as `—`. `{{` and `}}` are literal braces.
 
 use xinli_segment::{Record, Value};
 
@@ -25,11 +26,13 @@ impl Lang {
 }
 
 /// How a placeholder's value is printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Format {
     Plain,
     Percent,
     Decimals(usize),
+    /// The plain number, a space and `one` when it is 1, else `many`.
+    Counted { one: String, many: String },
 }
 
 /// A piece of a parsed template.
@@ -91,14 +94,18 @@ impl Template {
                         "" => Format::Plain,
                         "%" => Format::Percent,
                         "0" => Format::Decimals(0),
+                        s if s.starts_with('|') && s[1..].split('|').count() == 2 => {
+                            let (one, many) = s[1..].split_once('|').expect("counted");
+                            Format::Counted { one: one.trim().to_string(), many: many.trim().to_string() }
+                        }
                         s if s.starts_with('.') && s[1..].parse::<usize>().is_ok_and(|n| n <= 6) => {
                             Format::Decimals(s[1..].parse().expect("checked"))
                         }
                         s => {
                             return Err(TemplateError {
                                 offset: i,
-                                message_en: format!("unknown format '{s}' in {{{inner}}} (use %, 0 or .N)"),
-                                message_zh: format!("{{{inner}}} 中的格式 '{s}' 无法识别（可用 %、0 或 .N）"),
+                                message_en: format!("unknown format '{s}' in {{{inner}}} (use %, 0, .N or |one|many)"),
+                                message_zh: format!("{{{inner}}} 中的格式 '{s}' 无法识别（可用 %、0、.N 或 |单数|复数）"),
                             })
                         }
                     };
@@ -141,11 +148,12 @@ impl Template {
             match p {
                 Piece::Text(t) => out.push_str(t),
                 Piece::Field { name, format } => {
-                    let value = match record.get(name) {
-                        Value::Null => record.get(&format!("{name}{}", lang.suffix())),
+                    // The language's own version first: `name` may hold another language's.
+                    let value = match record.get(&format!("{name}{}", lang.suffix())) {
+                        Value::Null => record.get(name),
                         v => v,
                     };
-                    push_value(&mut out, value, *format, lang);
+                    push_value(&mut out, value, format, lang);
                 }
             }
         }
@@ -153,7 +161,7 @@ impl Template {
     }
 }
 
-fn push_value(out: &mut String, value: Value<'_>, format: Format, lang: Lang) {
+fn push_value(out: &mut String, value: Value<'_>, format: &Format, lang: Lang) {
     match value {
         Value::Null => out.push('—'),
         Value::Text(t) => out.push_str(t),
@@ -168,6 +176,11 @@ fn push_value(out: &mut String, value: Value<'_>, format: Format, lang: Lang) {
             Format::Decimals(d) => out.push_str(&format!("{x:.d$}")),
             Format::Plain if x.fract() == 0.0 && x.abs() < 1e15 => out.push_str(&format!("{}", x as i64)),
             Format::Plain => out.push_str(&format!("{x:.2}")),
+            Format::Counted { one, many } => {
+                push_value(out, value, &Format::Plain, lang);
+                out.push(' ');
+                out.push_str(if x == 1.0 { one } else { many });
+            }
         },
     }
 }
@@ -194,6 +207,16 @@ mod tests {
         assert_eq!(t.render(&record(), Lang::Zh), "买过 5 次、71% 在折扣时购买 1235 1234.57 0.7 晚到 — {x}");
         assert_eq!(Template::parse("{why}", &known).unwrap().render(&record(), Lang::En), "late");
         assert_eq!(t.fields().collect::<Vec<_>>(), ["orders", "share", "clv", "clv", "share", "why", "missing"]);
+    }
+
+    #[test]
+    fn counted_nouns_agree_with_the_number() {
+        let known = |n: &str| ["orders", "one"].contains(&n);
+        let t = Template::parse("bought {orders:|time|times}, {one:| day | days} ago", &known).unwrap();
+        let mut r = record();
+        r.insert("one".into(), Scalar::Number(1.0));
+        assert_eq!(t.render(&r, Lang::En), "bought 5 times, 1 day ago");
+        assert!(Template::parse("{orders:|time}", &known).is_err(), "both forms are needed");
     }
 
     #[test]
