@@ -146,6 +146,36 @@ pub struct CustomerScores {
     pub columns: Map<String, Json>,
 }
 
+/// The `customer_scores s` columns [`scores_at`] reads, in its order.
+pub(crate) fn score_columns() -> &'static str {
+    static COLUMNS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    COLUMNS.get_or_init(|| {
+        let mut columns = vec!["s.run_id".to_string(), "s.customer_id".into(), "s.data".into()];
+        columns.extend(SCORE_COLUMNS.iter().map(|(c, _, _)| format!("s.{c}")));
+        columns.join(", ")
+    })
+}
+
+/// A customer's scores from the latest successful run, read from a row whose columns from
+/// `start` on are [`score_columns`] (all null: the customer has none).
+pub(crate) fn scores_at(cid: i64, r: &Row, start: usize) -> Result<Option<CustomerScores>, StoreError> {
+    let Some(run_id) = r.opt_int(start) else { return Ok(None) };
+    let mut map = Map::new();
+    map.insert("customer_id".into(), Json::String(r.text(start + 1)));
+    for (i, (column, _, kind)) in SCORE_COLUMNS.iter().enumerate() {
+        let at = start + i + 3;
+        let json = match kind {
+            Kind::Int => r.opt_int(at).map_or(Json::Null, Json::from),
+            Kind::Real => r.opt_real(at).map_or(Json::Null, Json::from),
+            Kind::Text => r.opt_text(at).map_or(Json::Null, Json::String),
+        };
+        map.insert((*column).to_string(), json);
+    }
+    let data = serde_json::from_str(&r.text(start + 2)).map_err(|e| StoreError::Corrupt(format!("customer_scores.data of customer {cid}: {e}")))?;
+    map.insert("data".into(), data);
+    Ok(Some(CustomerScores { run_id, columns: map }))
+}
+
 fn run_of(r: &Row) -> AnalysisRun {
     AnalysisRun {
         run_id: r.int(0),
@@ -339,29 +369,6 @@ impl Store {
     pub fn artifact_names(&mut self, run_id: i64) -> Result<Vec<String>, StoreError> {
         let rows = self.conn.query("SELECT name FROM analysis_artifacts WHERE run_id = $1 ORDER BY name", &[run_id.into()])?;
         Ok(rows.iter().map(|r| r.text(0)).collect())
-    }
-
-    /// The customer's scores from the latest successful run.
-    pub(crate) fn scores_of(&mut self, cid: i64) -> Result<Option<CustomerScores>, StoreError> {
-        let mut columns = vec!["run_id", "customer_id", "data"];
-        columns.extend(SCORE_COLUMNS.iter().map(|(c, _, _)| *c));
-        let Some(r) = self.conn.query_one(&format!("SELECT {} FROM customer_scores WHERE cid = $1", columns.join(", ")), &[cid.into()])? else {
-            return Ok(None);
-        };
-        let mut map = Map::new();
-        map.insert("customer_id".into(), Json::String(r.text(1)));
-        for (i, (column, _, kind)) in SCORE_COLUMNS.iter().enumerate() {
-            let at = i + 3;
-            let json = match kind {
-                Kind::Int => r.opt_int(at).map_or(Json::Null, Json::from),
-                Kind::Real => r.opt_real(at).map_or(Json::Null, Json::from),
-                Kind::Text => r.opt_text(at).map_or(Json::Null, Json::String),
-            };
-            map.insert((*column).to_string(), json);
-        }
-        let data = serde_json::from_str(&r.text(2)).map_err(|e| StoreError::Corrupt(format!("customer_scores.data of customer {cid}: {e}")))?;
-        map.insert("data".into(), data);
-        Ok(Some(CustomerScores { run_id: r.int(0), columns: map }))
     }
 
     /// The `customers.csv` row of the customer's latest scores (what segments read).

@@ -8,6 +8,12 @@ use crate::profile::{Activity, Profile, RECENT_ACTIVITIES};
 use crate::sql::{Row, Val};
 use crate::{now_ms, IngestOutcome, Store, StoreError, WriteCache};
 
+/// A customer's PII (opened), consent and other traits.
+pub(crate) type Details = (Pii, crate::Consent, Option<serde_json::Map<String, serde_json::Value>>);
+
+/// The `customers c` columns [`Store::details_of`] reads, in its order.
+pub(crate) const DETAIL_COLUMNS: &str = "c.pii, c.consent_email, c.consent_sms, c.consent_push, c.traits";
+
 const USER: &str = "user";
 const ANON: &str = "anon";
 
@@ -220,7 +226,7 @@ impl Store {
     }
 
     /// The activities a profile keeps: the customer's latest canonical events, oldest first.
-    fn recent_activities(&mut self, cid: i64) -> Result<VecDeque<Activity>, StoreError> {
+    pub(crate) fn recent_activities(&mut self, cid: i64) -> Result<VecDeque<Activity>, StoreError> {
         let rows = self.conn.query(
             "SELECT ts, event_type, session_id FROM events WHERE cid = $1 AND event_type IS NOT NULL ORDER BY ts DESC, id DESC LIMIT $2",
             &[cid.into(), (RECENT_ACTIVITIES as i64).into()],
@@ -443,17 +449,15 @@ impl Store {
     }
 
     /// PII (sealed), consent and other traits of a customer.
-    pub(crate) fn customer_details(
-        &mut self,
-        cid: i64,
-    ) -> Result<(Pii, crate::Consent, Option<serde_json::Map<String, serde_json::Value>>), StoreError> {
-        let Some(r) = self.conn.query_one(
-            "SELECT pii, consent_email, consent_sms, consent_push, traits FROM customers WHERE cid = $1",
-            &[cid.into()],
-        )?
-        else {
-            return Ok(Default::default());
-        };
+    pub(crate) fn customer_details(&mut self, cid: i64) -> Result<Details, StoreError> {
+        match self.conn.query_one(&format!("SELECT {DETAIL_COLUMNS} FROM customers c WHERE c.cid = $1"), &[cid.into()])? {
+            Some(r) => self.details_of(cid, &r),
+            None => Ok(Default::default()),
+        }
+    }
+
+    /// [`Store::customer_details`] from a row that starts with [`DETAIL_COLUMNS`].
+    pub(crate) fn details_of(&self, cid: i64, r: &Row) -> Result<Details, StoreError> {
         let pii = match r.opt_blob(0) {
             Some(sealed) => serde_json::from_slice(&self.cipher.open(&sealed)?).map_err(|e| StoreError::Corrupt(format!("PII of {cid}: {e}")))?,
             None => Pii::default(),

@@ -1,11 +1,13 @@
 //! Reads: the customer 360 and customer search.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
-use crate::analysis::{CustomerScores, Evidence, Recommendation};
-use crate::profile::Field;
+use crate::analysis::{score_columns, scores_at, CustomerScores, Evidence, Recommendation};
+use crate::ingest::DETAIL_COLUMNS;
+use crate::profile::{Field, Profile};
 use crate::sql::Val;
 use crate::{Consent, Pii, Store, StoreError};
 
@@ -103,20 +105,37 @@ fn like_prefix(prefix: &str) -> String {
 }
 
 impl Store {
-    /// The customer 360 of an external id (user id or anonymous id), as of `now_ms`.
+    /// The customer 360 of an external id (user id or anonymous id), as of `now_ms`. Nine
+    /// statements: the customer (by user id first) with all its ids; its details, profile and
+    /// scores together; then one per list (PostgreSQL pays a round trip for each).
     pub fn customer_360(&mut self, external: &str, reveal_pii: bool, now_ms: i64, recent: i64) -> Result<Option<Customer360>, StoreError> {
-        let Some(cid) = self.find_customer(external)? else { return Ok(None) };
-        let identities: Vec<(String, String)> = self
-            .conn
-            .query("SELECT kind, value FROM identities WHERE cid = $1 ORDER BY kind, value", &[cid.into()])?
-            .iter()
-            .map(|r| (r.text(0), r.text(1)))
-            .collect();
+        let rows = self.conn.query(
+            "SELECT i.cid, i.kind, i.value FROM identities i WHERE i.cid = COALESCE(\
+             (SELECT u.cid FROM identities u WHERE u.kind = 'user' AND u.value = $1), \
+             (SELECT a.cid FROM identities a WHERE a.kind = 'anon' AND a.value = $1)) ORDER BY i.kind, i.value",
+            &[external.into()],
+        )?;
+        let Some(cid) = rows.first().map(|r| r.int(0)) else { return Ok(None) };
+        let identities: Vec<(String, String)> = rows.iter().map(|r| (r.text(1), r.text(2))).collect();
         // The label rule of `Store::label`: the user id, else the first anonymous id.
         let user_id = identities.iter().find(|(k, _)| k == "user").map(|(_, v)| v.clone());
         let label = user_id.clone().or_else(|| identities.first().map(|(_, v)| v.clone())).unwrap_or_default();
-        let (pii, consent, traits) = self.customer_details(cid)?;
-        let profile = self.load_profile(cid)?.unwrap_or_default();
+        static CUSTOMER: OnceLock<String> = OnceLock::new();
+        let customer = CUSTOMER.get_or_init(|| {
+            format!(
+                "SELECT {DETAIL_COLUMNS}, p.data, {} FROM customers c LEFT JOIN profiles p ON p.cid = c.cid \
+                 LEFT JOIN customer_scores s ON s.cid = c.cid WHERE c.cid = $1",
+                score_columns()
+            )
+        });
+        let Some(row) = self.conn.query_one(customer, &[cid.into()])? else { return Ok(None) };
+        let (pii, consent, traits) = self.details_of(cid, &row)?;
+        const PROFILE: usize = 5;
+        let mut profile: Profile = match row.opt_text(PROFILE) {
+            Some(data) => serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("profile of customer {cid}: {e}")))?,
+            None => Profile::default(),
+        };
+        profile.recent = self.recent_activities(cid)?;
         let segments = self
             .conn
             .query(
@@ -174,7 +193,7 @@ impl Store {
             recent_events,
             orders,
             reviews,
-            scores: self.scores_of(cid)?,
+            scores: scores_at(cid, &row, PROFILE + 1)?,
             evidence: self.evidence_of(cid)?,
             recommendations: self.recommendations_of(cid, 10)?,
         }))
