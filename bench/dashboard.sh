@@ -74,9 +74,9 @@ url="$(grep -o 'http://[0-9.:]*' "$dir/serve.log" | head -n1)"
 
 # CPU time (user + system, ms) the server process has used: wall-clock times mean little on a
 # loaded machine, the CPU a request costs does (SQLite runs inside the server).
-server_cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/proc/$server/stat"; }
+server_cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{printf "%d\n", ($14 + $15) * 1000 / hz}' "/proc/$server/stat"; }
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }
+median() { sort -n | awk 'NF {a[++n] = $1} END {print (n ? a[int((n + 1) / 2)] : 0)}'; }
 
 measure() { # path [method body]
     local path="$1" times=() cpus=() before
