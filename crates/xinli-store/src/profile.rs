@@ -8,6 +8,7 @@
 //! has run they are null, and a segment on them matches nobody rather than a guess.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::cell::OnceCell;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -175,10 +176,18 @@ impl Profile {
     }
 
     /// The profile as a segment record as of `now_ms`. Fields are computed on demand by name:
-    /// evaluating segments after every event must not build a map per customer.
+    /// evaluating segments after every event must not build a map per customer, and the
+    /// writer, which stores every touched profile's stage, must not pay for purchase dates and
+    /// trait signals no segment reads.
     pub fn record<'a>(&'a self, customer_id: &'a str, now_ms: i64) -> ProfileRecord<'a> {
-        let purchases = self.first_order_ms.zip(self.last_order_ms).map(|(f, l)| (iso_date(f), iso_date(l)));
-        ProfileRecord { profile: self, customer_id, now_ms, purchases, stage: self.journey_stage(now_ms), signals: self.trait_signals() }
+        ProfileRecord {
+            profile: self,
+            customer_id,
+            now_ms,
+            purchases: OnceCell::new(),
+            stage: self.journey_stage(now_ms),
+            signals: OnceCell::new(),
+        }
     }
 }
 
@@ -199,12 +208,22 @@ pub struct ProfileRecord<'a> {
     profile: &'a Profile,
     customer_id: &'a str,
     now_ms: i64,
-    purchases: Option<(String, String)>,
+    /// First and last purchase dates, formatted when a field asks.
+    purchases: OnceCell<Option<(String, String)>>,
     stage: Option<&'static str>,
-    signals: BTreeMap<&'static str, f64>,
+    signals: OnceCell<BTreeMap<&'static str, f64>>,
 }
 
 impl ProfileRecord<'_> {
+    fn purchases(&self) -> Option<&(String, String)> {
+        let p = self.profile;
+        self.purchases.get_or_init(|| p.first_order_ms.zip(p.last_order_ms).map(|(f, l)| (iso_date(f), iso_date(l)))).as_ref()
+    }
+
+    fn signals(&self) -> &BTreeMap<&'static str, f64> {
+        self.signals.get_or_init(|| self.profile.trait_signals())
+    }
+
     pub fn journey_stage(&self) -> Option<&'static str> {
         self.stage
     }
@@ -246,13 +265,13 @@ impl Record for ProfileRecord<'_> {
             "recency" => first_last.map_or(Value::Null, |(f, l)| days(l - f)),
             "T" => first_last.map_or(Value::Null, |(f, _)| days(self.now_ms - f)),
             "monetary" if p.orders > 0 => Value::Number(p.total_spend / p.orders as f64),
-            "first_purchase" => self.purchases.as_ref().map_or(Value::Null, |(f, _)| Value::Text(f)),
-            "last_purchase" => self.purchases.as_ref().map_or(Value::Null, |(_, l)| Value::Text(l)),
+            "first_purchase" => self.purchases().map_or(Value::Null, |(f, _)| Value::Text(f)),
+            "last_purchase" => self.purchases().map_or(Value::Null, |(_, l)| Value::Text(l)),
             other => {
                 if let Some(t) = other.strip_prefix("count_").and_then(EventType::parse) {
                     Value::Number(p.count(t) as f64)
                 } else if let Some(s) = other.strip_prefix("signal_") {
-                    self.signals.get(s).map_or(Value::Null, |x| Value::Number(*x))
+                    self.signals().get(s).map_or(Value::Null, |x| Value::Number(*x))
                 } else {
                     Value::Null
                 }
