@@ -75,7 +75,7 @@ fn surveys_and_review_texts_reach_satisfaction_and_barriers() {
     assert_eq!(column(&header, c1, "main_barrier"), "logistics", "{c1:?}");
     let evidence = column(&header, c1, "barrier_evidence");
     assert!(evidence.contains("1 of 1 reviews complain about delivery"), "{evidence}");
-    assert!(evidence.contains("complaints about quality, delivery or service in reviews"), "{evidence}");
+    assert!(evidence.contains("1 complaint about quality, delivery or service in reviews"), "{evidence}");
     assert_eq!(column(&header, row("c5"), "main_barrier"), "");
 
     // The report's voice section shows the survey-based NPS.
