@@ -183,17 +183,8 @@ fn query_api_segments_erasure_and_audit(h: Harness) {
     // quotes a complaint of each customer; the dashboard serves and caches it.
     let complaints = json!([{"review_id": "r-a", "customer_id": "a", "text": "too slow"}, {"review_id": "r-b", "customer_id": "b", "text": "meh"}]);
     let mut store = h.store();
-    store
-        .write_analysis(xinli_store::AnalysisOutput {
-            run_id: None,
-            source: "test".into(),
-            as_of: Some("2024-05-01".into()),
-            scores: Box::new(std::iter::empty()),
-            evidence: Box::new(std::iter::empty()),
-            recommendations: Box::new(std::iter::empty()),
-            artifacts: vec![("dashboard".into(), json!({"voice": {"top_complaints": complaints}}).to_string())],
-        })
-        .unwrap();
+    let documents = vec![("dashboard".to_string(), json!({"voice": {"top_complaints": complaints}}).to_string())];
+    store.write_analysis(xinli_store::testdb::documents_run(documents)).unwrap();
     assert_eq!(ok(admin.get("/api/dashboard/voice"))["complaints"], complaints);
 
     // Erasure: a receipt, then nothing of the customer anywhere, stored documents included.

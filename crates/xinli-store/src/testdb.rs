@@ -14,6 +14,19 @@ pub fn postgres_admin_url() -> String {
     std::env::var("XINLI_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
 }
 
+/// An analysis run (as of 2024-05-01) that brings only JSON documents, no per-customer rows.
+pub fn documents_run(artifacts: Vec<(String, String)>) -> crate::AnalysisOutput<'static> {
+    crate::AnalysisOutput {
+        run_id: None,
+        source: "test".into(),
+        as_of: Some("2024-05-01".into()),
+        scores: Box::new(std::iter::empty()),
+        evidence: Box::new(std::iter::empty()),
+        recommendations: Box::new(std::iter::empty()),
+        artifacts,
+    }
+}
+
 fn unique(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     format!("{prefix}_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))

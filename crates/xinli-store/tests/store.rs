@@ -190,16 +190,8 @@ fn analysis_quoting(s: &mut Store, customers: &[&str]) {
         .collect();
     let dashboard = serde_json::json!({"as_of": "2024-05-01", "voice": {"top_complaints": complaints, "aspects": [{"aspect": "delivery", "mentions": 2}]}});
     let summary = serde_json::json!({"customers": customers.len(), "largest": {"customer_id": customers[0], "clv": 12.0}});
-    s.write_analysis(AnalysisOutput {
-        run_id: None,
-        source: "test".into(),
-        as_of: Some("2024-05-01".into()),
-        scores: Box::new(std::iter::empty()),
-        evidence: Box::new(std::iter::empty()),
-        recommendations: Box::new(std::iter::empty()),
-        artifacts: vec![("dashboard".into(), dashboard.to_string()), ("summary".into(), summary.to_string()), ("models".into(), r#"{"bgnbd": {"r": 0.2}}"#.into())],
-    })
-    .unwrap();
+    let documents = vec![("dashboard".into(), dashboard.to_string()), ("summary".into(), summary.to_string()), ("models".into(), r#"{"bgnbd": {"r": 0.2}}"#.into())];
+    s.write_analysis(xinli_store::testdb::documents_run(documents)).unwrap();
 }
 
 fn erasure_leaves_nothing(db: &TestDb) {
