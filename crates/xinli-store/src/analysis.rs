@@ -234,7 +234,10 @@ impl Store {
         let AnalysisOutput { run_id, source, as_of, scores, evidence, recommendations, artifacts } = output;
         self.transaction(move |s| {
             let run_id = match run_id {
-                Some(id) => id,
+                Some(id) => {
+                    s.refuse_if_erased_during(id)?;
+                    id
+                }
                 None => s.begin_run(&source)?,
             };
             for table in ["customer_scores", "customer_evidence", "customer_recommendations"] {
@@ -293,6 +296,25 @@ impl Store {
             s.reevaluate_all(now)?;
             Ok(run_id)
         })
+    }
+
+    /// A customer erased while the run was going is still in its exported files: writing the
+    /// run back would bring its scores and its mentions in the documents back. The run fails
+    /// instead (the previous, scrubbed results stay); the next run starts from the store as it is.
+    fn refuse_if_erased_during(&mut self, run_id: i64) -> Result<(), StoreError> {
+        let erased = self
+            .conn
+            .query_one(
+                "SELECT COUNT(*) FROM erasures e JOIN analysis_runs r ON e.at >= r.started_at WHERE r.run_id = $1",
+                &[run_id.into()],
+            )?
+            .map_or(0, |r| r.int(0));
+        if erased > 0 {
+            return Err(StoreError::Config(format!(
+                "{erased} customer(s) were erased while analysis run {run_id} was going; its results would bring them back: run the analysis again / 分析进行期间有客户被删除，结果不予写入，请重新运行分析"
+            )));
+        }
+        Ok(())
     }
 
     /// Removes a customer's per-customer analysis rows (merged away).

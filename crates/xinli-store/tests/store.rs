@@ -210,7 +210,14 @@ fn erasure_leaves_nothing(db: &TestDb) {
     // Two runs: documents of older runs are kept, so they are scrubbed too.
     analysis_quoting(&mut s, &["erase-me", "keep-me"]);
     analysis_quoting(&mut s, &["keep-me", "erase-me"]);
+    let running = s.begin_run("a run going while the customer is erased").unwrap();
     let receipt = s.erase_customer("erase-me").unwrap().expect("a receipt");
+    // That run exported the customer before the erasure: its results are refused.
+    let mut late = xinli_store::testdb::documents_run(vec![("summary".into(), r#"{"largest": {"customer_id": "erase-me"}}"#.into())]);
+    late.run_id = Some(running);
+    let refused = s.write_analysis(late).unwrap_err().to_string();
+    assert!(refused.contains("erased while analysis run"), "{refused}");
+    s.fail_run(running, &refused).unwrap();
     assert_eq!(receipt.rows.iter().find(|(t, _)| t == "events").unwrap().1, 4);
     assert_eq!(receipt.documents_scrubbed, 3, "both runs' dashboards, the first run's summary");
     assert!(s.erase_customer("erase-me").unwrap().is_none());
