@@ -191,8 +191,8 @@ impl AppState {
     /// [`AppState::read`] for a read of well under a millisecond (a customer 360, a key's
     /// revocation): on SQLite with a read connection idle it runs at once on this async thread,
     /// sparing the hand-off to the blocking pool and back — two waits for the scheduler, the
-    /// 360's latency tail on a busy machine. PostgreSQL reads wait on the network, so they
-    /// keep to the blocking pool.
+    /// 360's latency tail on a busy machine. PostgreSQL reads keep to the blocking pool: they
+    /// wait on the network, and the synchronous client cannot run inside the async runtime.
     pub(crate) async fn read_short<T: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
