@@ -100,7 +100,7 @@ impl Store {
     fn stored_message_ids(&mut self, groups: &[&[Message]]) -> Result<HashSet<String>, StoreError> {
         let ids: HashSet<&str> = groups.iter().flat_map(|g| g.iter()).map(|m| m.message_id.as_str()).collect();
         let ids: Vec<Val> = ids.into_iter().map(Val::from).collect();
-        let found = self.look_up_each("(SELECT 1 FROM events e WHERE e.message_id = v.column1)", &ids)?;
+        let found = self.look_up_each("(SELECT 1 FROM events e WHERE e.message_id = v.column1)", "", &ids)?;
         Ok(found.into_iter().map(|(id, _)| id).collect())
     }
 
@@ -118,10 +118,8 @@ impl Store {
         let ids: Vec<Val> = ids.into_iter().map(Val::from).collect();
         let lines = "FROM orders o WHERE o.order_id = v.column1";
         let found = self.look_up_each(
-            &format!(
-                "(SELECT MIN(o.cid) {lines}), (SELECT SUM(o.quantity * o.unit_price) {lines}), \
-                 (SELECT MIN(CASE WHEN o.status = 'completed' THEN 1 ELSE 0 END) {lines})"
-            ),
+            &format!("(SELECT MIN(o.cid) {lines})"),
+            &format!(", (SELECT SUM(o.quantity * o.unit_price) {lines}), (SELECT MIN(CASE WHEN o.status = 'completed' THEN 1 ELSE 0 END) {lines})"),
             &ids,
         )?;
         Ok(found
@@ -130,15 +128,16 @@ impl Store {
             .collect())
     }
 
-    /// (value, row) for each of `values` that `lookup` — scalar subqueries on `v.column1`, the
-    /// row's next columns — answers (its first subquery not null). The subquery runs once per value, as an index probe on both backends:
+    /// (value, row) for each of `values` that `probe` — a scalar subquery on `v.column1` —
+    /// answers: the row holds the value, the probe's answer and the `more` columns. The subquery runs once per value, as an index probe on both backends:
     /// PostgreSQL planned `column IN (…256 values…)` as a scan of the whole table while its
     /// statistics were missing or stale (a growing table between autovacuum runs), 70 ms a
     /// lookup instead of 0.4 ms.
-    fn look_up_each(&mut self, lookup: &str, values: &[Val]) -> Result<Vec<(String, Row)>, StoreError> {
-        let sql = format!("SELECT v.column1, {lookup} FROM (VALUES {{rows}}) v");
+    /// Only found values come back (rows cost more than probes; most ids are new).
+    fn look_up_each(&mut self, probe: &str, more: &str, values: &[Val]) -> Result<Vec<(String, Row)>, StoreError> {
+        let sql = format!("SELECT v.column1, {probe}{more} FROM (VALUES {{rows}}) v WHERE {probe} IS NOT NULL");
         let rows = self.conn.query_rows(&sql, 1, values)?;
-        Ok(rows.into_iter().filter(|r| r.0[1] != Val::Null).map(|r| (r.text(0), r)).collect())
+        Ok(rows.into_iter().map(|r| (r.text(0), r)).collect())
     }
 
     /// The customers of the call's user ids that are not known yet, created together (a few
@@ -157,7 +156,7 @@ impl Store {
         }
         let values: Vec<Val> = users.iter().map(|u| Val::from(*u)).collect();
         let mut known: HashMap<String, i64> = self
-            .look_up_each("(SELECT i.cid FROM identities i WHERE i.kind = 'user' AND i.value = v.column1)", &values)?
+            .look_up_each("(SELECT i.cid FROM identities i WHERE i.kind = 'user' AND i.value = v.column1)", "", &values)?
             .into_iter()
             .map(|(user, r)| (user, r.int(1)))
             .collect();
