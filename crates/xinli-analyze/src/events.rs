@@ -10,7 +10,7 @@ use crate::{AnalyzeConfig, AnalyzeError, Purchases};
 use std::sync::{Arc, Mutex};
 use xinli_core::{CustomerId, Event, EventType, Shop, Subject};
 use xinli_ingest::EventSink;
-use xinli_journey::{CustomerJourney, FunnelFold, FunnelReport, JourneyConfig, JourneyFold};
+use xinli_journey::{CustomerJourney, FunnelReport, FunnelSteps, JourneyConfig, JourneyFold};
 use xinli_psych::{TraitConfig, TraitFold, TraitTable};
 use xinli_strategy::SignalFold;
 
@@ -23,8 +23,8 @@ pub const FUNNEL_WINDOW_SECONDS: i64 = 24 * 3600;
 struct Begun {
     purchases: Purchases,
     traits: TraitFold,
+    /// The journey fold's event log also gives the funnel.
     journeys: JourneyFold,
-    funnel: FunnelFold,
     signals: SignalFold,
 }
 
@@ -77,7 +77,6 @@ impl EventFolds {
             Begun {
                 traits: TraitFold::new(shop, as_of, &TraitConfig::default()),
                 journeys: JourneyFold::new(as_of, &JourneyConfig::default()),
-                funnel: FunnelFold::new(&FUNNEL_STEPS, FUNNEL_WINDOW_SECONDS),
                 signals: SignalFold::new(shop),
                 purchases,
             }
@@ -99,11 +98,14 @@ impl EventFolds {
         }
         let events = folds.events;
         let begun = folds.state.expect("started")?;
-        let (subjects, reached) = begun.funnel.finish();
+        // The journeys first: their event log is the largest buffer, freed before the trait
+        // scores allocate theirs.
+        let (journeys, funnel) = begun.journeys.finish_with_funnel(shop, Some(&FunnelSteps::new(&FUNNEL_STEPS, FUNNEL_WINDOW_SECONDS)));
+        let traits = begun.traits.finish(shop);
         Ok(EventResults {
-            traits: begun.traits.finish(shop),
-            journeys: begun.journeys.finish(shop),
-            funnel: FunnelUsers { users: reached.into_iter().map(|r| (subjects[r.user as usize].clone(), r.reached)).collect() },
+            traits,
+            journeys,
+            funnel: FunnelUsers { users: funnel },
             signals: begun.signals,
             purchases: begun.purchases,
             events,
@@ -121,7 +123,6 @@ impl EventSink for EventFolds {
         if let Some(Ok(b)) = &mut self.state {
             b.traits.observe(e);
             b.journeys.observe(e);
-            b.funnel.observe(e);
             b.signals.observe(e);
         }
     }

@@ -97,9 +97,9 @@ impl CustomerRow {
 pub fn write_evidence_csv(path: &Path, table: &xinli_psych::TraitTable) -> std::io::Result<()> {
     let mut writer = csv::Writer::from_writer(BufWriter::new(File::create(path)?));
     writer.write_record(["customer_id", "trait", "signal", "value", "shop_median", "observations", "percentile", "text_en", "text_zh"])?;
-    for customer in &table.customers {
-        for (t, score) in xinli_psych::Trait::ALL.iter().zip(&customer.traits) {
-            for e in &score.evidence {
+    for (i, customer) in table.customers.iter().enumerate() {
+        for t in xinli_psych::Trait::ALL {
+            for e in &table.evidence(i, t) {
                 writer.write_record([
                     customer.customer_id.as_str(),
                     t.name(),

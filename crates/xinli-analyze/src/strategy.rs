@@ -118,7 +118,7 @@ pub fn apply(
     }
     let (rates, barriers) = xinli_strategy::barriers(&table, &BarrierConfig { lapse_days: cycle.lapse_days });
     let index = table.index();
-    let by_id: HashMap<&str, &xinli_psych::CustomerTraits> = traits.customers.iter().map(|t| (t.customer_id.as_str(), t)).collect();
+    let by_id: HashMap<&str, usize> = traits.customers.iter().enumerate().map(|(i, t)| (t.customer_id.as_str(), i)).collect();
     // Only the signals and evidence lines the playbook reads are put in the records.
     let wanted: HashSet<String> = playbook.fields().into_iter().collect();
     let mut summary = SegmentSummary::default();
@@ -148,17 +148,18 @@ pub fn apply(
         for (name, days) in [("days_since_first_purchase", since_first), ("days_since_last_purchase", since_last)] {
             record.insert(name.into(), days.map_or(Scalar::Null, |d| Scalar::Number(d as f64)));
         }
-        if let Some(t) = by_id.get(row.customer_id.as_str()) {
-            for score in &t.traits {
-                for e in &score.evidence {
+        if let Some(&i) = by_id.get(row.customer_id.as_str()) {
+            for t in xinli_psych::Trait::ALL {
+                let evidence = traits.evidence(i, t);
+                for e in &evidence {
                     let field = signal_field(e.signal);
                     if wanted.contains(&field) {
                         record.insert(field, Scalar::Number(e.value));
                     }
                 }
-                let field = evidence_field(score.trait_.name());
+                let field = evidence_field(t.name());
                 if wanted.contains(&field) {
-                    if let Some(e) = score.evidence.first() {
+                    if let Some(e) = evidence.first() {
                         record.insert(format!("{field}_zh"), Scalar::Text(e.text_zh()));
                         record.insert(format!("{field}_en"), Scalar::Text(e.text_en()));
                     }

@@ -175,17 +175,86 @@ pub struct Reached {
     pub anchor: u64,
 }
 
-/// The funnel engine fed one event at a time: keeps 16 bytes per event of a step type, so a
-/// funnel over 10⁸ events needs no event list. [`funnel_users`] is this fold over a slice.
-pub struct FunnelFold {
+/// The steps of a funnel and its window, and the per-user pass of the engine (see "Speed").
+pub struct FunnelSteps {
     steps: Vec<EventType>,
     window: i64,
     /// Which steps each event type fills.
     fills: Vec<Vec<usize>>,
+}
+
+impl FunnelSteps {
+    pub fn new(steps: &[EventType], window_seconds: i64) -> FunnelSteps {
+        let mut fills: Vec<Vec<usize>> = vec![Vec::new(); EventType::ALL.len()];
+        for (j, t) in steps.iter().enumerate() {
+            fills[type_index(*t)].push(j);
+        }
+        FunnelSteps { steps: steps.to_vec(), window: window_seconds.max(0), fills }
+    }
+
+    pub fn steps(&self) -> &[EventType] {
+        &self.steps
+    }
+
+    pub fn window_seconds(&self) -> i64 {
+        self.window
+    }
+
+    /// Whether events of this type fill some step.
+    pub fn is_step(&self, t: EventType) -> bool {
+        !self.fills[type_index(t)].is_empty()
+    }
+
+    /// One user's furthest step (1-based) and the position of the attempt's step-1 event, from
+    /// the user's events as (time, type, position) sorted by time (ties in input order; events
+    /// of other types are skipped). `None` when the user never did step 1.
+    pub fn reach(&self, events: impl IntoIterator<Item = (i64, EventType, u64)>) -> Option<(usize, u64)> {
+        let n = self.steps.len();
+        // best[j]: (anchor ts, anchor position) of the latest anchor whose attempt reached step j
+        // using events strictly before the current second. first[j]: the anchor position of the
+        // attempt that reached step j first.
+        let mut best: Vec<Option<(i64, u64)>> = vec![None; n];
+        let mut first: Vec<Option<u64>> = vec![None; n];
+        let mut updates: Vec<(usize, (i64, u64))> = Vec::new();
+        let mut events = events.into_iter().filter(|e| self.is_step(e.1)).peekable();
+        while let Some(&(ts, _, _)) = events.peek() {
+            // One second of this user: updates read the state before the second (strict order).
+            updates.clear();
+            while let Some((_, t, pos)) = events.next_if(|e| e.0 == ts) {
+                for &j in &self.fills[type_index(t)] {
+                    if j == 0 {
+                        updates.push((0, (ts, pos)));
+                    } else if let Some(a) = best[j - 1] {
+                        if ts - a.0 <= self.window {
+                            updates.push((j, a));
+                        }
+                    }
+                }
+            }
+            for &(j, a) in &updates {
+                // Later anchors dominate; on a tie keep the one set first (earlier position).
+                if best[j].is_none_or(|b| a.0 > b.0) {
+                    best[j] = Some(a);
+                }
+                if first[j].is_none() {
+                    first[j] = Some(a.1);
+                }
+            }
+        }
+        let reached = first.iter().rposition(|f| f.is_some())?;
+        Some((reached + 1, first[reached].expect("set")))
+    }
+}
+
+/// The funnel engine fed one event at a time: keeps 16 bytes per event of a step type, so a
+/// funnel over 10⁸ events needs no event list. [`funnel_users`] is this fold over a slice.
+/// (`JourneyFold::finish_with_funnel` gives the same reach from the journey's own event log.)
+pub struct FunnelFold {
+    steps: FunnelSteps,
     user_of: foldhash::HashMap<Subject, u32>,
     subjects: Vec<Subject>,
-    /// (user, seconds after `base`, position, type index)
-    keys: Vec<(u32, i32, u32, u8)>,
+    /// (user, seconds after `base`, position, type)
+    keys: Vec<(u32, i32, u32, EventType)>,
     /// The first event's time: times are kept relative to it (±68 years fit).
     base: Option<i64>,
     seen: u64,
@@ -193,14 +262,8 @@ pub struct FunnelFold {
 
 impl FunnelFold {
     pub fn new(steps: &[EventType], window_seconds: i64) -> FunnelFold {
-        let mut fills: Vec<Vec<usize>> = vec![Vec::new(); EventType::ALL.len()];
-        for (j, t) in steps.iter().enumerate() {
-            fills[type_index(*t)].push(j);
-        }
         FunnelFold {
-            steps: steps.to_vec(),
-            window: window_seconds.max(0),
-            fills,
+            steps: FunnelSteps::new(steps, window_seconds),
             user_of: foldhash::HashMap::default(),
             subjects: Vec::new(),
             keys: Vec::new(),
@@ -210,7 +273,7 @@ impl FunnelFold {
     }
 
     pub fn steps(&self) -> &[EventType] {
-        &self.steps
+        self.steps.steps()
     }
 
     /// Takes the next event; returns its position when it is of the funnel's step-1 type (the
@@ -218,8 +281,7 @@ impl FunnelFold {
     pub fn observe(&mut self, e: &Event) -> Option<u64> {
         let pos = self.seen;
         self.seen += 1;
-        let type_ix = type_index(e.event_type);
-        if self.fills[type_ix].is_empty() {
+        if !self.steps.is_step(e.event_type) {
             return None;
         }
         let u = match self.user_of.get(&e.subject) {
@@ -235,61 +297,24 @@ impl FunnelFold {
         let base = *self.base.get_or_insert(ts);
         let offset = (ts - base).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
         let position = u32::try_from(pos).expect("a funnel over at most 2³² events");
-        self.keys.push((u, offset, position, type_ix as u8));
-        self.fills[type_ix].contains(&0).then_some(pos)
+        self.keys.push((u, offset, position, e.event_type));
+        (self.steps.steps.first() == Some(&e.event_type)).then_some(pos)
     }
 
     /// The users (dense numbers into the returned subjects) and how far each got.
     pub fn finish(mut self) -> (Vec<Subject>, Vec<Reached>) {
-        let n = self.steps.len();
-        if n == 0 {
+        if self.steps.steps.is_empty() {
             return (self.subjects, Vec::new());
         }
-        let keys = &mut self.keys;
-        keys.sort_unstable();
-        // best[j]: (anchor ts, anchor position) of the latest anchor whose attempt reached step j
-        // using events strictly before the current second. first[j]: the anchor position of the
-        // attempt that reached step j first.
-        let mut best: Vec<Option<(i64, u64)>> = vec![None; n];
-        let mut first: Vec<Option<u64>> = vec![None; n];
-        let mut updates: Vec<(usize, (i64, u64))> = Vec::new();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < keys.len() {
-            let user = keys[i].0;
-            best.fill(None);
-            first.fill(None);
-            while i < keys.len() && keys[i].0 == user {
-                // One second of this user: updates read the state before the second (strict order).
-                let ts = i64::from(keys[i].1);
-                updates.clear();
-                while i < keys.len() && keys[i].0 == user && i64::from(keys[i].1) == ts {
-                    let (pos, type_ix) = (u64::from(keys[i].2), keys[i].3);
-                    for &j in &self.fills[type_ix as usize] {
-                        if j == 0 {
-                            updates.push((0, (ts, pos)));
-                        } else if let Some(a) = best[j - 1] {
-                            if ts - a.0 <= self.window {
-                                updates.push((j, a));
-                            }
-                        }
-                    }
-                    i += 1;
-                }
-                for &(j, a) in &updates {
-                    // Later anchors dominate; on a tie keep the one set first (earlier position).
-                    if best[j].is_none_or(|b| a.0 > b.0) {
-                        best[j] = Some(a);
-                    }
-                    if first[j].is_none() {
-                        first[j] = Some(a.1);
-                    }
-                }
-            }
-            if let Some(reached) = first.iter().rposition(|f| f.is_some()) {
-                out.push(Reached { user, reached: reached + 1, anchor: first[reached].expect("set") });
-            }
-        }
+        self.keys.sort_unstable_by_key(|k| (k.0, k.1, k.2));
+        let out = self
+            .keys
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter_map(|run| {
+                let events = run.iter().map(|k| (i64::from(k.1), k.3, u64::from(k.2)));
+                self.steps.reach(events).map(|(reached, anchor)| Reached { user: run[0].0, reached, anchor })
+            })
+            .collect();
         (self.subjects, out)
     }
 }

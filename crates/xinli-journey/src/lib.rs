@@ -28,7 +28,7 @@ pub mod funnel;
 pub mod stage;
 
 pub use funnel::{
-    by_customer, by_via, first_order_channel, funnel, funnel_users, step_stats, FunnelFold, FunnelGroup, FunnelReport, Reached, StepStat,
+    by_customer, by_via, first_order_channel, funnel, funnel_users, step_stats, FunnelFold, FunnelGroup, FunnelSteps, FunnelReport, Reached, StepStat,
     UserFunnel,
 };
 pub use stage::{journey_stages, CustomerJourney, JourneyConfig, JourneyFold, JourneyStage};

@@ -29,6 +29,7 @@
 //! after the last purchase, so a customer who bought and came back browsing has started a new
 //! cycle.
 
+use crate::funnel::FunnelSteps;
 use xinli_core::{Event, EventType, OrderStatus, Shop, Subject, Timestamp};
 
 /// A stage of the consumer decision process (Engel–Kollat–Blackwell), plus `dormant`.
@@ -119,9 +120,9 @@ fn is_evaluation(t: EventType) -> bool {
 }
 
 /// One activity of a subject, compact (16 bytes) so 10⁸ events fit in memory: `ts` is in
-/// seconds relative to `as_of` (≤ 0: later activity is dropped; 68 years back fit), `session`
-/// a 32-bit hash of the `session_id` (0 = none; two sessions of one subject colliding is
-/// negligible, ≈ n²/2³³).
+/// seconds relative to `as_of` (> 0: after it, read by the funnel only; ±68 years fit),
+/// `session` a 32-bit hash of the `session_id` (0 = none; two sessions of one subject colliding
+/// is negligible, ≈ n²/2³³).
 #[derive(Clone, Copy)]
 struct Activity {
     ts: i32,
@@ -131,7 +132,9 @@ struct Activity {
 }
 
 /// [`journey_stages`] with the events streamed: [`JourneyFold::observe`] takes each event,
-/// [`JourneyFold::finish`] adds the shop's order lines and reviews and classifies.
+/// [`JourneyFold::finish`] adds the shop's order lines and reviews and classifies. The same log
+/// of activities also gives an ordered funnel ([`JourneyFold::finish_with_funnel`]), so a
+/// pipeline needs no second copy of the events for it.
 pub struct JourneyFold {
     cut: i64,
     config: JourneyConfig,
@@ -175,26 +178,31 @@ impl JourneyFold {
     }
 
     fn push(&mut self, subject: &Subject, ts: i64, act: Act, session: Option<&str>) {
-        if ts > self.cut {
-            return;
-        }
         let subject = self.subject(subject);
         let session = session.map_or(0, |s| (std::hash::BuildHasher::hash_one(&self.hasher, s) as u32) | 1);
-        let ts = (ts - self.cut).max(i64::from(i32::MIN)) as i32;
+        let ts = (ts - self.cut).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
         self.acts.push(Activity { ts, session, subject, act });
     }
 
+    /// Takes one event (events after `as_of` are kept for the funnel only).
     pub fn observe(&mut self, e: &Event) {
         let session = e.session_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
         self.push(&e.subject, e.ts.unix_seconds(), Act::Event(e.event_type), session);
     }
 
     /// Adds `shop`'s order lines and reviews (its `events` are not read) and classifies.
-    pub fn finish(mut self, shop: &Shop) -> Vec<CustomerJourney> {
-        for l in shop.orders.iter().filter(|l| l.status != OrderStatus::Cancelled) {
+    pub fn finish(self, shop: &Shop) -> Vec<CustomerJourney> {
+        self.finish_with_funnel(shop, None).0
+    }
+
+    /// [`JourneyFold::finish`], plus with `funnel` each user who entered it and the furthest step
+    /// reached — the same users and steps as a [`crate::FunnelFold`] fed the same events.
+    pub fn finish_with_funnel(mut self, shop: &Shop, funnel: Option<&FunnelSteps>) -> (Vec<CustomerJourney>, Vec<(Subject, usize)>) {
+        let cut = self.cut;
+        for l in shop.orders.iter().filter(|l| l.status != OrderStatus::Cancelled && l.ordered_at.unix_seconds() <= cut) {
             self.push(&Subject::Customer(l.customer_id.clone()), l.ordered_at.unix_seconds(), Act::Order, None);
         }
-        for r in &shop.reviews {
+        for r in shop.reviews.iter().filter(|r| r.ts.unix_seconds() <= cut) {
             if let Some(c) = &r.customer_id {
                 self.push(&Subject::Customer(c.clone()), r.ts.unix_seconds(), Act::Review, None);
             }
@@ -203,9 +211,25 @@ impl JourneyFold {
         // then reviews).
         self.acts.sort_by_key(|a| (a.subject, a.ts));
         let mut out = Vec::with_capacity(self.names.len());
+        let mut reached = Vec::new();
         for run in self.acts.chunk_by(|a, b| a.subject == b.subject) {
+            let name = &self.names[run[0].subject as usize];
+            if let Some(steps) = funnel {
+                let events = run.iter().filter_map(|a| match a.act {
+                    Act::Event(t) => Some((i64::from(a.ts), t, 0)),
+                    _ => None,
+                });
+                if let Some((furthest, _)) = steps.reach(events) {
+                    reached.push((name.clone(), furthest));
+                }
+            }
+            // Up to `as_of` only.
+            let run = &run[..run.partition_point(|a| a.ts <= 0)];
+            if run.is_empty() {
+                continue;
+            }
             let (stage, rule, last_purchase, considered) = classify(run, &self.config);
-            let (id, anonymous) = match &self.names[run[0].subject as usize] {
+            let (id, anonymous) = match name {
                 Subject::Customer(id) => (id.as_str().to_string(), false),
                 Subject::Anonymous(id) => (id.as_str().to_string(), true),
             };
@@ -220,7 +244,7 @@ impl JourneyFold {
             });
         }
         out.sort_by(|a, b| (a.anonymous, &a.customer_id).cmp(&(b.anonymous, &b.customer_id)));
-        out
+        (out, reached)
     }
 }
 

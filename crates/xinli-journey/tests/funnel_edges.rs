@@ -2,7 +2,8 @@
 //! cross-check on random histories.
 
 use xinli_core::{CustomerId, Event, EventType, Subject, Timestamp};
-use xinli_journey::{by_via, funnel, funnel_users};
+use xinli_core::Shop;
+use xinli_journey::{by_via, funnel, funnel_users, FunnelSteps, JourneyConfig, JourneyFold};
 
 use EventType::{AddToCart as CART, CheckoutStart as CHECKOUT, ProductView as PV, Purchase as BUY};
 
@@ -264,4 +265,38 @@ fn breakdown_by_customer_key_and_first_order_channel() {
         r.breakdown.iter().map(|g| (g.key.as_str(), g.steps.iter().map(|s| s.users).collect())).collect();
     assert_eq!(groups, vec![("app", vec![1, 0]), ("web", vec![1, 1])]);
     assert_eq!(r.users_without_key, 2); // c (no order) and the anonymous visitor
+}
+
+#[test]
+fn the_journey_log_gives_the_same_funnel_as_the_funnel_fold() {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |m: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % m
+    };
+    // Non-step types and events after the journey's analysis date are in the log too.
+    let types = [PV, CART, BUY, CHECKOUT, EventType::Search, EventType::PageView];
+    let step_sets: [&[EventType]; 3] = [&[PV, CART, CHECKOUT, BUY], &[PV, PV, BUY], &[CART, PV, CART, BUY]];
+    for round in 0..200 {
+        let users: Vec<Subject> = (0..6).map(|u| if u % 3 == 0 { anon(&format!("u{u}")) } else { customer(&format!("u{u}")) }).collect();
+        let mut events = Vec::new();
+        for _ in 0..next(40) {
+            events.push(ev(&users[next(6) as usize], next(50) as i64, types[next(6) as usize]));
+        }
+        let steps = step_sets[round % step_sets.len()];
+        let window = next(30) as i64;
+        let want: Vec<(Subject, usize)> = funnel_users(&events, steps, window).into_iter().map(|u| (u.subject, u.reached)).collect();
+        let mut journeys = JourneyFold::new(Timestamp::from_unix_seconds(1_700_000_025), &JourneyConfig::default());
+        for e in &events {
+            journeys.observe(e);
+        }
+        let (_, mut have) = journeys.finish_with_funnel(&Shop::default(), Some(&FunnelSteps::new(steps, window)));
+        let key = |(s, _): &(Subject, usize)| format!("{s:?}");
+        let mut want = want;
+        want.sort_by_key(key);
+        have.sort_by_key(key);
+        assert_eq!(have, want, "round {round} steps {steps:?} window {window}");
+    }
 }

@@ -12,7 +12,7 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use xinli_core::{CustomerId, Event, EventType, OrderId, OrderStatus, ProductId, Shop, Subject, Timestamp};
 
 /// A customer's counts: `x[s]` successes / events and `n[s]` trials / exposure per signal.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomerAcc {
     pub x: [f32; N_SIGNALS],
     pub n: [f32; N_SIGNALS],
@@ -56,6 +56,8 @@ struct OrderAcc {
 #[derive(Clone, Copy)]
 struct SessionAcc {
     customer: u32,
+    /// Hash of the `session_id` (0 for sessions cut by silence).
+    key: u64,
     first_ts: i64,
     first_purchase_ts: i64,
     views: u32,
@@ -82,9 +84,10 @@ struct SessionAcc {
 }
 
 impl SessionAcc {
-    fn new(customer: u32) -> Self {
+    fn new(customer: u32, key: u64) -> Self {
         SessionAcc {
             customer,
+            key,
             first_ts: i64::MAX,
             first_purchase_ts: i64::MAX,
             views: 0,
@@ -109,6 +112,69 @@ impl SessionAcc {
             direct_arrival: false,
         }
     }
+}
+
+impl SessionAcc {
+    /// Adds a later record of the same session (see [`merge_session_runs`]).
+    fn absorb(&mut self, o: &SessionAcc) {
+        self.first_ts = self.first_ts.min(o.first_ts);
+        self.first_purchase_ts = self.first_purchase_ts.min(o.first_purchase_ts);
+        self.views += o.views;
+        self.research += o.research;
+        self.coupon_claims += o.coupon_claims;
+        self.shares += o.shares;
+        self.support += o.support;
+        // The earliest product view; on a tie the one seen first (this record's).
+        if let Some((t, k)) = o.focal_category {
+            if self.focal_category.is_none_or(|(ft, _)| t < ft) {
+                self.focal_category = Some((t, k));
+            }
+        }
+        for (mine, theirs) in [
+            (&mut self.payment, o.payment),
+            (&mut self.purchase, o.purchase),
+            (&mut self.cart, o.cart),
+            (&mut self.trust_page, o.trust_page),
+            (&mut self.reorder_page, o.reorder_page),
+            (&mut self.channel_known, o.channel_known),
+            (&mut self.app, o.app),
+            (&mut self.deal_page, o.deal_page),
+            (&mut self.bestseller_page, o.bestseller_page),
+            (&mut self.new_arrival_page, o.new_arrival_page),
+            (&mut self.social_arrival, o.social_arrival),
+            (&mut self.campaign_arrival, o.campaign_arrival),
+            (&mut self.search_arrival, o.search_arrival),
+            (&mut self.direct_arrival, o.direct_arrival),
+        ] {
+            *mine |= theirs;
+        }
+    }
+}
+
+/// Marks a session record merged into an earlier one.
+const MERGED: u32 = u32::MAX;
+
+/// Named sessions are recorded as runs of consecutive events of a customer: a session whose
+/// events came in several runs (interleaved with another session of the same customer) has one
+/// record per run. Merges each session's records into its first one, keeping the order of first
+/// appearance (so every later sum adds in the same order as with one record per session).
+fn merge_session_runs(sessions: &mut Vec<SessionAcc>) {
+    let mut order: Vec<u32> = (0..sessions.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| (sessions[i as usize].customer, sessions[i as usize].key, i));
+    let same = |a: &SessionAcc, b: &SessionAcc| a.customer == b.customer && a.key == b.key;
+    let mut i = 0;
+    while i < order.len() {
+        let first = order[i] as usize;
+        let mut j = i + 1;
+        while j < order.len() && same(&sessions[first], &sessions[order[j] as usize]) {
+            let later = sessions[order[j] as usize];
+            sessions[first].absorb(&later);
+            sessions[order[j] as usize].customer = MERGED;
+            j += 1;
+        }
+        i = j;
+    }
+    sessions.retain(|s| s.customer != MERGED);
 }
 
 fn add_count(counts: &mut Vec<(u32, u32)>, k: u32) {
@@ -265,17 +331,18 @@ pub struct TraitFold {
     customers: Vec<CustomerAcc>,
     orders: Vec<OrderAcc>,
     any_coupon: bool,
+    /// One record per run of consecutive events of a customer's named session (merged in
+    /// `finish`); no index of sessions is kept. A 64-bit hash collision between two sessions
+    /// of one customer is negligible (≈ n²/2⁶⁵).
     sessions: Vec<SessionAcc>,
-    /// (customer, hash of the session id) → session; a 64-bit hash collision between two
-    /// sessions of one customer is negligible (≈ n²/2⁶⁵).
-    session_index: HashMap<(u32, u64), u32>,
+    /// Per customer: (session hash, record) of the session their last event belonged to.
+    open_session: Vec<(u64, u32)>,
     session_hasher: foldhash::fast::FixedState,
     loose: Vec<LooseEvent>,
     any_cart: bool,
     any_page_view_page: bool,
-    /// Exports list a session's events together: the last lookups skip the maps.
+    /// Exports list a customer's events together: the last lookup skips the map.
     last_customer: Option<(CustomerId, u32)>,
-    last_session: Option<(u32, u64, u32)>,
 }
 
 impl TraitFold {
@@ -293,13 +360,12 @@ impl TraitFold {
             orders: Vec::new(),
             any_coupon: false,
             sessions: Vec::new(),
-            session_index: HashMap::new(),
+            open_session: Vec::new(),
             session_hasher: foldhash::fast::FixedState::with_seed(0x5eed),
             loose: Vec::new(),
             any_cart: false,
             any_page_view_page: false,
             last_customer: None,
-            last_session: None,
         };
         for p in &shop.products {
             let idx = fold.product(&p.product_id);
@@ -511,15 +577,15 @@ impl TraitFold {
         match &e.session_id {
             Some(sid) => {
                 let key = std::hash::BuildHasher::hash_one(&self.session_hasher, sid.as_str());
-                let si = match self.last_session {
-                    Some((lc, lk, si)) if lc == ci && lk == key => si,
+                if self.open_session.len() <= ci as usize {
+                    self.open_session.resize(self.customers.len(), (0, MERGED));
+                }
+                let si = match self.open_session[ci as usize] {
+                    (open, si) if open == key && si != MERGED => si,
                     _ => {
-                        let sessions = &mut self.sessions;
-                        let si = *self.session_index.entry((ci, key)).or_insert_with(|| {
-                            sessions.push(SessionAcc::new(ci));
-                            (sessions.len() - 1) as u32
-                        });
-                        self.last_session = Some((ci, key, si));
+                        self.sessions.push(SessionAcc::new(ci, key));
+                        let si = (self.sessions.len() - 1) as u32;
+                        self.open_session[ci as usize] = (key, si);
                         si
                     }
                 };
@@ -572,6 +638,8 @@ impl TraitFold {
 
     /// Cuts the loose events into sessions, adds reviews and derives every customer's signals.
     pub fn finish(mut self, shop: &Shop) -> Accumulated {
+        self.open_session = Vec::new();
+        merge_session_runs(&mut self.sessions);
         let mut loose = std::mem::take(&mut self.loose);
         loose.sort_by_key(|e| (e.customer, e.t));
         let gap = self.config.session_gap_minutes * 60;
@@ -579,7 +647,7 @@ impl TraitFold {
         for e in loose {
             match last {
                 Some((lc, lt)) if lc == e.customer && e.t - lt <= gap => {}
-                _ => self.sessions.push(SessionAcc::new(e.customer)),
+                _ => self.sessions.push(SessionAcc::new(e.customer, 0)),
             }
             last = Some((e.customer, e.t));
             self.apply((self.sessions.len() - 1) as u32, e);

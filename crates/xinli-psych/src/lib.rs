@@ -9,7 +9,7 @@
 //!
 //! How (details and justification in `docs/psychology.md`):
 //! 1. **One pass** over order lines and one streaming pass over events ([`TraitFold`]) fills per-customer, per-order and
-//!    per-session accumulators (counts only; no per-event storage beyond a session index).
+//!    per-session accumulators (counts only; no per-event storage, no index of sessions).
 //! 2. Every signal ([`signals::SIGNALS`]) is a **share** (k of n), a **rate** (x per exposure)
 //!    or a **category spread**: rates and shares, never raw counts, so the score measures the
 //!    trait and not how active the customer is.
@@ -104,68 +104,81 @@ impl TraitFold {
     }
 }
 
-/// One signal after shrinkage, for every customer.
+/// A signal's prior, fitted on the shop.
+#[derive(Clone, Debug, PartialEq)]
+enum Prior {
+    Share(BetaPrior),
+    Rate(GammaPrior),
+    Spread(DirichletPrior),
+}
+
+/// One signal fitted on the shop: the prior, every customer's percentile and the shop's median.
+/// A customer's shrunken value, credibility and observed value are recomputed from their counts
+/// when needed (they are cheap and exact), so a million customers' evidence is not kept.
+#[derive(Clone, Debug, PartialEq)]
 struct Fitted {
-    shrunk: Vec<f64>,
-    credibility: Vec<f64>,
-    /// Observed value (None without observations).
-    raw: Vec<Option<f64>>,
+    prior: Prior,
     percentile: Vec<f64>,
     shop_median: f64,
 }
 
+/// One customer's view of one signal.
+struct Observed {
+    shrunk: f64,
+    credibility: f64,
+    /// Observed value (None without observations).
+    raw: Option<f64>,
+    /// Trials, exposure or items behind `raw`.
+    observations: f64,
+}
+
+fn category_counts(c: &accumulate::CustomerAcc, s: usize) -> &[(u32, u32)] {
+    if s == signals::PURCHASE_SPREAD { &c.purchase_categories } else { &c.view_categories }
+}
+
+impl Prior {
+    fn observe(&self, s: usize, c: &accumulate::CustomerAcc) -> Observed {
+        let (x, n) = (c.x[s] as f64, c.n[s] as f64);
+        match self {
+            Prior::Share(prior) => Observed { shrunk: prior.posterior_mean(x, n), credibility: prior.credibility(n), raw: (n > 0.0).then(|| x / n), observations: n },
+            Prior::Rate(prior) => Observed { shrunk: prior.posterior_mean(x, n), credibility: prior.credibility(n), raw: (n > 0.0).then(|| x / n), observations: n },
+            Prior::Spread(prior) => {
+                let counts = category_counts(c, s);
+                let n: f64 = counts.iter().map(|x| x.1 as f64).sum();
+                Observed {
+                    shrunk: prior.posterior_entropy(counts),
+                    credibility: prior.credibility(n),
+                    raw: (n > 0.0).then(|| plug_in_entropy(counts)),
+                    observations: n,
+                }
+            }
+        }
+    }
+}
+
 fn fit_signal(acc: &Accumulated, s: usize) -> Option<Fitted> {
-    let def = &SIGNALS[s];
-    let n_customers = acc.customers.len();
     if !acc.present[s] {
         return None;
     }
-    let (shrunk, credibility, raw): (Vec<f64>, Vec<f64>, Vec<Option<f64>>) = match def.kind {
-        Kind::Share => {
-            let pairs = acc.customers.iter().map(|c| (c.x[s] as f64, c.n[s] as f64));
-            let prior = BetaPrior::fit(pairs)?;
-            let mut out = (Vec::with_capacity(n_customers), Vec::with_capacity(n_customers), Vec::with_capacity(n_customers));
-            for c in &acc.customers {
-                let (k, n) = (c.x[s] as f64, c.n[s] as f64);
-                out.0.push(prior.posterior_mean(k, n));
-                out.1.push(prior.credibility(n));
-                out.2.push((n > 0.0).then(|| k / n));
-            }
-            out
+    let pairs = acc.customers.iter().map(|c| (c.x[s] as f64, c.n[s] as f64));
+    let prior = match SIGNALS[s].kind {
+        Kind::Share => Prior::Share(BetaPrior::fit(pairs)?),
+        Kind::Rate => Prior::Rate(GammaPrior::fit(pairs)?),
+        Kind::Spread => Prior::Spread(DirichletPrior::fit(acc.n_categories, acc.customers.iter().map(|c| category_counts(c, s)))?),
+    };
+    let (shrunk, mut observed): (Vec<f64>, Vec<f64>) = {
+        let mut shrunk = Vec::with_capacity(acc.customers.len());
+        let mut observed = Vec::new();
+        for c in &acc.customers {
+            let o = prior.observe(s, c);
+            shrunk.push(o.shrunk);
+            observed.extend(o.raw);
         }
-        Kind::Rate => {
-            let pairs = acc.customers.iter().map(|c| (c.x[s] as f64, c.n[s] as f64));
-            let prior = GammaPrior::fit(pairs)?;
-            let mut out = (Vec::with_capacity(n_customers), Vec::with_capacity(n_customers), Vec::with_capacity(n_customers));
-            for c in &acc.customers {
-                let (x, e) = (c.x[s] as f64, c.n[s] as f64);
-                out.0.push(prior.posterior_mean(x, e));
-                out.1.push(prior.credibility(e));
-                out.2.push((e > 0.0).then(|| x / e));
-            }
-            out
-        }
-        Kind::Spread => {
-            fn pick(c: &accumulate::CustomerAcc, s: usize) -> &[(u32, u32)] {
-                if s == signals::PURCHASE_SPREAD { &c.purchase_categories } else { &c.view_categories }
-            }
-            let counts = |c| pick(c, s);
-            let prior = DirichletPrior::fit(acc.n_categories, acc.customers.iter().map(counts))?;
-            let mut out = (Vec::with_capacity(n_customers), Vec::with_capacity(n_customers), Vec::with_capacity(n_customers));
-            for c in &acc.customers {
-                let cs = counts(c);
-                let n: f64 = cs.iter().map(|x| x.1 as f64).sum();
-                out.0.push(prior.posterior_entropy(cs));
-                out.1.push(prior.credibility(n));
-                out.2.push((n > 0.0).then(|| plug_in_entropy(cs)));
-            }
-            out
-        }
+        (shrunk, observed)
     };
     let percentile = percentiles(&shrunk);
-    let mut observed: Vec<f64> = raw.iter().flatten().copied().collect();
     let shop_median = median(&mut observed);
-    Some(Fitted { shrunk, credibility, raw, percentile, shop_median })
+    Some(Fitted { prior, percentile, shop_median })
 }
 
 fn finish(acc: Accumulated, config: &TraitConfig) -> TraitTable {
@@ -200,9 +213,9 @@ fn finish(acc: Accumulated, config: &TraitConfig) -> TraitTable {
         for &s in &used {
             let f = fitted[s].as_ref().expect("used signals are fitted");
             let w = SIGNALS[s].weight / total_weight;
-            for i in 0..n_customers {
+            for (i, c) in acc.customers.iter().enumerate() {
                 combined[i] += w * probit(f.percentile[i]);
-                conf[i] += w * f.credibility[i];
+                conf[i] += w * f.prior.observe(s, c).credibility;
             }
         }
         trait_scores.push(Some(percentiles(&combined)));
@@ -212,14 +225,8 @@ fn finish(acc: Accumulated, config: &TraitConfig) -> TraitTable {
     let mut customers = Vec::with_capacity(n_customers);
     for (i, c) in acc.customers.iter().enumerate() {
         let traits: [TraitScore; 6] = std::array::from_fn(|ti| {
-            let t = Trait::ALL[ti];
             let score = trait_scores[ti].as_ref().map(|v| v[i]);
-            let evidence = (0..N_SIGNALS)
-                .filter(|&s| SIGNALS[s].trait_ == t)
-                .filter(|s| coverage_used[ti].contains(s))
-                .filter_map(|s| fitted[s].as_ref().map(|f| evidence(s, f, i, c)))
-                .collect();
-            TraitScore { trait_: t, score, confidence: if score.is_some() { trait_conf[ti][i] } else { 0.0 }, evidence }
+            TraitScore { trait_: Trait::ALL[ti], score, confidence: if score.is_some() { trait_conf[ti][i] } else { 0.0 } }
         });
         customers.push(CustomerTraits {
             customer_id: acc.ids[i].clone(),
@@ -234,26 +241,41 @@ fn finish(acc: Accumulated, config: &TraitConfig) -> TraitTable {
     for (c, p) in customers.iter_mut().zip(personas) {
         c.persona = p;
     }
-    TraitTable { customers, coverage }
+    let evidence = EvidenceSource { fitted, used: coverage_used, counts: acc.customers };
+    TraitTable { customers, coverage, evidence }
 }
 
-fn evidence(s: usize, f: &Fitted, i: usize, c: &accumulate::CustomerAcc) -> Evidence {
-    let def = &SIGNALS[s];
-    let n = if def.kind == Kind::Spread {
-        let cs = if s == signals::PURCHASE_SPREAD { &c.purchase_categories } else { &c.view_categories };
-        cs.iter().map(|x| x.1 as f64).sum()
-    } else {
-        c.n[s] as f64
-    };
-    Evidence {
-        signal: def.id,
-        value: f.raw[i].unwrap_or(f.shrunk[i]),
-        observed: f.raw[i].is_some(),
-        shop_median: f.shop_median,
-        shrunk: f.shrunk[i],
-        observations: n,
-        successes: c.x[s] as f64,
-        percentile: f.percentile[i],
+/// What [`TraitTable::evidence`] makes the evidence lines of: the fitted signals, the signals
+/// each trait uses, and every customer's counts (same order as the table's customers).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct EvidenceSource {
+    fitted: Vec<Option<Fitted>>,
+    used: Vec<Vec<usize>>,
+    counts: Vec<accumulate::CustomerAcc>,
+}
+
+impl EvidenceSource {
+    /// The evidence of customer `i` (index into the table's customers) for trait `t`, one line
+    /// per signal the trait uses; empty when the trait is unknown.
+    pub(crate) fn lines(&self, i: usize, t: Trait) -> Vec<Evidence> {
+        let c = &self.counts[i];
+        self.used[t.index()]
+            .iter()
+            .filter_map(|&s| {
+                let f = self.fitted[s].as_ref()?;
+                let o = f.prior.observe(s, c);
+                Some(Evidence {
+                    signal: SIGNALS[s].id,
+                    value: o.raw.unwrap_or(o.shrunk),
+                    observed: o.raw.is_some(),
+                    shop_median: f.shop_median,
+                    shrunk: o.shrunk,
+                    observations: o.observations,
+                    successes: c.x[s] as f64,
+                    percentile: f.percentile[i],
+                })
+            })
+            .collect()
     }
 }
 

@@ -185,7 +185,7 @@ mod tests {
     use super::*;
 
     fn scores(values: [f64; 6], confidence: f64) -> [TraitScore; 6] {
-        std::array::from_fn(|t| TraitScore { trait_: Trait::ALL[t], score: Some(values[t]), confidence, evidence: Vec::new() })
+        std::array::from_fn(|t| TraitScore { trait_: Trait::ALL[t], score: Some(values[t]), confidence })
     }
 
     #[test]
@@ -213,7 +213,7 @@ mod tests {
     #[test]
     fn without_known_traits_everyone_is_balanced() {
         let unknown: [TraitScore; 6] =
-            std::array::from_fn(|t| TraitScore { trait_: Trait::ALL[t], score: None, confidence: 0.0, evidence: Vec::new() });
+            std::array::from_fn(|t| TraitScore { trait_: Trait::ALL[t], score: None, confidence: 0.0 });
         assert_eq!(assign_personas(&[&unknown, &unknown], 5, 50), vec![Persona::Balanced; 2]);
     }
 }

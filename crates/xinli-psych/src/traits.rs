@@ -150,8 +150,6 @@ pub struct TraitScore {
     pub score: Option<f64>,
     /// In [0, 1]: the weighted credibility of the signals (0 = no evidence of this customer).
     pub confidence: f64,
-    /// The signals used (only those present in the shop's data).
-    pub evidence: Vec<Evidence>,
 }
 
 /// The six traits of one customer.
@@ -188,4 +186,16 @@ pub struct TraitCoverage {
 pub struct TraitTable {
     pub customers: Vec<CustomerTraits>,
     pub coverage: Vec<TraitCoverage>,
+    #[serde(skip)]
+    pub(crate) evidence: crate::EvidenceSource,
+}
+
+impl TraitTable {
+    /// The evidence behind trait `t` of `customers[i]`: one line per signal the trait uses
+    /// (only those present in the shop's data); empty when the trait is unknown. Made on
+    /// demand from the customer's counts: stored, a million customers' ~30 lines each would
+    /// take gigabytes.
+    pub fn evidence(&self, i: usize, t: Trait) -> Vec<Evidence> {
+        self.evidence.lines(i, t)
+    }
 }

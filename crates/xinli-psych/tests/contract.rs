@@ -2,7 +2,7 @@
 //! and not trusted, shares (not counts) drive scores, the column names and the persona rule.
 
 use xinli_core::{CustomerId, Event, EventType, Money, OrderId, OrderLine, ProductId, Quantity, Shop, Subject, Timestamp};
-use xinli_psych::{persona, score_traits, Persona, Trait, TraitConfig, TraitScore};
+use xinli_psych::{persona, score_traits, Evidence, Persona, Trait, TraitConfig, TraitScore, TraitTable};
 
 fn line(order: &str, customer: &str, day: i64, product: &str, paid: f64, list: f64) -> OrderLine {
     OrderLine {
@@ -38,6 +38,12 @@ fn orders_only_shop() -> Shop {
     shop
 }
 
+/// A customer's price sensitivity and its evidence.
+fn price_of(table: &TraitTable, id: &str) -> (TraitScore, Vec<Evidence>) {
+    let i = table.customers.iter().position(|c| c.customer_id.as_str() == id).unwrap();
+    (table.customers[i].get(Trait::PriceSensitivity).clone(), table.evidence(i, Trait::PriceSensitivity))
+}
+
 fn as_of() -> Timestamp {
     Timestamp::parse("2025-01-01").unwrap()
 }
@@ -45,17 +51,17 @@ fn as_of() -> Timestamp {
 #[test]
 fn traits_without_signals_are_unknown_never_invented() {
     let table = score_traits(&orders_only_shop(), as_of(), &TraitConfig::default());
-    for c in &table.customers {
+    for (i, c) in table.customers.iter().enumerate() {
         for t in [Trait::InfoSeeking, Trait::TrustConcern, Trait::SocialInfluence] {
             let s = c.get(t);
             assert_eq!(s.score, None);
             assert_eq!(s.confidence, 0.0);
-            assert!(s.evidence.is_empty());
+            assert!(table.evidence(i, t).is_empty());
         }
-        let price = c.get(Trait::PriceSensitivity);
-        assert!(price.score.is_some());
-        assert_eq!(price.evidence.len(), 1);
-        assert_eq!(price.evidence[0].signal, "discount_line_share");
+        assert!(c.get(Trait::PriceSensitivity).score.is_some());
+        let evidence = table.evidence(i, Trait::PriceSensitivity);
+        assert_eq!(evidence.len(), 1);
+        assert_eq!(evidence[0].signal, "discount_line_share");
     }
     let price = table.coverage.iter().find(|c| c.trait_ == Trait::PriceSensitivity).unwrap();
     assert_eq!(price.signals_used, vec!["discount_line_share"]);
@@ -65,16 +71,16 @@ fn traits_without_signals_are_unknown_never_invented() {
 #[test]
 fn thin_customers_are_shrunk_and_not_trusted() {
     let table = score_traits(&orders_only_shop(), as_of(), &TraitConfig::default());
-    let get = |id: &str| table.customers.iter().find(|c| c.customer_id.as_str() == id).unwrap().get(Trait::PriceSensitivity).clone();
-    let (thin, thick, full) = (get("thin_deal"), get("thick_deal"), get("full_price"));
+    let (thin, thick, full) = (price_of(&table, "thin_deal"), price_of(&table, "thick_deal"), price_of(&table, "full_price"));
     // Both bought 100 % on discount, but one line is weak evidence.
-    assert_eq!(thin.evidence[0].value, 1.0);
-    assert_eq!(thick.evidence[0].value, 1.0);
-    assert!(thin.evidence[0].shrunk < thick.evidence[0].shrunk);
+    assert_eq!(thin.1[0].value, 1.0);
+    assert_eq!(thick.1[0].value, 1.0);
+    assert!(thin.1[0].shrunk < thick.1[0].shrunk);
+    let (thin, thick_evidence, thick, full) = (thin.0, thick.1, thick.0, full.0);
     assert!(thin.score.unwrap() < thick.score.unwrap());
     assert!(thin.confidence < 0.5 * thick.confidence, "{} vs {}", thin.confidence, thick.confidence);
     assert!(full.score.unwrap() < 0.1 && thick.score.unwrap() > 0.9);
-    assert!(thick.evidence[0].text_en().contains("100 %") && thick.evidence[0].text_zh().contains("全店中位数"));
+    assert!(thick_evidence[0].text_en().contains("100 %") && thick_evidence[0].text_zh().contains("全店中位数"));
 }
 
 #[test]
@@ -85,9 +91,8 @@ fn shares_not_counts_drive_the_score() {
     customer(&mut shop, "half10", 10, 5);
     customer(&mut shop, "half40", 40, 20);
     let table = score_traits(&shop, as_of(), &TraitConfig::default());
-    let get = |id: &str| table.customers.iter().find(|c| c.customer_id.as_str() == id).unwrap().get(Trait::PriceSensitivity).clone();
-    let (a, b) = (get("half10"), get("half40"));
-    assert_eq!(a.evidence[0].value, b.evidence[0].value);
+    let ((a, a_evidence), (b, b_evidence)) = (price_of(&table, "half10"), price_of(&table, "half40"));
+    assert_eq!(a_evidence[0].value, b_evidence[0].value);
     assert!((a.score.unwrap() - b.score.unwrap()).abs() < 0.15, "{:?} {:?}", a.score, b.score);
     assert!(b.confidence > a.confidence);
 }
@@ -153,7 +158,7 @@ fn column_names() {
 #[test]
 fn persona_model() {
     let scores = |s: [Option<f64>; 6], conf: f64| -> [TraitScore; 6] {
-        std::array::from_fn(|i| TraitScore { trait_: Trait::ALL[i], score: s[i], confidence: conf, evidence: Vec::new() })
+        std::array::from_fn(|i| TraitScore { trait_: Trait::ALL[i], score: s[i], confidence: conf })
     };
     // A shop where only convenience and novelty are known (like orders-only data): customers
     // with one of them standing out, and customers with both in the middle.
@@ -193,4 +198,33 @@ fn empty_and_tiny_shops_do_not_panic() {
     // Everything after as_of is ignored.
     let before = score_traits(&orders_only_shop(), Timestamp::parse("2023-01-01").unwrap(), &TraitConfig::default());
     assert!(before.customers.is_empty());
+}
+
+#[test]
+fn sessions_interleaved_within_a_customer_score_as_when_grouped() {
+    // The fold keeps one record per run of a session's events and merges the runs at the end:
+    // dealing each customer's sessions out round-robin (the first event of every session, then
+    // the second ones, …) must change nothing.
+    let config = xinli_sim::SimConfig { customers: 300, ..xinli_sim::SimConfig::default() };
+    let sim = xinli_sim::simulate(&config);
+    let as_of = config.start.add_days(config.days as i64 + 1);
+    let grouped = score_traits(&sim.shop, as_of, &TraitConfig::default());
+    let mut shop = sim.shop.clone();
+    let mut interleaved = Vec::with_capacity(shop.events.len());
+    for run in shop.events.chunk_by(|a, b| a.subject == b.subject) {
+        let mut seen: std::collections::HashMap<Option<&str>, usize> = std::collections::HashMap::new();
+        let mut ranked: Vec<(usize, &Event)> = run
+            .iter()
+            .map(|e| {
+                let rank = seen.entry(e.session_id.as_deref()).or_insert(0);
+                *rank += 1;
+                (*rank, e)
+            })
+            .collect();
+        ranked.sort_by_key(|(rank, _)| *rank);
+        interleaved.extend(ranked.into_iter().map(|(_, e)| e.clone()));
+    }
+    assert_ne!(interleaved, shop.events, "the test must interleave something");
+    shop.events = interleaved;
+    assert_eq!(score_traits(&shop, as_of, &TraitConfig::default()), grouped);
 }

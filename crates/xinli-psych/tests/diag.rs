@@ -8,14 +8,12 @@ fn per_signal_correlations() {
     let config = SimConfig { customers: 3_000, ..SimConfig::default() };
     let sim = simulate(&config);
     let table = score_traits(&sim.shop, config.start.add_days(config.days as i64 + 1), &TraitConfig::default());
-    let by_id: std::collections::HashMap<_, _> = table.customers.iter().map(|c| (c.customer_id.clone(), c)).collect();
-    for (ti, t) in Trait::ALL.into_iter().enumerate() {
-        let first = by_id.values().next().unwrap();
-        for (ei, e) in first.get(t).evidence.iter().enumerate() {
+    let by_id: std::collections::HashMap<_, _> = table.customers.iter().enumerate().map(|(i, c)| (c.customer_id.clone(), i)).collect();
+    for t in Trait::ALL {
+        for (ei, e) in table.evidence(0, t).iter().enumerate() {
             let mut cols: Vec<Vec<f64>> = vec![Vec::new(); 8];
             for c in sim.truth.iter().filter(|c| c.sessions >= 8) {
-                let f = by_id[&c.customer_id];
-                cols[0].push(f.get(t).evidence[ei].percentile);
+                cols[0].push(table.evidence(by_id[&c.customer_id], t)[ei].percentile);
                 for k in 0..6 {
                     cols[k + 1].push(c.traits.as_array()[k]);
                 }
@@ -23,11 +21,9 @@ fn per_signal_correlations() {
             let line: Vec<String> = (0..6).map(|k| format!("{:+.2}", spearman(&cols[0], &cols[k + 1]))).collect();
             println!("{:<18} {:<34} vs [p i c s o n] {}", t.name(), e.signal, line.join(" "));
         }
-        let _ = ti;
     }
-    let c = &table.customers[0];
-    for t in &c.traits {
-        for e in &t.evidence {
+    for t in Trait::ALL {
+        for e in &table.evidence(0, t) {
             println!("{} | {}", e.text_en(), e.text_zh());
         }
     }

@@ -25,25 +25,26 @@ fn summary(label: &str, table: &TraitTable) {
         *personas.entry(c.persona.name()).or_insert(0) += 1;
     }
     println!("  personas {personas:?}");
-    let c = table.customers.iter().max_by_key(|c| c.orders).unwrap();
+    let (i, c) = table.customers.iter().enumerate().max_by_key(|(_, c)| c.orders).unwrap();
     println!("  customer {} ({} orders, {} sessions), persona {}:", c.customer_id, c.orders, c.sessions, c.persona.name());
     for t in &c.traits {
         println!("    {} = {:?} (confidence {:.2})", t.trait_.name(), t.score.map(|s| (s * 100.0).round() / 100.0), t.confidence);
-        for e in &t.evidence {
+        for e in &table.evidence(i, t.trait_) {
             println!("      {}\n      {}", e.text_en(), e.text_zh());
         }
     }
 }
 
 fn check_ranges(table: &TraitTable) {
-    for c in &table.customers {
+    for (i, c) in table.customers.iter().enumerate() {
         for t in &c.traits {
+            let evidence = table.evidence(i, t.trait_);
             assert!((0.0..=1.0).contains(&t.confidence), "{:?}", t);
             match t.score {
-                Some(s) => assert!((0.0..=1.0).contains(&s) && !t.evidence.is_empty(), "{:?}", t),
-                None => assert!(t.confidence == 0.0 && t.evidence.is_empty(), "{:?}", t),
+                Some(s) => assert!((0.0..=1.0).contains(&s) && !evidence.is_empty(), "{:?}", t),
+                None => assert!(t.confidence == 0.0 && evidence.is_empty(), "{:?}", t),
             }
-            for e in &t.evidence {
+            for e in &evidence {
                 assert!(e.value.is_finite() && e.shop_median.is_finite() && e.shrunk.is_finite(), "{e:?}");
             }
         }
