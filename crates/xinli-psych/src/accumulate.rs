@@ -2,9 +2,9 @@
 //!
 //! [`TraitFold::new`] reads products and order lines; [`TraitFold::observe`] takes events one at
 //! a time (from `shop.events` or streamed by the importer) and keeps only per-session
-//! accumulators, plus a compact 24-byte record for events without a `session_id` (they are cut
-//! into sessions by silence once all are seen); [`TraitFold::finish`] adds reviews and derives
-//! the per-customer signals.
+//! accumulators (64 bytes), plus a compact 16-byte record for events without a `session_id`
+//! (they are cut into sessions by silence once all are seen); [`TraitFold::finish`] adds
+//! reviews and derives the per-customer signals.
 
 use crate::signals::*;
 use crate::TraitConfig;
@@ -58,8 +58,9 @@ struct SessionAcc {
     customer: u32,
     /// Hash of the `session_id` (0 for sessions cut by silence).
     key: u64,
-    first_ts: i64,
-    first_purchase_ts: i64,
+    /// Seconds relative to `as_of` (≤ 0), like every time below.
+    first_ts: i32,
+    first_purchase_ts: i32,
     views: u32,
     research: u32,
     coupon_claims: u32,
@@ -72,8 +73,9 @@ struct SessionAcc {
     channel_known: bool,
     app: bool,
     support: u32,
-    /// The session's focal category: that of its first product view (time, category).
-    focal_category: Option<(i64, u32)>,
+    /// The session's focal category: that of its first product view (time, category;
+    /// `(i32::MAX, NO_CATEGORY)` before any).
+    focal_category: (i32, u32),
     deal_page: bool,
     bestseller_page: bool,
     new_arrival_page: bool,
@@ -88,8 +90,8 @@ impl SessionAcc {
         SessionAcc {
             customer,
             key,
-            first_ts: i64::MAX,
-            first_purchase_ts: i64::MAX,
+            first_ts: i32::MAX,
+            first_purchase_ts: i32::MAX,
             views: 0,
             research: 0,
             coupon_claims: 0,
@@ -102,7 +104,7 @@ impl SessionAcc {
             channel_known: false,
             app: false,
             support: 0,
-            focal_category: None,
+            focal_category: (i32::MAX, NO_CATEGORY),
             deal_page: false,
             bestseller_page: false,
             new_arrival_page: false,
@@ -125,10 +127,8 @@ impl SessionAcc {
         self.shares += o.shares;
         self.support += o.support;
         // The earliest product view; on a tie the one seen first (this record's).
-        if let Some((t, k)) = o.focal_category {
-            if self.focal_category.is_none_or(|(ft, _)| t < ft) {
-                self.focal_category = Some((t, k));
-            }
+        if o.focal_category.0 < self.focal_category.0 {
+            self.focal_category = o.focal_category;
         }
         for (mine, theirs) in [
             (&mut self.payment, o.payment),
@@ -309,10 +309,11 @@ fn property_flags(properties: &Option<String>) -> u16 {
 
 const NO_CATEGORY: u32 = u32::MAX;
 
-/// An event without a `session_id`, kept until every event is seen (24 bytes).
+/// An event without a `session_id`, kept until every event is seen (16 bytes).
 #[derive(Clone, Copy)]
 struct LooseEvent {
-    t: i64,
+    /// Seconds relative to `as_of` (≤ 0; 68 years back fit).
+    t: i32,
     customer: u32,
     category: u32,
     flags: u16,
@@ -559,10 +560,11 @@ impl TraitFold {
     /// Takes one event; events of anonymous visitors and after `as_of` are skipped.
     pub fn observe(&mut self, e: &Event) {
         let Subject::Customer(id) = &e.subject else { return };
-        let t = e.ts.unix_seconds();
-        if t > self.as_of {
+        let t = e.ts.unix_seconds() - self.as_of;
+        if t > 0 {
             return;
         }
+        let t = t.max(i64::from(i32::MIN)) as i32;
         let ci = self.customer(id);
         let category = match e.event_type {
             EventType::ProductView => e
@@ -601,8 +603,8 @@ impl TraitFold {
         match e.kind {
             EventType::ProductView => {
                 s.views += 1;
-                if e.category != NO_CATEGORY && s.focal_category.is_none_or(|(ft, _)| e.t < ft) {
-                    s.focal_category = Some((e.t, e.category));
+                if e.category != NO_CATEGORY && e.t < s.focal_category.0 {
+                    s.focal_category = (e.t, e.category);
                 }
             }
             EventType::ReviewRead | EventType::Compare | EventType::Search => s.research += 1,
@@ -643,10 +645,10 @@ impl TraitFold {
         let mut loose = std::mem::take(&mut self.loose);
         loose.sort_by_key(|e| (e.customer, e.t));
         let gap = self.config.session_gap_minutes * 60;
-        let mut last: Option<(u32, i64)> = None;
+        let mut last: Option<(u32, i32)> = None;
         for e in loose {
             match last {
-                Some((lc, lt)) if lc == e.customer && e.t - lt <= gap => {}
+                Some((lc, lt)) if lc == e.customer && i64::from(e.t) - i64::from(lt) <= gap => {}
                 _ => self.sessions.push(SessionAcc::new(e.customer, 0)),
             }
             last = Some((e.customer, e.t));
@@ -656,7 +658,8 @@ impl TraitFold {
             self;
         // Quick purchase: time from the session's first event to its first purchase, against the
         // shop's median.
-        let mut durations: Vec<i64> = sessions.iter().filter(|s| s.purchase).map(|s| s.first_purchase_ts - s.first_ts).collect();
+        let duration = |s: &SessionAcc| i64::from(s.first_purchase_ts) - i64::from(s.first_ts);
+        let mut durations: Vec<i64> = sessions.iter().filter(|s| s.purchase).map(duration).collect();
         durations.sort_unstable();
         let median_duration = durations.get(durations.len() / 2).copied();
 
@@ -692,8 +695,8 @@ impl TraitFold {
                 c.n[APP_SESSIONS] += 1.0;
                 c.x[APP_SESSIONS] += s.app as u8 as f32;
             }
-            if let Some((_, k)) = s.focal_category {
-                add_count(&mut c.view_categories, k);
+            if s.focal_category.1 != NO_CATEGORY {
+                add_count(&mut c.view_categories, s.focal_category.1);
             }
             if s.payment {
                 c.n[PAYMENT_ABANDON] += 1.0;
@@ -705,7 +708,7 @@ impl TraitFold {
                 c.n[NO_CART] += 1.0;
                 c.x[NO_CART] += (!s.cart) as u8 as f32;
                 if let Some(m) = median_duration {
-                    let d = s.first_purchase_ts - s.first_ts;
+                    let d = duration(s);
                     c.n[QUICK_BUY] += 1.0;
                     c.x[QUICK_BUY] += if d < m { 1.0 } else if d == m { 0.5 } else { 0.0 };
                 }
@@ -796,3 +799,9 @@ impl TraitFold {
     }
 }
 
+
+#[test]
+fn per_session_and_per_event_records_stay_small() {
+    assert_eq!(std::mem::size_of::<SessionAcc>(), 64);
+    assert_eq!(std::mem::size_of::<LooseEvent>(), 16);
+}
