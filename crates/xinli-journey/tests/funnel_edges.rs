@@ -201,16 +201,19 @@ fn brute_level(times: &[(i64, EventType)], steps: &[EventType], window: i64) -> 
     best
 }
 
-#[test]
-fn random_histories_match_brute_force() {
-    // A small deterministic generator (no rand dependency).
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move |m: u64| {
+/// A small deterministic generator (no rand dependency): `next(m)` is in 0..m.
+fn generator(mut state: u64) -> impl FnMut(u64) -> u64 {
+    move |m: u64| {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
         state % m
-    };
+    }
+}
+
+#[test]
+fn random_histories_match_brute_force() {
+    let mut next = generator(0x2545_f491_4f6c_dd1d);
     let types = [PV, CART, BUY, CHECKOUT];
     let step_sets: [&[EventType]; 4] = [&[PV, CART, BUY], &[PV, PV, BUY], &[CART, PV, CART, BUY], &[PV, CHECKOUT]];
     for round in 0..300 {
@@ -269,13 +272,7 @@ fn breakdown_by_customer_key_and_first_order_channel() {
 
 #[test]
 fn the_journey_log_gives_the_same_funnel_as_the_funnel_fold() {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move |m: u64| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state % m
-    };
+    let mut next = generator(0x9e37_79b9_7f4a_7c15);
     // Non-step types and events after the journey's analysis date are in the log too.
     let types = [PV, CART, BUY, CHECKOUT, EventType::Search, EventType::PageView];
     let step_sets: [&[EventType]; 3] = [&[PV, CART, CHECKOUT, BUY], &[PV, PV, BUY], &[CART, PV, CART, BUY]];
