@@ -35,14 +35,14 @@ pub struct AnalysisRun {
 
 /// How a score column is read out of the `customers.csv` row.
 #[derive(Clone, Copy)]
-enum Kind {
+pub(crate) enum Kind {
     Text,
     Int,
     Real,
 }
 
 /// `customer_scores`' typed columns and the `customers.csv` column each comes from.
-const SCORE_COLUMNS: [(&str, &str, Kind); 30] = [
+pub(crate) const SCORE_COLUMNS: [(&str, &str, Kind); 30] = [
     ("persona", "persona", Kind::Text),
     ("rfm_segment", "rfm_segment", Kind::Text),
     ("rfm_r", "rfm_r", Kind::Int),

@@ -17,44 +17,11 @@
 use xinli_core::EventType;
 use xinli_segment::{CmpOp, Expr, MapRecord, Operand, Scalar, Type};
 
+use crate::analysis::SCORE_COLUMNS;
 use crate::profile::{is_live_field, live_schema, EVENT_SHARE_SIGNALS};
 use crate::sql::{Backend, Val};
 
 const DAY_MS: i64 = 86_400_000;
-
-/// `customer_scores`' typed columns by `customers.csv` field (the rest is read from `data`).
-const SCORE_COLUMNS: [(&str, &str); 30] = [
-    ("persona", "persona"),
-    ("rfm_segment", "rfm_segment"),
-    ("rfm_r", "rfm_r"),
-    ("rfm_f", "rfm_f"),
-    ("rfm_m", "rfm_m"),
-    ("value_tier", "value_tier"),
-    ("journey_stage", "journey_stage"),
-    ("clv", "clv"),
-    ("p_alive", "p_alive"),
-    ("churn_risk", "churn_risk"),
-    ("expected_purchases", "expected_purchases"),
-    ("recency", "recency"),
-    ("frequency", "frequency"),
-    ("T", "t"),
-    ("orders", "orders"),
-    ("total_spend", "total_spend"),
-    ("first_purchase", "first_purchase"),
-    ("last_purchase", "last_purchase"),
-    ("trait_price_sensitivity", "trait_price_sensitivity"),
-    ("trait_info_seeking", "trait_info_seeking"),
-    ("trait_convenience", "trait_convenience"),
-    ("trait_trust_concern", "trait_trust_concern"),
-    ("trait_social_influence", "trait_social_influence"),
-    ("trait_novelty_seeking", "trait_novelty_seeking"),
-    ("next_best_action", "next_best_action"),
-    ("nba_reason", "nba_reason"),
-    ("main_barrier", "main_barrier"),
-    ("barrier_evidence", "barrier_evidence"),
-    ("emotion", "emotion"),
-    ("satisfaction", "satisfaction"),
-];
 
 /// A SQL condition with its parameters and the tables it reads besides `profiles p`.
 #[derive(Clone, Debug, PartialEq)]
@@ -246,7 +213,8 @@ impl Compiler {
     /// JSON: a number only if it is a JSON number, text only if a JSON string.
     fn score(&mut self, name: &str, ty: Type) -> Option<String> {
         self.scores = true;
-        if let Some((_, column)) = SCORE_COLUMNS.iter().find(|(field, _)| *field == name) {
+        // `customer_scores`' typed columns; any other field is read from the row's JSON.
+        if let Some((column, _, _)) = SCORE_COLUMNS.iter().find(|(_, field, _)| *field == name) {
             return Some(match ty {
                 Type::Number => self.real(&format!("cs.{column}")),
                 _ => format!("cs.{column}"),
