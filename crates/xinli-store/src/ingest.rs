@@ -129,11 +129,11 @@ impl Store {
     }
 
     /// (value, row) for each of `values` that `probe` — a scalar subquery on `v.column1` —
-    /// answers: the row holds the value, the probe's answer and the `more` columns. The subquery runs once per value, as an index probe on both backends:
-    /// PostgreSQL planned `column IN (…256 values…)` as a scan of the whole table while its
-    /// statistics were missing or stale (a growing table between autovacuum runs), 70 ms a
-    /// lookup instead of 0.4 ms.
-    /// Only found values come back (rows cost more than probes; most ids are new).
+    /// answers: the row holds the value, the probe's answer and the `more` columns. Only found
+    /// values come back (rows cost more than probes; most ids are new). The subquery runs once
+    /// per value, as an index probe on both backends: PostgreSQL planned `column IN (…256
+    /// values…)` as a scan of the whole table while its statistics were missing or stale (a
+    /// growing table between autovacuum runs), 70 ms a lookup instead of 0.4 ms.
     fn look_up_each(&mut self, probe: &str, more: &str, values: &[Val]) -> Result<Vec<(String, Row)>, StoreError> {
         let sql = format!("SELECT v.column1, {probe}{more} FROM (VALUES {{rows}}) v WHERE {probe} IS NOT NULL");
         let rows = self.conn.query_rows(&sql, 1, values)?;
@@ -546,8 +546,9 @@ impl Store {
     }
 
     /// Key rotation: re-seals every PII value under the current key and recomputes the email
-    /// and phone blind indexes (and fills the phone index of customers stored before it existed). Returns the customers rewritten. Run with the old key among the previous
-    /// keys (`XINLI_PII_PREVIOUS_KEYS`); afterwards the old key can be dropped.
+    /// and phone blind indexes (and fills the phone index of customers stored before it
+    /// existed). Returns the customers rewritten. Run with the old key among the previous keys
+    /// (`XINLI_PII_PREVIOUS_KEYS`); afterwards the old key can be dropped.
     pub fn rotate_pii(&mut self) -> Result<u64, StoreError> {
         self.transaction(|s| {
             let rows = s.conn.query("SELECT cid, pii FROM customers WHERE pii IS NOT NULL ORDER BY cid", &[])?;
