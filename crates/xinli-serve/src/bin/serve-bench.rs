@@ -9,7 +9,10 @@
 //! threads of the same 2-core machine. Bounded: a fixed number of events and requests.
 //!
 //! usage: serve-bench [sqlite|postgres|both] [events] [clients] [batch] [rate] [seconds]
-//! defaults: both 400000 8 500 2000 10
+//! defaults: both 400000, then ingestion in two shapes — 16 clients x 100 events (the default:
+//! Segment's SDKs send batches of 15–100 events, from many clients) and 8 x 500 (the shape of
+//! the earlier figures) — then the 360 at 2000 req/s for 10 s. Given clients and batch, only
+//! that shape runs.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -27,8 +30,8 @@ const EVENTS: [&str; 8] = ["Product Viewed", "Product Viewed", "Product Viewed",
 struct Args {
     backends: Vec<&'static str>,
     events: usize,
-    clients: usize,
-    batch: usize,
+    /// Ingestion shapes (clients, events per batch), each run over `events` events.
+    shapes: Vec<(usize, usize)>,
     rate: usize,
     seconds: u64,
 }
@@ -41,7 +44,11 @@ fn parse_args() -> Args {
         Some("postgres") => vec!["postgres"],
         _ => vec!["sqlite", "postgres"],
     };
-    Args { backends, events: num(1, 400_000), clients: num(2, 8), batch: num(3, 500), rate: num(4, 2000), seconds: num(5, 10) as u64 }
+    let shapes = match (a.get(2), a.get(3)) {
+        (None, None) => vec![(16, 100), (8, 500)],
+        _ => vec![(num(2, 16), num(3, 100))],
+    };
+    Args { backends, events: num(1, 400_000), shapes, rate: num(4, 2000), seconds: num(5, 10) as u64 }
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -59,13 +66,14 @@ fn joined_sorted(workers: Vec<std::thread::JoinHandle<Vec<f64>>>, started: Insta
     (ms, elapsed)
 }
 
-/// A batch of mixed events; every 20th message is an order.
-fn batch_body(client: usize, seq: usize, size: usize) -> Vec<u8> {
+/// A batch of mixed events; every 20th message is an order. `shape` keeps the message ids of
+/// one ingestion shape apart from another's.
+fn batch_body(shape: usize, client: usize, seq: usize, size: usize) -> Vec<u8> {
     let items: Vec<Value> = (0..size)
         .map(|i| {
             let n = seq * size + i;
             let user = format!("bench-{}", (n * 7919 + client * 104_729) % USERS);
-            let id = format!("b{client}-{n}");
+            let id = format!("b{shape}-{client}-{n}");
             if n % 20 == 0 {
                 json!({"type": "track", "userId": user, "event": "Order Completed", "messageId": id,
                        "properties": {"order_id": id, "products": [{"product_id": format!("p{}", n % 500), "price": 19.9, "quantity": 1 + n % 3}]}})
@@ -76,6 +84,59 @@ fn batch_body(client: usize, seq: usize, size: usize) -> Vec<u8> {
         })
         .collect();
     json!({"batch": items}).to_string().into_bytes()
+}
+
+/// Sends `events` events as `batch`-event requests from `clients` threads; prints and returns
+/// the figures. The server's metrics count from its start, so they are read before and after.
+fn ingest(backend: &str, addr: std::net::SocketAddr, write_key: &str, shape: usize, clients: usize, batch: usize, events: usize) -> Value {
+    let counters = || {
+        let metrics = Client::new(addr).get("/metrics").expect("metrics").text();
+        ["xinli_group_commits_total ", "xinli_group_commit_microseconds_total ", "xinli_group_commit_requests_total "]
+            .map(|name| metrics.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse::<f64>().ok())).unwrap_or(f64::NAN))
+    };
+    let before = counters();
+    let batches = events.div_ceil(batch);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..clients)
+        .map(|c| {
+            let (next, key) = (Arc::clone(&next), write_key.to_string());
+            std::thread::spawn(move || {
+                let mut client = Client::new(addr).with_key(&key);
+                let mut latencies = Vec::new();
+                let mut seq = 0;
+                while next.fetch_add(1, Ordering::Relaxed) < batches {
+                    let body = batch_body(shape, c, seq, batch);
+                    seq += 1;
+                    let t = Instant::now();
+                    let r = client.request("POST", "/v1/batch", &[("content-type", "application/json")], &body).expect("batch request");
+                    assert_eq!(r.status, 200, "{}", r.text());
+                    latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+                latencies
+            })
+        })
+        .collect();
+    let (batch_ms, elapsed) = joined_sorted(workers, started);
+    let events = batch_ms.len() * batch;
+    let after = counters();
+    let commits = after[0] - before[0];
+    let commit_ms = (after[1] - before[1]) / 1000.0 / commits;
+    let requests_per_commit = (after[2] - before[2]) / commits;
+    println!("{backend:>8} group commits: {commits} transactions, {requests_per_commit:.1} requests each, {commit_ms:.1} ms each (writer busy {:.0} %)",
+        100.0 * commit_ms * commits / 1000.0 / elapsed);
+    println!(
+        "{backend:>8} ingest: {events} events in {elapsed:.2} s = {:.0} events/s ({clients} clients x {batch} events/batch); batch p50 {:.1} ms, p99 {:.1} ms",
+        events as f64 / elapsed,
+        percentile(&batch_ms, 0.5),
+        percentile(&batch_ms, 0.99)
+    );
+    json!({
+        "group_commits": commits, "requests_per_commit": requests_per_commit, "commit_ms": commit_ms,
+        "events": events, "seconds": elapsed, "events_per_second": events as f64 / elapsed,
+        "clients": clients, "batch": batch,
+        "batch_p50_ms": percentile(&batch_ms, 0.5), "batch_p99_ms": percentile(&batch_ms, 0.99), "batch_max_ms": percentile(&batch_ms, 1.0),
+    })
 }
 
 fn run(backend: &str, args: &Args) -> Value {
@@ -93,54 +154,9 @@ fn run(backend: &str, args: &Args) -> Value {
     let server = spawn(config).expect("starting the server");
     let addr = server.addr;
 
-    // 1. Ingestion.
-    let batches = args.events.div_ceil(args.batch);
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let workers: Vec<_> = (0..args.clients)
-        .map(|c| {
-            let (next, key, size) = (Arc::clone(&next), write_key.clone(), args.batch);
-            std::thread::spawn(move || {
-                let mut client = Client::new(addr).with_key(&key);
-                let mut latencies = Vec::new();
-                let mut seq = 0;
-                while next.fetch_add(1, Ordering::Relaxed) < batches {
-                    let body = batch_body(c, seq, size);
-                    seq += 1;
-                    let t = Instant::now();
-                    let r = client.request("POST", "/v1/batch", &[("content-type", "application/json")], &body).expect("batch request");
-                    assert_eq!(r.status, 200, "{}", r.text());
-                    latencies.push(t.elapsed().as_secs_f64() * 1000.0);
-                }
-                latencies
-            })
-        })
-        .collect();
-    let (batch_ms, elapsed) = joined_sorted(workers, started);
-    let events = batch_ms.len() * args.batch;
-    let metrics = Client::new(addr).get("/metrics").expect("metrics").text();
-    let metric = |name: &str| -> f64 {
-        metrics.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok())).unwrap_or(f64::NAN)
-    };
-    let commits = metric("xinli_group_commits_total ");
-    let commit_ms = metric("xinli_group_commit_microseconds_total ") / 1000.0 / commits;
-    let requests_per_commit = metric("xinli_group_commit_requests_total ") / commits;
-    println!("{backend:>8} group commits: {commits} transactions, {requests_per_commit:.1} requests each, {commit_ms:.1} ms each (writer busy {:.0} %)",
-        100.0 * commit_ms * commits / 1000.0 / elapsed);
-    let ingest = json!({
-        "group_commits": commits, "requests_per_commit": requests_per_commit, "commit_ms": commit_ms,
-        "events": events, "seconds": elapsed, "events_per_second": events as f64 / elapsed,
-        "clients": args.clients, "batch": args.batch,
-        "batch_p50_ms": percentile(&batch_ms, 0.5), "batch_p99_ms": percentile(&batch_ms, 0.99), "batch_max_ms": percentile(&batch_ms, 1.0),
-    });
-    println!(
-        "{backend:>8} ingest: {events} events in {elapsed:.2} s = {:.0} events/s ({} clients x {} events/batch); batch p50 {:.1} ms, p99 {:.1} ms",
-        events as f64 / elapsed,
-        args.clients,
-        args.batch,
-        percentile(&batch_ms, 0.5),
-        percentile(&batch_ms, 0.99)
-    );
+    // 1. Ingestion, in each shape.
+    let shapes: Vec<Value> =
+        args.shapes.iter().enumerate().map(|(shape, &(clients, batch))| ingest(backend, addr, &write_key, shape, clients, batch, args.events)).collect();
 
     // 2. Customer 360 at a fixed rate, open loop over 4 threads, over customers the search
     // lists (a short run has not sent events for every bench user).
@@ -194,7 +210,8 @@ fn run(backend: &str, args: &Args) -> Value {
         percentile(&ms, 0.999)
     );
     server.stop();
-    json!({"backend": backend, "ingest": ingest, "customer_360": reads})
+    // "ingest" is the first shape's (the default's), as before; every shape's in "ingest_shapes".
+    json!({"backend": backend, "ingest": shapes[0], "ingest_shapes": shapes, "customer_360": reads})
 }
 
 fn main() {
