@@ -33,6 +33,10 @@ impl Writer {
     /// Starts the writer thread on `store`.
     pub fn start(mut store: Store, metrics: Arc<Metrics>) -> (Writer, std::thread::JoinHandle<()>) {
         store.enable_write_cache();
+        if let Err(e) = store.checkpoint_in_background() {
+            // The writer then checkpoints inside its commits, as SQLite does by default.
+            eprintln!("xinli serve: WAL checkpoints stay on the writer: {e}");
+        }
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
         let thread = std::thread::Builder::new()
             .name("xinli-writer".into())

@@ -115,6 +115,8 @@ pub struct Store {
     cipher: PiiCipher,
     segments: Vec<segments::LiveSegment>,
     cache: Option<WriteCache>,
+    /// The writer's WAL checkpoints, on a thread of their own (SQLite).
+    checkpointer: Option<sql::Checkpointer>,
 }
 
 /// Entries the write cache holds at most per map before it starts over.
@@ -178,7 +180,7 @@ impl Store {
             }
             Location::Postgres(url) => Box::new(PgConn::connect(url)?),
         };
-        let mut store = Store { conn, cipher, segments: Vec::new(), cache: None };
+        let mut store = Store { conn, cipher, segments: Vec::new(), cache: None, checkpointer: None };
         migrate::apply(store.conn.as_mut())?;
         store.reload_segments()?;
         Ok(store)
@@ -188,6 +190,13 @@ impl Store {
     /// performs every write (the server's writer).
     pub fn enable_write_cache(&mut self) {
         self.cache = Some(WriteCache::default());
+    }
+
+    /// Checkpoints the SQLite WAL on a background thread instead of inside the commits of this
+    /// connection (the server's writer), which then acknowledge sooner; the WAL stays bounded.
+    pub fn checkpoint_in_background(&mut self) -> Result<(), StoreError> {
+        self.checkpointer = self.conn.checkpoint_in_background()?;
+        Ok(())
     }
 
     pub(crate) fn clear_cache(&mut self) {
@@ -208,7 +217,12 @@ impl Store {
     pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T, StoreError>) -> Result<T, StoreError> {
         self.conn.batch("BEGIN")?;
         match f(self).and_then(|v| self.conn.batch("COMMIT").map(|_| v)) {
-            Ok(v) => Ok(v),
+            Ok(v) => {
+                if let Some(c) = &self.checkpointer {
+                    c.committed();
+                }
+                Ok(v)
+            }
             Err(e) => {
                 // The original error matters more than a failed rollback.
                 let _ = self.conn.batch("ROLLBACK");

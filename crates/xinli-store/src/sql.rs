@@ -114,6 +114,12 @@ pub trait Conn: Send {
     /// Runs several statements without parameters (migrations, BEGIN/COMMIT).
     fn batch(&mut self, sql: &str) -> Result<(), StoreError>;
 
+    /// Moves this connection's WAL checkpoints onto a thread of its own (SQLite); None where
+    /// the server checkpoints by itself (PostgreSQL).
+    fn checkpoint_in_background(&mut self) -> Result<Option<Checkpointer>, StoreError> {
+        Ok(None)
+    }
+
     fn query_one(&mut self, sql: &str, params: &[Val]) -> Result<Option<Row>, StoreError> {
         Ok(self.query(sql, params)?.into_iter().next())
     }
@@ -224,6 +230,77 @@ impl SqliteConn {
 
 }
 
+/// WAL pages the writer lets pile up before it checkpoints on its own: the bound on the WAL
+/// (64 MB of 4 KB pages) should the background checkpoints fall behind or fail.
+const WAL_BOUND_PAGES: u32 = 16_384;
+
+/// The least time between two background checkpoints: each copies the pages the commits since
+/// the last one changed, so a page changed by several commits is written to the database once.
+const CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// WAL checkpoints on a connection and thread of their own, so the committing writer does not
+/// copy WAL pages into the database file and fsync it on its acknowledgement path (SQLite's
+/// auto-checkpoint runs inside the commit that crosses its threshold). PASSIVE: a checkpoint
+/// never waits for, nor blocks, the writer or a reader. Stops when dropped.
+pub struct Checkpointer {
+    wake: std::sync::Arc<(std::sync::Mutex<CheckpointState>, std::sync::Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct CheckpointState {
+    committed: bool,
+    stop: bool,
+}
+
+impl Checkpointer {
+    fn start(path: &std::path::Path) -> Result<Checkpointer, StoreError> {
+        let conn = rusqlite::Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch("PRAGMA synchronous = FULL;")?;
+        let wake = std::sync::Arc::new((std::sync::Mutex::new(CheckpointState::default()), std::sync::Condvar::new()));
+        let shared = std::sync::Arc::clone(&wake);
+        let thread = std::thread::Builder::new().name("xinli-checkpoint".into()).spawn(move || {
+            let (state, signal) = &*shared;
+            loop {
+                {
+                    let mut s = signal.wait_while(state.lock().expect("checkpoint state"), |s| !s.committed && !s.stop).expect("checkpoint state");
+                    if s.stop {
+                        return;
+                    }
+                    s.committed = false;
+                }
+                // A failure (a busy lock, a full disk) leaves the pages in the WAL, where they
+                // are durable; the next checkpoint, or the writer at WAL_BOUND_PAGES, copies them.
+                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                let s = signal.wait_timeout_while(state.lock().expect("checkpoint state"), CHECKPOINT_PAUSE, |s| !s.stop).expect("checkpoint state");
+                if s.0.stop {
+                    return;
+                }
+            }
+        })?;
+        Ok(Checkpointer { wake, thread: Some(thread) })
+    }
+
+    /// Tells the checkpointer that a transaction committed (it then has pages to copy).
+    pub fn committed(&self) {
+        let (state, signal) = &*self.wake;
+        state.lock().expect("checkpoint state").committed = true;
+        signal.notify_one();
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        let (state, signal) = &*self.wake;
+        state.lock().expect("checkpoint state").stop = true;
+        signal.notify_one();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// The SQLite spelling of a statement, rewritten once.
 fn rewritten<'a>(cache: &'a mut HashMap<String, String>, sql: &str) -> &'a str {
     if !cache.contains_key(sql) {
@@ -279,6 +356,13 @@ impl Conn for SqliteConn {
 
     fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
         Ok(self.conn.execute_batch(sql)?)
+    }
+
+    fn checkpoint_in_background(&mut self) -> Result<Option<Checkpointer>, StoreError> {
+        let Some(path) = self.conn.path().filter(|p| !p.is_empty()).map(std::path::PathBuf::from) else { return Ok(None) };
+        let checkpointer = Checkpointer::start(&path)?;
+        self.conn.pragma_update(None, "wal_autocheckpoint", WAL_BOUND_PAGES)?;
+        Ok(Some(checkpointer))
     }
 }
 
