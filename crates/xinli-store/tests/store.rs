@@ -58,7 +58,7 @@ fn migrations_run_once(db: &TestDb) {
     drop(open(db));
     let mut s = open(db);
     let rows = s.raw_query("SELECT version FROM schema_migrations", &[]).unwrap();
-    assert_eq!(rows.len(), 5);
+    assert_eq!(rows.len(), 6);
     assert!(s.table_counts().unwrap().iter().all(|(_, n)| *n == 0));
 }
 
