@@ -86,6 +86,28 @@ fn batch_body(shape: usize, client: usize, seq: usize, size: usize) -> Vec<u8> {
     json!({"batch": items}).to_string().into_bytes()
 }
 
+/// CPU seconds (user + system) of this process's threads so far, summed by thread name: the
+/// writer (`xinli-writer`), its checkpointer, the HTTP workers (`tokio-runtime-w`). Empty where
+/// /proc is not there.
+fn cpu_by_thread() -> std::collections::BTreeMap<String, f64> {
+    let mut by_name = std::collections::BTreeMap::new();
+    for task in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {
+        if let Some((name, secs)) = std::fs::read_to_string(task.path().join("stat")).ok().as_deref().and_then(thread_cpu) {
+            *by_name.entry(name).or_insert(0.0) += secs;
+        }
+    }
+    by_name
+}
+
+/// (name, CPU seconds) from a thread's /proc stat line "tid (name) state …" (the name may hold
+/// spaces, the fields after it do not; utime and stime are the 14th and 15th, in 1/100 s).
+fn thread_cpu(stat: &str) -> Option<(String, f64)> {
+    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+    let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+    let ticks: f64 = [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<f64>().ok()).sum();
+    Some((stat[open + 1..close].to_string(), ticks / 100.0))
+}
+
 /// Sends `events` events as `batch`-event requests from `clients` threads; prints and returns
 /// the figures. The server's metrics count from its start, so they are read before and after.
 fn ingest(backend: &str, addr: std::net::SocketAddr, write_key: &str, shape: usize, clients: usize, batch: usize, events: usize) -> Value {
@@ -95,12 +117,14 @@ fn ingest(backend: &str, addr: std::net::SocketAddr, write_key: &str, shape: usi
             .map(|name| metrics.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse::<f64>().ok())).unwrap_or(f64::NAN))
     };
     let before = counters();
+    let cpu_before = cpu_by_thread();
     let batches = events.div_ceil(batch);
     let next = Arc::new(AtomicUsize::new(0));
+    let generator_cpu = Arc::new(std::sync::Mutex::new(0.0));
     let started = Instant::now();
     let workers: Vec<_> = (0..clients)
         .map(|c| {
-            let (next, key) = (Arc::clone(&next), write_key.to_string());
+            let (next, key, generator_cpu) = (Arc::clone(&next), write_key.to_string(), Arc::clone(&generator_cpu));
             std::thread::spawn(move || {
                 let mut client = Client::new(addr).with_key(&key);
                 let mut latencies = Vec::new();
@@ -113,6 +137,9 @@ fn ingest(backend: &str, addr: std::net::SocketAddr, write_key: &str, shape: usi
                     assert_eq!(r.status, 200, "{}", r.text());
                     latencies.push(t.elapsed().as_secs_f64() * 1000.0);
                 }
+                if let Some((_, secs)) = std::fs::read_to_string("/proc/thread-self/stat").ok().as_deref().and_then(thread_cpu) {
+                    *generator_cpu.lock().unwrap() += secs;
+                }
                 latencies
             })
         })
@@ -120,6 +147,12 @@ fn ingest(backend: &str, addr: std::net::SocketAddr, write_key: &str, shape: usi
     let (batch_ms, elapsed) = joined_sorted(workers, started);
     let events = batch_ms.len() * batch;
     let after = counters();
+    let mut spent: Vec<(String, f64)> =
+        cpu_by_thread().into_iter().map(|(name, secs)| (name.clone(), secs - cpu_before.get(&name).copied().unwrap_or(0.0))).collect();
+    spent.push(("load generator".into(), *generator_cpu.lock().unwrap()));
+    let cpu: serde_json::Map<String, Value> =
+        spent.into_iter().filter(|(_, secs)| *secs > 0.0).map(|(name, secs)| (name, json!((secs * 1e6 / events as f64 * 10.0).round() / 10.0))).collect();
+    println!("{backend:>8} CPU per event by thread, µs: {}", Value::Object(cpu.clone()));
     let commits = after[0] - before[0];
     let commit_ms = (after[1] - before[1]) / 1000.0 / commits;
     let requests_per_commit = (after[2] - before[2]) / commits;
@@ -134,7 +167,7 @@ fn ingest(backend: &str, addr: std::net::SocketAddr, write_key: &str, shape: usi
     json!({
         "group_commits": commits, "requests_per_commit": requests_per_commit, "commit_ms": commit_ms,
         "events": events, "seconds": elapsed, "events_per_second": events as f64 / elapsed,
-        "clients": clients, "batch": batch,
+        "clients": clients, "batch": batch, "cpu_us_per_event_by_thread": cpu,
         "batch_p50_ms": percentile(&batch_ms, 0.5), "batch_p99_ms": percentile(&batch_ms, 0.99), "batch_max_ms": percentile(&batch_ms, 1.0),
     })
 }
