@@ -24,6 +24,10 @@ use xinli_serve::{spawn, ServeConfig};
 use xinli_store::testdb::TestDb;
 use xinli_store::{PiiCipher, Role, Store};
 
+/// The allocator `xinli` itself runs with, so the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USERS: usize = 20_000;
 const EVENTS: [&str; 8] = ["Product Viewed", "Product Viewed", "Product Viewed", "Products Searched", "Product Added", "Checkout Started", "Product Shared", "Coupon Applied"];
 
