@@ -404,36 +404,8 @@ impl Store {
         }
     }
 
-    pub(crate) fn evidence_of(&mut self, cid: i64) -> Result<Vec<Evidence>, StoreError> {
-        let rows = self.conn.query(
-            "SELECT trait, signal, value, shop_median, observations, percentile, text_en, text_zh FROM customer_evidence \
-             WHERE cid = $1 ORDER BY trait, signal",
-            &[cid.into()],
-        )?;
-        Ok(rows
-            .iter()
-            .map(|r| Evidence {
-                trait_: r.text(0),
-                signal: r.text(1),
-                value: r.opt_real(2),
-                shop_median: r.opt_real(3),
-                observations: r.opt_real(4),
-                percentile: r.opt_real(5),
-                text_en: r.text(6),
-                text_zh: r.text(7),
-            })
-            .collect())
-    }
-
     pub(crate) fn recommendations_of(&mut self, cid: i64, limit: i64) -> Result<Vec<Recommendation>, StoreError> {
-        let rows = self.conn.query(
-            "SELECT rank, product_id, score, reason_en, reason_zh FROM customer_recommendations WHERE cid = $1 ORDER BY rank LIMIT $2",
-            &[cid.into(), limit.into()],
-        )?;
-        Ok(rows
-            .iter()
-            .map(|r| Recommendation { rank: r.int(0), product_id: r.text(1), score: r.opt_real(2), reason_en: r.text(3), reason_zh: r.text(4) })
-            .collect())
+        Ok(recommendations(&self.conn.query(RECOMMENDATIONS_SQL, &[cid.into(), limit.into()])?))
     }
 
     /// The recommendations of the customer an external id names (`None`: no such customer).
@@ -443,6 +415,35 @@ impl Store {
             None => Ok(None),
         }
     }
+}
+
+/// The evidence rows of customer `$1`.
+pub(crate) const EVIDENCE_SQL: &str = "SELECT trait, signal, value, shop_median, observations, percentile, text_en, text_zh \
+     FROM customer_evidence WHERE cid = $1 ORDER BY trait, signal";
+
+pub(crate) fn evidence(rows: &[Row]) -> Vec<Evidence> {
+    rows.iter()
+        .map(|r| Evidence {
+            trait_: r.text(0),
+            signal: r.text(1),
+            value: r.opt_real(2),
+            shop_median: r.opt_real(3),
+            observations: r.opt_real(4),
+            percentile: r.opt_real(5),
+            text_en: r.text(6),
+            text_zh: r.text(7),
+        })
+        .collect()
+}
+
+/// The first `$2` recommendations of customer `$1`.
+pub(crate) const RECOMMENDATIONS_SQL: &str =
+    "SELECT rank, product_id, score, reason_en, reason_zh FROM customer_recommendations WHERE cid = $1 ORDER BY rank LIMIT $2";
+
+pub(crate) fn recommendations(rows: &[Row]) -> Vec<Recommendation> {
+    rows.iter()
+        .map(|r| Recommendation { rank: r.int(0), product_id: r.text(1), score: r.opt_real(2), reason_en: r.text(3), reason_zh: r.text(4) })
+        .collect()
 }
 
 #[cfg(test)]

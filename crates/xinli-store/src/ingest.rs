@@ -14,6 +14,18 @@ pub(crate) type Details = (Pii, crate::Consent, Option<serde_json::Map<String, s
 /// The `customers c` columns [`Store::details_of`] reads, in its order.
 pub(crate) const DETAIL_COLUMNS: &str = "c.pii, c.consent_email, c.consent_sms, c.consent_push, c.traits";
 
+/// The latest canonical events of customer `$1`, `$2` of them, newest first.
+pub(crate) const RECENT_ACTIVITIES_SQL: &str =
+    "SELECT ts, event_type, session_id FROM events WHERE cid = $1 AND event_type IS NOT NULL ORDER BY ts DESC, id DESC LIMIT $2";
+
+/// The activities of [`RECENT_ACTIVITIES_SQL`]'s rows, oldest first.
+pub(crate) fn activities(rows: &[Row]) -> VecDeque<Activity> {
+    rows.iter()
+        .rev()
+        .filter_map(|r| Some(Activity { ts_ms: r.int(0), event_type: xinli_core::EventType::parse(&r.text(1))?, session: r.opt_text(2) }))
+        .collect()
+}
+
 const USER: &str = "user";
 const ANON: &str = "anon";
 
@@ -272,15 +284,7 @@ impl Store {
 
     /// The activities a profile keeps: the customer's latest canonical events, oldest first.
     pub(crate) fn recent_activities(&mut self, cid: i64) -> Result<VecDeque<Activity>, StoreError> {
-        let rows = self.conn.query(
-            "SELECT ts, event_type, session_id FROM events WHERE cid = $1 AND event_type IS NOT NULL ORDER BY ts DESC, id DESC LIMIT $2",
-            &[cid.into(), (RECENT_ACTIVITIES as i64).into()],
-        )?;
-        Ok(rows
-            .iter()
-            .rev()
-            .filter_map(|r| Some(Activity { ts_ms: r.int(0), event_type: xinli_core::EventType::parse(&r.text(1))?, session: r.opt_text(2) }))
-            .collect())
+        Ok(activities(&self.conn.query(RECENT_ACTIVITIES_SQL, &[cid.into(), (RECENT_ACTIVITIES as i64).into()])?))
     }
 
     fn identity(&mut self, kind: &'static str, value: &str) -> Result<Option<i64>, StoreError> {
@@ -496,19 +500,19 @@ impl Store {
     /// PII (sealed), consent and other traits of a customer.
     pub(crate) fn customer_details(&mut self, cid: i64) -> Result<Details, StoreError> {
         match self.conn.query_one(&format!("SELECT {DETAIL_COLUMNS} FROM customers c WHERE c.cid = $1"), &[cid.into()])? {
-            Some(r) => self.details_of(cid, &r),
+            Some(r) => self.details_of(cid, &r, 0),
             None => Ok(Default::default()),
         }
     }
 
-    /// [`Store::customer_details`] from a row that starts with [`DETAIL_COLUMNS`].
-    pub(crate) fn details_of(&self, cid: i64, r: &Row) -> Result<Details, StoreError> {
-        let pii = match r.opt_blob(0) {
+    /// [`Store::customer_details`] from a row whose columns from `start` on are [`DETAIL_COLUMNS`].
+    pub(crate) fn details_of(&self, cid: i64, r: &Row, start: usize) -> Result<Details, StoreError> {
+        let pii = match r.opt_blob(start) {
             Some(sealed) => serde_json::from_slice(&self.cipher.open(&sealed)?).map_err(|e| StoreError::Corrupt(format!("PII of {cid}: {e}")))?,
             None => Pii::default(),
         };
-        let consent = crate::Consent { email: r.opt_bool(1), sms: r.opt_bool(2), push: r.opt_bool(3) };
-        let traits = r.opt_text(4).and_then(|t| serde_json::from_str(&t).ok());
+        let consent = crate::Consent { email: r.opt_bool(start + 1), sms: r.opt_bool(start + 2), push: r.opt_bool(start + 3) };
+        let traits = r.opt_text(start + 4).and_then(|t| serde_json::from_str(&t).ok());
         Ok((pii, consent, traits))
     }
 

@@ -5,10 +5,10 @@ use std::sync::OnceLock;
 
 use serde::Serialize;
 
-use crate::analysis::{score_columns, scores_at, CustomerScores, Evidence, Recommendation};
-use crate::ingest::DETAIL_COLUMNS;
-use crate::profile::{Field, Profile};
-use crate::sql::Val;
+use crate::analysis::{score_columns, scores_at, CustomerScores, Evidence, Recommendation, EVIDENCE_SQL, RECOMMENDATIONS_SQL};
+use crate::ingest::{DETAIL_COLUMNS, RECENT_ACTIVITIES_SQL};
+use crate::profile::{Field, Profile, RECENT_ACTIVITIES};
+use crate::sql::{Row, Val};
 use crate::{Consent, Pii, Store, StoreError};
 
 #[derive(Clone, Debug, Serialize)]
@@ -106,79 +106,57 @@ fn like_prefix(prefix: &str) -> String {
 
 impl Store {
     /// The customer 360 of an external id (user id or anonymous id), as of `now_ms`. Nine
-    /// statements: the customer (by user id first) with all its ids; its details, profile and
-    /// scores together; then one per list (PostgreSQL pays a round trip for each).
+    /// statements: the customer (by user id first) with its details, profile and scores; then
+    /// one per list, starting with its ids. PostgreSQL runs them as one statement: one round
+    /// trip instead of nine ([`crate::sql::Conn::query_row_with_lists`]).
     pub fn customer_360(&mut self, external: &str, reveal_pii: bool, now_ms: i64, recent: i64) -> Result<Option<Customer360>, StoreError> {
-        let rows = self.conn.query(
-            "SELECT i.cid, i.kind, i.value FROM identities i WHERE i.cid = COALESCE(\
-             (SELECT u.cid FROM identities u WHERE u.kind = 'user' AND u.value = $1), \
-             (SELECT a.cid FROM identities a WHERE a.kind = 'anon' AND a.value = $1)) ORDER BY i.kind, i.value",
-            &[external.into()],
-        )?;
-        let Some(cid) = rows.first().map(|r| r.int(0)) else { return Ok(None) };
-        let identities: Vec<(String, String)> = rows.iter().map(|r| (r.text(1), r.text(2))).collect();
-        // The label rule of `Store::label`: the user id, else the first anonymous id.
-        let user_id = identities.iter().find(|(k, _)| k == "user").map(|(_, v)| v.clone());
-        let label = user_id.clone().or_else(|| identities.first().map(|(_, v)| v.clone())).unwrap_or_default();
         static CUSTOMER: OnceLock<String> = OnceLock::new();
         let customer = CUSTOMER.get_or_init(|| {
             format!(
-                "SELECT {DETAIL_COLUMNS}, p.data, {} FROM customers c LEFT JOIN profiles p ON p.cid = c.cid \
-                 LEFT JOIN customer_scores s ON s.cid = c.cid WHERE c.cid = $1",
+                "SELECT c.cid, {DETAIL_COLUMNS}, p.data, {} FROM customers c LEFT JOIN profiles p ON p.cid = c.cid \
+                 LEFT JOIN customer_scores s ON s.cid = c.cid WHERE c.cid = COALESCE(\
+                 (SELECT u.cid FROM identities u WHERE u.kind = 'user' AND u.value = $1), \
+                 (SELECT a.cid FROM identities a WHERE a.kind = 'anon' AND a.value = $1))",
                 score_columns()
             )
         });
-        let Some(row) = self.conn.query_one(customer, &[cid.into()])? else { return Ok(None) };
-        let (pii, consent, traits) = self.details_of(cid, &row)?;
-        const PROFILE: usize = 5;
+        let (recent_activities, recommended) = (Val::Int(RECENT_ACTIVITIES as i64), Val::Int(10));
+        let lists: [(&str, &[Val]); 8] = [
+            ("SELECT kind, value FROM identities WHERE cid = $1 ORDER BY kind, value", &[]),
+            (RECENT_ACTIVITIES_SQL, std::slice::from_ref(&recent_activities)),
+            (
+                "SELECT s.id, s.name, m.entered_at FROM segment_members m JOIN segments s ON s.id = m.segment_id \
+                 WHERE m.cid = $1 AND m.left_at IS NULL ORDER BY s.id",
+                &[],
+            ),
+            (
+                "SELECT message_id, kind, name, event_type, ts, product_id, properties FROM events WHERE cid = $1 ORDER BY ts DESC, id DESC LIMIT $2",
+                &[recent.into()],
+            ),
+            (
+                "SELECT order_id, MIN(ordered_at), MIN(status), COUNT(*), SUM(quantity * unit_price) FROM orders WHERE cid = $1 \
+                 GROUP BY order_id ORDER BY 2 DESC LIMIT $2",
+                &[recent.into()],
+            ),
+            ("SELECT review_id, product_id, ts, rating, text FROM reviews WHERE cid = $1 ORDER BY ts DESC LIMIT $2", &[recent.into()]),
+            (EVIDENCE_SQL, &[]),
+            (RECOMMENDATIONS_SQL, std::slice::from_ref(&recommended)),
+        ];
+        let Some((row, lists)) = self.conn.query_row_with_lists(customer, &[external.into()], &lists)? else { return Ok(None) };
+        let [identities, activities, segments, events, orders, reviews, evidence, recommendations]: [Vec<Row>; 8] =
+            lists.try_into().expect("one list each");
+        let cid = row.int(0);
+        let identities: Vec<(String, String)> = identities.iter().map(|r| (r.text(0), r.text(1))).collect();
+        // The label rule of `Store::label`: the user id, else the first anonymous id.
+        let user_id = identities.iter().find(|(k, _)| k == "user").map(|(_, v)| v.clone());
+        let label = user_id.clone().or_else(|| identities.first().map(|(_, v)| v.clone())).unwrap_or_default();
+        let (pii, consent, traits) = self.details_of(cid, &row, 1)?;
+        const PROFILE: usize = 6;
         let mut profile: Profile = match row.opt_text(PROFILE) {
             Some(data) => serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("profile of customer {cid}: {e}")))?,
             None => Profile::default(),
         };
-        profile.recent = self.recent_activities(cid)?;
-        let segments = self
-            .conn
-            .query(
-                "SELECT s.id, s.name, m.entered_at FROM segment_members m JOIN segments s ON s.id = m.segment_id \
-                 WHERE m.cid = $1 AND m.left_at IS NULL ORDER BY s.id",
-                &[cid.into()],
-            )?
-            .iter()
-            .map(|r| (r.int(0), r.text(1), r.int(2)))
-            .collect();
-        let recent_events = self
-            .conn
-            .query(
-                "SELECT message_id, kind, name, event_type, ts, product_id, properties FROM events WHERE cid = $1 ORDER BY ts DESC, id DESC LIMIT $2",
-                &[cid.into(), recent.into()],
-            )?
-            .iter()
-            .map(|r| EventView {
-                message_id: r.text(0),
-                kind: r.text(1),
-                name: r.opt_text(2),
-                event_type: r.opt_text(3),
-                ts: r.int(4),
-                product_id: r.opt_text(5),
-                properties: r.opt_text(6).and_then(|p| serde_json::from_str(&p).ok()),
-            })
-            .collect();
-        let orders = self
-            .conn
-            .query(
-                "SELECT order_id, MIN(ordered_at), MIN(status), COUNT(*), SUM(quantity * unit_price) FROM orders WHERE cid = $1 \
-                 GROUP BY order_id ORDER BY 2 DESC LIMIT $2",
-                &[cid.into(), recent.into()],
-            )?
-            .iter()
-            .map(|r| OrderView { order_id: r.text(0), ordered_at: r.int(1), status: r.text(2), lines: r.int(3), amount: r.opt_real(4).unwrap_or(0.0) })
-            .collect();
-        let reviews = self
-            .conn
-            .query("SELECT review_id, product_id, ts, rating, text FROM reviews WHERE cid = $1 ORDER BY ts DESC LIMIT $2", &[cid.into(), recent.into()])?
-            .iter()
-            .map(|r| ReviewView { review_id: r.text(0), product_id: r.opt_text(1), ts: r.int(2), rating: r.opt_int(3), text: r.text(4) })
-            .collect();
+        profile.recent = crate::ingest::activities(&activities);
         Ok(Some(Customer360 {
             customer_id: label.clone(),
             anonymous: user_id.is_none(),
@@ -189,13 +167,30 @@ impl Store {
             profile: profile.record(&label, now_ms).fields(),
             first_seen: profile.first_seen_ms,
             last_seen: profile.last_seen_ms,
-            segments,
-            recent_events,
-            orders,
-            reviews,
+            segments: segments.iter().map(|r| (r.int(0), r.text(1), r.int(2))).collect(),
+            recent_events: events
+                .iter()
+                .map(|r| EventView {
+                    message_id: r.text(0),
+                    kind: r.text(1),
+                    name: r.opt_text(2),
+                    event_type: r.opt_text(3),
+                    ts: r.int(4),
+                    product_id: r.opt_text(5),
+                    properties: r.opt_text(6).and_then(|p| serde_json::from_str(&p).ok()),
+                })
+                .collect(),
+            orders: orders
+                .iter()
+                .map(|r| OrderView { order_id: r.text(0), ordered_at: r.int(1), status: r.text(2), lines: r.int(3), amount: r.opt_real(4).unwrap_or(0.0) })
+                .collect(),
+            reviews: reviews
+                .iter()
+                .map(|r| ReviewView { review_id: r.text(0), product_id: r.opt_text(1), ts: r.int(2), rating: r.opt_int(3), text: r.text(4) })
+                .collect(),
             scores: scores_at(cid, &row, PROFILE + 1)?,
-            evidence: self.evidence_of(cid)?,
-            recommendations: self.recommendations_of(cid, 10)?,
+            evidence: crate::analysis::evidence(&evidence),
+            recommendations: crate::analysis::recommendations(&recommendations),
         }))
     }
 

@@ -97,6 +97,9 @@ impl Row {
     }
 }
 
+/// What [`Conn::query_row_with_lists`] reads: the row, and each list's rows.
+pub type RowWithLists = (Row, Vec<Vec<Row>>);
+
 /// Which database a connection talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -134,6 +137,21 @@ pub trait Conn: Send {
             changed += self.exec(&statement, chunk)?;
         }
         Ok(changed)
+    }
+
+    /// A row and the lists that belong to it: runs `main` (at most one row, whose first column
+    /// is the key the lists read by) with `params`, and each list statement with `$1` bound to
+    /// that key and `$2`, … to its own values. Returns the row and each list's rows (`None`:
+    /// `main` found no row). This runs the statements one by one; PostgreSQL runs them as one.
+    fn query_row_with_lists(&mut self, main: &str, params: &[Val], lists: &[(&str, &[Val])]) -> Result<Option<RowWithLists>, StoreError> {
+        let Some(row) = self.query_one(main, params)? else { return Ok(None) };
+        let key = row.0.first().cloned().unwrap_or(Val::Null);
+        let mut read = Vec::with_capacity(lists.len());
+        for (sql, own) in lists {
+            let bound: Vec<Val> = std::iter::once(key.clone()).chain(own.iter().cloned()).collect();
+            read.push(self.query(sql, &bound)?);
+        }
+        Ok(Some((row, read)))
     }
 
     /// [`Conn::exec_rows`] for a query (`IN ({rows})`, `RETURNING`): every chunk's rows.
@@ -193,16 +211,7 @@ fn placeholder_rows(rows: usize, width: usize) -> String {
 /// `$1` → `?1`: SQLite reads `$1` as a *named* parameter numbered by first appearance, which
 /// would silently misbind a statement that mentions `$2` before `$1`.
 fn sqlite_placeholders(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
-            out.push('?');
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    map_placeholders(sql, |n| format!("?{n}"))
 }
 
 pub struct SqliteConn {
@@ -369,12 +378,47 @@ impl Conn for SqliteConn {
 pub struct PgConn {
     client: postgres::Client,
     prepared: HashMap<String, postgres::Statement>,
+    /// [`PgConn::row_with_lists`] statements by their parts (joined by NUL).
+    composed: HashMap<String, std::sync::Arc<str>>,
+}
+
+/// `sql` with each placeholder `$n` replaced by `to(n)`.
+fn map_placeholders(sql: &str, to: impl Fn(usize) -> String) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let digits = rest[at + 1..].bytes().take_while(u8::is_ascii_digit).count();
+        match rest[at + 1..at + 1 + digits].parse::<usize>() {
+            Ok(n) => out.push_str(&to(n)),
+            Err(_) => out.push('$'),
+        }
+        rest = &rest[at + 1 + digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// One statement for [`Conn::query_row_with_lists`]: the main row's columns, then one column
+/// per list, its rows as a JSON array of objects (column names ignored, their order kept).
+/// A list's `$1` becomes the main row's first column; its own values follow the values of
+/// `main` and of the lists before it.
+fn row_with_lists_statement(main: &str, main_params: usize, lists: &[(&str, &[Val])]) -> String {
+    let mut sql = String::from("SELECT main_row.*");
+    let mut before = main_params;
+    for (list, own) in lists {
+        let list = map_placeholders(list, |n| if n == 1 { "main_row.list_key".into() } else { format!("${}", before + n - 1) });
+        sql.push_str(&format!(", (SELECT CAST(json_agg(l) AS TEXT) FROM ({list}) l)"));
+        before += own.len();
+    }
+    sql.push_str(&format!(" FROM ({main}) AS main_row (list_key)"));
+    sql
 }
 
 impl PgConn {
     pub fn connect(url: &str) -> Result<PgConn, StoreError> {
         let client = postgres::Client::connect(url, postgres::NoTls)?;
-        Ok(PgConn { client, prepared: HashMap::new() })
+        Ok(PgConn { client, prepared: HashMap::new(), composed: HashMap::new() })
     }
 
     fn statement(&mut self, sql: &str) -> Result<postgres::Statement, StoreError> {
@@ -455,6 +499,72 @@ impl Conn for PgConn {
     fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
         Ok(self.client.batch_execute(sql)?)
     }
+
+    /// One statement, one round trip (a 360 read nine statements, nine round trips: each a
+    /// wait for both processes to be scheduled, the latency tail on a busy machine).
+    fn query_row_with_lists(&mut self, main: &str, params: &[Val], lists: &[(&str, &[Val])]) -> Result<Option<RowWithLists>, StoreError> {
+        let key: String = std::iter::once(main).chain(lists.iter().map(|(l, _)| *l)).collect::<Vec<_>>().join("\0");
+        let sql = match self.composed.get(&key) {
+            Some(sql) => std::sync::Arc::clone(sql),
+            None => {
+                let sql: std::sync::Arc<str> = row_with_lists_statement(main, params.len(), lists).into();
+                self.composed.insert(key, std::sync::Arc::clone(&sql));
+                sql
+            }
+        };
+        let values: Vec<Val> = params.iter().chain(lists.iter().flat_map(|(_, own)| own.iter())).cloned().collect();
+        let Some(Row(mut cells)) = self.query_one(&sql, &values)? else { return Ok(None) };
+        let read = cells.split_off(cells.len() - lists.len()).into_iter().map(json_rows).collect::<Result<_, _>>()?;
+        Ok(Some((Row(cells), read)))
+    }
+}
+
+/// The rows of a list that [`row_with_lists_statement`] aggregated (NULL: none).
+fn json_rows(cell: Val) -> Result<Vec<Row>, StoreError> {
+    let Val::Text(json) = cell else { return Ok(Vec::new()) };
+    let rows: Vec<JsonRow> = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("a list aggregated to JSON: {e}")))?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// A row aggregated to a JSON object: its values in column order (the names, possibly
+/// repeated, are ignored). Numbers are read from their text, exactly (serde_json's default
+/// float parsing may be one unit in the last place off).
+struct JsonRow(Row);
+
+impl<'de> serde::Deserialize<'de> for JsonRow {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<JsonRow, D::Error> {
+        struct Cells;
+        impl<'de> serde::de::Visitor<'de> for Cells {
+            type Value = JsonRow;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a row as a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<JsonRow, A::Error> {
+                let mut cells = Vec::new();
+                while let Some((_, raw)) = map.next_entry::<serde::de::IgnoredAny, &serde_json::value::RawValue>()? {
+                    cells.push(json_cell(raw.get()).map_err(serde::de::Error::custom)?);
+                }
+                Ok(JsonRow(Row(cells)))
+            }
+        }
+        d.deserialize_map(Cells)
+    }
+}
+
+/// A JSON scalar as a cell: what the column's own type would have given, but for a float
+/// with an integral value (`20`), which becomes an integer (the row accessors convert).
+fn json_cell(raw: &str) -> Result<Val, String> {
+    Ok(match raw {
+        "null" => Val::Null,
+        "true" => Val::Int(1),
+        "false" => Val::Int(0),
+        _ if raw.starts_with('"') => Val::Text(serde_json::from_str(raw).map_err(|e| e.to_string())?),
+        _ if raw.starts_with(['[', '{']) => Val::Text(raw.to_string()),
+        _ => match raw.parse::<i64>() {
+            Ok(x) => Val::Int(x),
+            Err(_) => Val::Real(raw.parse::<f64>().map_err(|e| format!("{raw}: {e}"))?),
+        },
+    })
 }
 
 #[cfg(test)]

@@ -563,6 +563,50 @@ fn batched_ingest_matches_one_by_one(db: &TestDb) {
     assert_eq!(comparable(&mut reader, "1"), comparable(&mut batched, "1"));
 }
 
+/// The 360 is one statement on PostgreSQL (its lists aggregated to JSON) and nine on SQLite:
+/// the same answer, to the last digit, for every customer of a Taobao sample with orders,
+/// reviews, properties, PII, segments and an analysis.
+#[test]
+fn customer_360_is_the_same_on_both_backends() {
+    let (lite, pg) = (TestDb::sqlite(), TestDb::postgres().expect("PostgreSQL at 127.0.0.1:5432 (user postgres)"));
+    let mut messages = taobao_messages(600);
+    let users: Vec<String> = messages.iter().filter_map(|m| m.user_id.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let (first, second) = (users[0].as_str(), users[1].as_str());
+    // Amounts whose sums need every digit (0.1 + 0.2), text and properties that need escaping.
+    let mut awkward = order("aw1", first, "awkward", 0.1, OrderState::Completed, T0);
+    awkward.order.as_mut().unwrap().lines.push(OrderLineInput { product_id: Some("p2".into()), category: None, quantity: 3.0, unit_price: 0.2, coupon_code: None });
+    messages.extend([
+        awkward,
+        review("rv1", first, "r1", "好用, \"quoted\"\n\\ {}", T0 + MIN),
+        Message { properties: Some(r#"{"q": "a \"b\" 搜索", "n": 1e-7, "big": 12345678901234567890}"#.into()), ..track("pr1", Some(second), None, EventType::Search, T0) },
+        identify("id1", second, Some("device-x"), Pii { email: Some("a@b.cn".into()), ..Default::default() }, T0),
+    ]);
+    let mut stores = [open(&lite), open(&pg)];
+    for s in &mut stores {
+        s.create_segment("browsers", "count_product_view >= 20", "").unwrap();
+        s.create_segment("buyers", "orders >= 1", "").unwrap();
+        for commit in messages.chunks(97) {
+            s.ingest(commit).unwrap();
+        }
+        let scored: Vec<(&str, &str, f64, f64)> = users.iter().take(5).map(|u| (u.as_str(), "balanced", 1.0 / 3.0, 0.1 + 0.2)).collect();
+        let output = run_output(s, &scored, None);
+        s.write_analysis(output).unwrap();
+    }
+    for user in users.iter().map(String::as_str).chain(["device-x", "nobody"]) {
+        let [a, b] = stores.each_mut().map(|s| {
+            let mut c = s.customer_360(user, true, T0, 100).unwrap();
+            // Entered when the writer committed (the clock), not at an event's time.
+            c.iter_mut().flat_map(|c| c.segments.iter_mut()).for_each(|(_, _, entered)| *entered = 0);
+            serde_json::to_string(&c).unwrap()
+        });
+        assert_eq!(a, b, "customer {user}");
+    }
+    let full = stores[1].customer_360(first, true, T0, 100).unwrap().unwrap();
+    assert!(!full.orders.is_empty() && !full.reviews.is_empty() && !full.segments.is_empty() && !full.recent_events.is_empty());
+    assert!(full.scores.is_some() && !full.evidence.is_empty() && !full.recommendations.is_empty());
+    assert!(full.orders.iter().any(|o| o.amount == 0.1 + 3.0 * 0.2));
+}
+
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
