@@ -341,6 +341,7 @@ pub fn spawn(config: ServeConfig) -> Result<RunningServer, String> {
     let mut write_store = open("opening")?;
     write_store
         .abandon_running_runs("interrupted: the server stopped during the run / 服务停止，分析中断")
+        .and_then(|_| write_store.without_jit())
         .map_err(|e| format!("opening {}: {e}", config.location.display()))?;
     let backend = match write_store.backend() {
         xinli_store::sql::Backend::Sqlite => "sqlite",

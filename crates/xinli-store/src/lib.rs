@@ -199,6 +199,17 @@ impl Store {
         Ok(())
     }
 
+    /// For a connection whose statements are all index probes and small writes (the server's
+    /// writer): PostgreSQL's JIT compiling (100–400 ms) starts at a plan cost that a table
+    /// without statistics yet reaches easily — 110 ms of compiling for the 3 ms of a commit's
+    /// segment-membership probes. Analytical reads keep it.
+    pub fn without_jit(&mut self) -> Result<(), StoreError> {
+        match self.conn.backend() {
+            Backend::Postgres => self.conn.batch("SET jit = off"),
+            Backend::Sqlite => Ok(()),
+        }
+    }
+
     pub(crate) fn clear_cache(&mut self) {
         if let Some(c) = self.cache.as_mut() {
             *c = WriteCache::default();

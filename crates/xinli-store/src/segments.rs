@@ -148,12 +148,19 @@ impl Store {
             return Ok(0);
         }
         let cids: Vec<Val> = records.iter().map(|(cid, _)| Val::Int(*cid)).collect();
-        let mut current: HashSet<(i64, i64)> = self
-            .conn
-            .query_rows("SELECT cid, segment_id FROM segment_members WHERE left_at IS NULL AND cid IN ({rows})", 1, &cids)?
-            .iter()
-            .map(|r| (r.int(0), r.int(1)))
-            .collect();
+        // An index probe per customer, as in `Store::look_up_each`: PostgreSQL planned
+        // `cid IN (…256 ids…)` as a scan of the whole table, or of the other index, while its
+        // statistics were missing (108 ms, or 4.3 s as a generic plan, at 10^6 rows; 7 ms so).
+        let mut current: HashSet<(i64, i64)> = HashSet::new();
+        let found = self.conn.query_rows(
+            "SELECT CAST(v.column1 AS BIGINT), (SELECT string_agg(CAST(m.segment_id AS TEXT), ',') FROM segment_members m \
+             WHERE m.cid = CAST(v.column1 AS BIGINT) AND m.left_at IS NULL) FROM (VALUES {rows}) v",
+            1,
+            &cids,
+        )?;
+        for r in &found {
+            current.extend(r.text(1).split(',').filter_map(|id| id.parse().ok()).map(|id| (r.int(0), id)));
+        }
         let needs_scores = self.segments.iter().any(|s| s.needs_scores);
         let mut entries = Vec::new();
         for (cid, live) in records {

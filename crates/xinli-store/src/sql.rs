@@ -443,6 +443,8 @@ impl postgres::types::ToSql for Val {
             Val::Int(x) if *ty == Type::INT4 => i32::try_from(*x)?.to_sql(ty, out),
             Val::Int(x) if *ty == Type::FLOAT8 => (*x as f64).to_sql(ty, out),
             Val::Int(x) if *ty == Type::BOOL => (*x != 0).to_sql(ty, out),
+            // A `VALUES` list's parameters are TEXT on PostgreSQL.
+            Val::Int(x) if *ty == Type::TEXT => x.to_string().to_sql(ty, out),
             Val::Int(x) => x.to_sql(ty, out),
             Val::Real(x) => x.to_sql(ty, out),
             Val::Text(s) => s.to_sql(ty, out),
