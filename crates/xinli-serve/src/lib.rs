@@ -347,7 +347,12 @@ pub fn spawn(config: ServeConfig) -> Result<RunningServer, String> {
         xinli_store::sql::Backend::Sqlite => "sqlite",
         xinli_store::sql::Backend::Postgres => "postgresql",
     };
-    let readers = (0..config.readers.max(1)).map(|_| open("opening a reader on").map(Mutex::new)).collect::<Result<Vec<_>, _>>()?;
+    let open_reader = || {
+        let mut reader = open("opening a reader on")?;
+        reader.without_jit().map_err(|e| format!("opening a reader on {}: {e}", config.location.display()))?;
+        Ok::<_, String>(Mutex::new(reader))
+    };
+    let readers = (0..config.readers.max(1)).map(|_| open_reader()).collect::<Result<Vec<_>, _>>()?;
     let (writer, writer_thread) = Writer::start(write_store, Arc::clone(&metrics));
     let listener = std::net::TcpListener::bind(config.bind).map_err(|e| format!("binding {}: {e}", config.bind))?;
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;

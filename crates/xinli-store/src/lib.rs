@@ -199,10 +199,10 @@ impl Store {
         Ok(())
     }
 
-    /// For a connection whose statements are all index probes and small writes (the server's
-    /// writer): PostgreSQL's JIT compiling (100–400 ms) starts at a plan cost that a table
-    /// without statistics yet reaches easily — 110 ms of compiling for the 3 ms of a commit's
-    /// segment-membership probes. Analytical reads keep it.
+    /// For the server's connections, whose statements are index probes and small reads and
+    /// writes: PostgreSQL's JIT compiling (100–400 ms per execution) starts at a plan cost that
+    /// a table without statistics yet reaches easily — 110 ms of compiling for the 3 ms of a
+    /// commit's segment-membership probes. No-op on SQLite.
     pub fn without_jit(&mut self) -> Result<(), StoreError> {
         match self.conn.backend() {
             Backend::Postgres => self.conn.batch("SET jit = off"),
