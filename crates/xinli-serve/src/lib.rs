@@ -341,7 +341,7 @@ pub fn spawn(config: ServeConfig) -> Result<RunningServer, String> {
     let mut write_store = open("opening")?;
     write_store
         .abandon_running_runs("interrupted: the server stopped during the run / 服务停止，分析中断")
-        .and_then(|_| write_store.without_jit())
+        .and_then(|_| write_store.tune_for_short_statements())
         .map_err(|e| format!("opening {}: {e}", config.location.display()))?;
     let backend = match write_store.backend() {
         xinli_store::sql::Backend::Sqlite => "sqlite",
@@ -349,7 +349,7 @@ pub fn spawn(config: ServeConfig) -> Result<RunningServer, String> {
     };
     let open_reader = || {
         let mut reader = open("opening a reader on")?;
-        reader.without_jit().map_err(|e| format!("opening a reader on {}: {e}", config.location.display()))?;
+        reader.tune_for_short_statements().map_err(|e| format!("opening a reader on {}: {e}", config.location.display()))?;
         Ok::<_, String>(Mutex::new(reader))
     };
     let readers = (0..config.readers.max(1)).map(|_| open_reader()).collect::<Result<Vec<_>, _>>()?;

@@ -200,12 +200,14 @@ impl Store {
     }
 
     /// For the server's connections, whose statements are index probes and small reads and
-    /// writes: PostgreSQL's JIT compiling (100–400 ms per execution) starts at a plan cost that
-    /// a table without statistics yet reaches easily — 110 ms of compiling for the 3 ms of a
-    /// commit's segment-membership probes. No-op on SQLite.
-    pub fn without_jit(&mut self) -> Result<(), StoreError> {
+    /// writes. On PostgreSQL: no JIT — compiling (100–400 ms per execution) starts at a plan
+    /// cost that a table without statistics yet reaches easily (110 ms of compiling for the
+    /// 3 ms of a commit's segment-membership probes); and generic plans for the prepared
+    /// statements — with `LIMIT $n` the plan cache kept planning the customer 360 afresh on
+    /// every execution (1.1 ms of planning for 0.5 ms of execution). No-op on SQLite.
+    pub fn tune_for_short_statements(&mut self) -> Result<(), StoreError> {
         match self.conn.backend() {
-            Backend::Postgres => self.conn.batch("SET jit = off"),
+            Backend::Postgres => self.conn.batch("SET jit = off; SET plan_cache_mode = force_generic_plan"),
             Backend::Sqlite => Ok(()),
         }
     }
