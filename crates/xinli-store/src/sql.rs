@@ -378,7 +378,7 @@ impl Conn for SqliteConn {
 pub struct PgConn {
     client: postgres::Client,
     prepared: HashMap<String, postgres::Statement>,
-    /// [`PgConn::row_with_lists`] statements by their parts (joined by NUL).
+    /// [`Conn::query_row_with_lists`] statements by their parts (joined by NUL).
     composed: HashMap<String, std::sync::Arc<str>>,
 }
 
@@ -582,6 +582,28 @@ mod tests {
         assert_eq!(&*statements[3].0, "INSERT INTO t (a, b) VALUES ($1, $2)");
         assert_eq!(placeholder_rows(2, 2), "($1, $2), ($3, $4)");
         assert!(statements.iter().flat_map(|(_, v)| v.iter()).eq(values.iter()), "every value once, in order");
+    }
+
+    #[test]
+    fn lists_join_their_row_in_one_statement() {
+        let statement = row_with_lists_statement(
+            "SELECT c.cid FROM c WHERE c.name = $1",
+            1,
+            &[("SELECT a FROM x WHERE cid = $1 LIMIT $2", &[Val::Int(5)]), ("SELECT b FROM y WHERE cid = $1 AND k = $2", &[Val::Int(7)])],
+        );
+        assert_eq!(
+            statement,
+            "SELECT main_row.*, (SELECT CAST(json_agg(l) AS TEXT) FROM (SELECT a FROM x WHERE cid = main_row.list_key LIMIT $2) l), \
+             (SELECT CAST(json_agg(l) AS TEXT) FROM (SELECT b FROM y WHERE cid = main_row.list_key AND k = $3) l) \
+             FROM (SELECT c.cid FROM c WHERE c.name = $1) AS main_row (list_key)"
+        );
+    }
+
+    #[test]
+    fn aggregated_rows_keep_column_order_and_every_digit() {
+        let rows = json_rows(Val::Text(r#"[{"min": 3, "min": "a\"b", "x": 0.30000000000000004, "y": null, "z": 1e-7}]"#.into())).unwrap();
+        assert_eq!(rows[0].0, [Val::Int(3), Val::Text("a\"b".into()), Val::Real(0.1 + 0.2), Val::Null, Val::Real(1e-7)]);
+        assert!(json_rows(Val::Null).unwrap().is_empty(), "no rows: NULL");
     }
 
     #[test]
