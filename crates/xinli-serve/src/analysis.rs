@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 use xinli_analyze::output::CustomerRow;
 use xinli_analyze::{AnalyzeConfig, Source};
-use xinli_store::export::Exported;
+use xinli_store::export::{Exported, Part, SurveyAnswer};
 use xinli_store::{AnalysisOutput, Evidence, Recommendation, ScoreInput, Store};
 
 /// Records per exported part file.
@@ -57,9 +57,12 @@ pub struct Prepared {
 pub struct RunReport {
     pub run_id: i64,
     pub customers: u64,
+    pub products: u64,
     pub orders: u64,
     pub events: u64,
     pub reviews: u64,
+    pub surveys: u64,
+    pub campaigns: u64,
     /// Stored records the export could not write as canonical records (not analysed).
     pub skipped: xinli_store::export::Skipped,
     pub as_of: String,
@@ -75,9 +78,12 @@ impl RunReport {
         RunReport {
             run_id: p.run_id,
             customers: p.exported.customers.len() as u64,
+            products: p.exported.products,
             orders: p.exported.orders,
             events: p.exported.events,
             reviews: p.exported.reviews,
+            surveys: p.exported.surveys,
+            campaigns: p.exported.campaigns,
             skipped: p.exported.skipped,
             as_of: p.as_of.clone(),
             export_seconds: p.export_seconds,
@@ -94,8 +100,9 @@ pub fn skipped_note(skipped: &xinli_store::export::Skipped) -> String {
         return String::new();
     }
     format!(
-        "; left out as unreadable (不可读，未分析): {} customers, {} order lines, {} events, {} reviews",
-        skipped.customers, skipped.orders, skipped.events, skipped.reviews
+        "; left out as unreadable (不可读，未分析): {} customers, {} products, {} order lines, {} events, {} reviews, {} survey answers, \
+         {} campaign touches",
+        skipped.customers, skipped.products, skipped.orders, skipped.events, skipped.reviews, skipped.surveys, skipped.campaigns
     )
 }
 
@@ -118,9 +125,14 @@ pub fn prepare(store: &mut Store, settings: &AnalysisSettings, run_id: i64, sour
     let started = Instant::now();
     let mut part = 0usize;
     let exported = store
-        .export_shop(EXPORT_PART, |shop| {
+        .export_shop(EXPORT_PART, |records| {
             part += 1;
-            xinli_ingest::write_canonical_part(&shop, &shop_dir.0, &format!("-{part:05}")).map(|_| ()).map_err(|e| e.to_string())
+            let suffix = format!("-{part:05}");
+            match records {
+                Part::Shop(shop) => xinli_ingest::write_canonical_part(&shop, &shop_dir.0, &suffix).map(|_| ()),
+                Part::Surveys(answers) => write_surveys(&answers, &shop_dir.0.join(format!("surveys{suffix}.csv"))),
+            }
+            .map_err(|e| e.to_string())
         })
         .map_err(|e| format!("exporting the store: {e}"))?;
     if exported.customers.is_empty() {
@@ -144,6 +156,17 @@ pub fn prepare(store: &mut Store, settings: &AnalysisSettings, run_id: i64, sour
     xinli_recommend::write_recommendations(&shop.shop, &options, &out_dir).map_err(|e| format!("recommendations: {e}"))?;
     let recommend_seconds = started.elapsed().as_secs_f64();
     Ok(Prepared { run_id, out_dir, source: source.to_string(), as_of: outcome.as_of, exported, export_seconds, analyze_seconds, recommend_seconds })
+}
+
+/// Survey answers as a canonical `surveys` file (data contract v1, read by `xinli-text`).
+fn write_surveys(answers: &[SurveyAnswer], path: &Path) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record(["customer_id", "ts", "score", "scale", "comment", "product_id"])?;
+    for a in answers {
+        let product = a.product_id.as_ref().map_or("", |p| p.as_str());
+        w.write_record([a.customer_id.as_str(), &a.ts.to_string(), &a.score.to_string(), &a.scale.to_string(), a.comment.as_deref().unwrap_or(""), product])?;
+    }
+    w.flush()
 }
 
 fn number(cell: &str) -> Option<f64> {

@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value};
 use xinli_core::{CustomerId, EventType};
-use xinli_store::{Consent, Message, MessageKind, OrderInput, OrderLineInput, OrderState, Pii, ReviewInput, Traits};
+use xinli_store::{Consent, LineDetails, Message, MessageKind, OrderInput, OrderLineInput, OrderState, Pii, ReviewInput, Traits};
 
 /// Segment's limit on one message.
 pub const MAX_MESSAGE_BYTES: usize = 32 * 1024;
@@ -153,8 +153,18 @@ fn flag(v: Option<&Value>) -> Option<bool> {
     }
 }
 
+/// An order's lines. Beyond the e-commerce spec, the order's `payment_method`, `channel`,
+/// `promised_delivery_at` and `delivered_at` (ISO 8601) and a product's `list_price` are read
+/// when sent: the canonical orders columns the analysis takes as evidence.
 fn order_lines(props: &Map<String, Value>) -> Result<Vec<OrderLineInput>, Rejection> {
     let coupon = text(props.get("coupon"));
+    let order_details = LineDetails {
+        payment_method: text(props.get("payment_method")).map(|m| m.to_lowercase()),
+        channel: text(props.get("channel")).map(|c| c.to_lowercase()),
+        promised_delivery_ms: timestamp_ms(props.get("promised_delivery_at"), "properties.promised_delivery_at")?,
+        delivered_ms: timestamp_ms(props.get("delivered_at"), "properties.delivered_at")?,
+        ..LineDetails::default()
+    };
     let Some(products) = props.get("products") else {
         // An order without product detail is one line worth the order's revenue or total.
         let amount = match number(props.get("revenue"), "properties.revenue")? {
@@ -162,7 +172,7 @@ fn order_lines(props: &Map<String, Value>) -> Result<Vec<OrderLineInput>, Reject
             None => number(props.get("total"), "properties.total")?,
         };
         return Ok(match amount {
-            Some(a) => vec![OrderLineInput { product_id: None, category: None, quantity: 1.0, unit_price: non_negative(a, "properties.total")?, coupon_code: coupon }],
+            Some(a) => vec![OrderLineInput { product_id: None, category: None, quantity: 1.0, unit_price: non_negative(a, "properties.total")?, coupon_code: coupon, details: order_details }],
             None => Vec::new(),
         });
     };
@@ -182,12 +192,17 @@ fn order_lines(props: &Map<String, Value>) -> Result<Vec<OrderLineInput>, Reject
                 return Err(Rejection::new(&field, format!("{field}.quantity must be positive"), format!("{field}.quantity 必须为正")));
             }
             let price = number(p.get("price"), &format!("{field}.price"))?.unwrap_or(0.0);
+            let list_price = match number(p.get("list_price"), &format!("{field}.list_price"))? {
+                Some(x) => Some(non_negative(x, &format!("{field}.list_price"))?),
+                None => None,
+            };
             Ok(OrderLineInput {
                 product_id: text(p.get("product_id")).or_else(|| text(p.get("sku"))),
                 category: text(p.get("category")),
                 quantity,
                 unit_price: non_negative(price, &format!("{field}.price"))?,
                 coupon_code: text(p.get("coupon")).or_else(|| coupon.clone()),
+                details: LineDetails { list_price, ..order_details.clone() },
             })
         })
         .collect()
@@ -290,6 +305,7 @@ pub fn parse_message(v: &Value, kind: Option<MessageKind>, now_ms: i64, fallback
                 rating: rating.map(|r| r.round() as i64),
                 text: text(props.get("review_body")).unwrap_or_default(),
                 language: None,
+                extra: None,
             })
         }
         _ => None,
@@ -336,6 +352,8 @@ pub fn parse_message(v: &Value, kind: Option<MessageKind>, now_ms: i64, fallback
         traits,
         order,
         review,
+        survey: None,
+        campaign: None,
     })
 }
 
@@ -415,6 +433,24 @@ mod tests {
         assert_eq!(o.lines[1].product_id.as_deref(), Some("p2"));
         assert_eq!(o.lines[1].coupon_code.as_deref(), Some("SAVE"));
         assert_eq!(m.value, Some(30.0));
+        assert_eq!(o.lines[0].details, LineDetails::default(), "nothing beyond the spec was sent");
+    }
+
+    #[test]
+    fn order_details_beyond_the_spec_reach_every_line() {
+        let m = parse(json!({"type": "track", "userId": "u1", "event": "Order Completed",
+            "properties": {"order_id": "o1", "payment_method": "COD", "channel": "App",
+                "promised_delivery_at": "2024-05-03T00:00:00Z", "delivered_at": "2024-05-05T12:00:00Z",
+                "products": [{"product_id": "p1", "price": 8, "list_price": 10}, {"product_id": "p2", "price": 5}]}}))
+        .unwrap();
+        let lines = m.order.unwrap().lines;
+        let d = &lines[0].details;
+        assert_eq!((d.payment_method.as_deref(), d.channel.as_deref(), d.list_price), (Some("cod"), Some("app"), Some(10.0)));
+        assert_eq!((d.promised_delivery_ms, d.delivered_ms), (Some(1_714_694_400_000), Some(1_714_910_400_000)));
+        assert_eq!((lines[1].details.list_price, lines[1].details.payment_method.as_deref()), (None, Some("cod")));
+        let bad = parse(json!({"type": "track", "userId": "u", "event": "Order Completed",
+            "properties": {"order_id": "o", "delivered_at": "soon", "revenue": 3}})).unwrap_err();
+        assert_eq!(bad.field, "properties.delivered_at");
     }
 
     #[test]

@@ -22,13 +22,16 @@ pub struct ErasureReceipt {
     pub rows: Vec<(String, u64)>,
     /// Analysis documents rewritten without the customer.
     pub documents_scrubbed: u64,
+    /// Files of the latest analysis run (`<data-dir>/analysis`) rewritten or removed without
+    /// the customer, by name (see [`Store::erase_customer_and`]).
+    pub files_scrubbed: Vec<String>,
 }
 
 /// Removes what names the customer from a JSON document: an array element that is one of the
 /// `traces`, or an object with one among its own fields (a complaint, a listed customer), is
 /// dropped; any other such string becomes null, and an object key equal to one goes with its
 /// value. Aggregates (counts, shares) stay. Returns whether anything changed.
-fn scrub(doc: &mut Json, traces: &HashSet<String>) -> bool {
+pub fn scrub(doc: &mut Json, traces: &HashSet<String>) -> bool {
     let names = |v: &Json| matches!(v, Json::String(s) if traces.contains(s));
     match doc {
         Json::String(s) if traces.contains(s.as_str()) => {
@@ -68,16 +71,31 @@ impl Store {
     /// truncated afterwards, so the old page images leave the files too. On PostgreSQL dead
     /// tuples stay in the heap until `VACUUM` (docs/serve.md).
     pub fn erase_customer(&mut self, external: &str) -> Result<Option<ErasureReceipt>, StoreError> {
+        self.erase_customer_and(external, |_| Ok(Vec::new()))
+    }
+
+    /// [`Store::erase_customer`], also running `scrub_files` inside the transaction with what
+    /// names the customer (ids, order and review ids, review texts, survey comments): it
+    /// rewrites files outside the store (the analysis files) and returns their names for the
+    /// receipt. If it fails, nothing is erased and the error is returned.
+    pub fn erase_customer_and(
+        &mut self,
+        external: &str,
+        scrub_files: impl FnOnce(&HashSet<String>) -> Result<Vec<String>, StoreError>,
+    ) -> Result<Option<ErasureReceipt>, StoreError> {
         let receipt = self.transaction(|s| {
             let Some(cid) = s.find_customer(external)? else { return Ok(None) };
             s.clear_cache();
             let traces = s.traces(cid)?;
             let documents_scrubbed = s.scrub_documents(&traces)?;
+            let files_scrubbed = scrub_files(&traces)?;
             let mut rows = Vec::new();
             for table in [
                 "events",
                 "orders",
                 "reviews",
+                "surveys",
+                "campaign_touches",
                 "segment_members",
                 "customer_scores",
                 "customer_evidence",
@@ -97,7 +115,7 @@ impl Store {
                 "INSERT INTO erasures (receipt_id, at, subject_digest, counts) VALUES ($1, $2, $3, $4)",
                 &[receipt_id.as_str().into(), now.into(), subject_digest.as_str().into(), counts.into()],
             )?;
-            Ok(Some(ErasureReceipt { receipt_id, erased_at: now, subject_digest, rows, documents_scrubbed }))
+            Ok(Some(ErasureReceipt { receipt_id, erased_at: now, subject_digest, rows, documents_scrubbed, files_scrubbed }))
         })?;
         if receipt.is_some() && self.backend() == crate::sql::Backend::Sqlite {
             self.conn.query("PRAGMA wal_checkpoint(TRUNCATE)", &[])?;
@@ -106,11 +124,12 @@ impl Store {
     }
 
     /// What names the customer in a document: its user and anonymous ids, its order and review
-    /// ids and its review texts.
+    /// ids, its review texts and survey comments.
     fn traces(&mut self, cid: i64) -> Result<HashSet<String>, StoreError> {
         let rows = self.conn.query(
             "SELECT value FROM identities WHERE cid = $1 UNION SELECT order_id FROM orders WHERE cid = $1 \
-             UNION SELECT review_id FROM reviews WHERE cid = $1 UNION SELECT text FROM reviews WHERE cid = $1",
+             UNION SELECT review_id FROM reviews WHERE cid = $1 UNION SELECT text FROM reviews WHERE cid = $1 \
+             UNION SELECT comment FROM surveys WHERE cid = $1",
             &[cid.into()],
         )?;
         Ok(rows.iter().filter_map(|r| r.opt_text(0)).filter(|t| !t.is_empty()).collect())

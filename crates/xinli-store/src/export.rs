@@ -1,7 +1,8 @@
 //! The store read back as a canonical shop, in parts, for the batch analysis
-//! (`xinli analyze --db`): customers, orders, events and reviews as `xinli-core` records, each
-//! customer named by its store label (user id, else anonymous id). PII stays sealed in the
-//! store: the analysis does not need it, so it never reaches the exported files.
+//! (`xinli analyze --db`): customers, products, orders, events, reviews and campaign touches as
+//! `xinli-core` records, and survey answers, each customer named by its store label (user id,
+//! else anonymous id). PII stays sealed in the store: the analysis does not need it, so it
+//! never reaches the exported files.
 //!
 //! One read transaction (a snapshot) covers the whole export, so live ingestion may go on.
 //! A stored record the canonical format cannot hold (an id it rejects, an unknown status or
@@ -9,8 +10,13 @@
 
 use std::collections::HashMap;
 
-use xinli_core::{Category, Customer, CustomerId, Event, EventType, Money, OrderId, OrderLine, OrderStatus, ProductId, Quantity, Review, ReviewId, Shop, Subject, Timestamp};
+use xinli_core::{
+    CampaignId, CampaignTouch, Category, Customer, CustomerId, Event, EventType, Gender, Money, OrderId, OrderLine, OrderStatus, Product,
+    ProductId, Quantity, Review, ReviewId, Shop, Subject, Timestamp,
+};
 
+use crate::import::CUSTOMER_TRAITS;
+use crate::model::extra_from_json;
 use crate::sql::{Backend, Row, Val};
 use crate::{Store, StoreError};
 
@@ -19,30 +25,93 @@ use crate::{Store, StoreError};
 pub struct Exported {
     /// Label (the `customer_id` the exported files use) → `customers.cid`.
     pub customers: HashMap<String, i64>,
+    pub products: u64,
     pub orders: u64,
     pub events: u64,
     pub reviews: u64,
+    pub surveys: u64,
+    pub campaigns: u64,
     pub skipped: Skipped,
 }
 
 /// Stored records left out of an export because they cannot be canonical records, by kind
-/// (an order line, event or review of a left-out customer counts too).
+/// (an order line, event, review, survey answer or campaign touch of a left-out customer
+/// counts too).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Skipped {
     pub customers: u64,
+    pub products: u64,
     pub orders: u64,
     pub events: u64,
     pub reviews: u64,
+    pub surveys: u64,
+    pub campaigns: u64,
 }
 
 impl Skipped {
     pub fn total(&self) -> u64 {
-        self.customers + self.orders + self.events + self.reviews
+        self.customers + self.products + self.orders + self.events + self.reviews + self.surveys + self.campaigns
     }
+}
+
+/// A survey answer as exported: the canonical `surveys` file's columns (the file itself is
+/// `xinli-text`'s, not a `Shop` kind).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SurveyAnswer {
+    pub customer_id: CustomerId,
+    pub ts: Timestamp,
+    pub score: i64,
+    /// 10 or 5.
+    pub scale: i64,
+    pub comment: Option<String>,
+    pub product_id: Option<ProductId>,
+}
+
+/// One part of an export: records of one kind.
+#[derive(Debug)]
+pub enum Part {
+    Shop(Shop),
+    Surveys(Vec<SurveyAnswer>),
 }
 
 fn seconds(ms: i64) -> Timestamp {
     Timestamp::from_unix_seconds(ms.div_euclid(1000))
+}
+
+fn opt_seconds(r: &Row, i: usize) -> Option<Timestamp> {
+    r.opt_int(i).map(seconds)
+}
+
+fn money(r: &Row, i: usize) -> Option<Money> {
+    r.opt_real(i).and_then(|x| Money::new(x).ok())
+}
+
+/// A customer's stored traits as the canonical customer's columns; traits the contract has no
+/// column for come back as its extra columns.
+fn customer_from_traits(customer_id: CustomerId, traits: &serde_json::Map<String, serde_json::Value>) -> Customer {
+    let text = |k: &str| traits.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let time = |k: &str| text(k).and_then(|t| Timestamp::parse(&t).ok());
+    let extra = traits
+        .iter()
+        .filter(|(k, _)| !CUSTOMER_TRAITS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+        .collect();
+    Customer {
+        customer_id,
+        signup_at: time("signup_at"),
+        gender: text("gender").and_then(|g| Gender::parse(&g)),
+        birth_date: time("birth_date"),
+        city: text("city"),
+        region: text("region"),
+        acquisition_channel: text("acquisition_channel"),
+        consent_email: None,
+        consent_sms: None,
+        consent_push: None,
+        email: None,
+        phone: None,
+        name: None,
+        extra,
+    }
 }
 
 fn product(r: &Row, i: usize) -> Option<ProductId> {
@@ -62,7 +131,7 @@ struct Label {
 impl Store {
     /// Streams the store as parts of at most `part` records of one kind each into `sink` (which
     /// writes them, e.g. with `xinli-ingest`'s canonical writer). Returns the label → cid map.
-    pub fn export_shop(&mut self, part: usize, mut sink: impl FnMut(Shop) -> Result<(), String>) -> Result<Exported, StoreError> {
+    pub fn export_shop(&mut self, part: usize, mut sink: impl FnMut(Part) -> Result<(), String>) -> Result<Exported, StoreError> {
         let begin = match self.backend() {
             Backend::Sqlite => "BEGIN",
             Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
@@ -96,8 +165,8 @@ impl Store {
         }
     }
 
-    fn export_in_snapshot(&mut self, part: i64, sink: &mut dyn FnMut(Shop) -> Result<(), String>) -> Result<Exported, StoreError> {
-        let mut send = |shop: Shop| sink(shop).map_err(|e| StoreError::Config(format!("writing the exported shop: {e}")));
+    fn export_in_snapshot(&mut self, part: i64, sink: &mut dyn FnMut(Part) -> Result<(), String>) -> Result<Exported, StoreError> {
+        let mut send = |part: Part| sink(part).map_err(|e| StoreError::Config(format!("writing the exported shop: {e}")));
         let mut labels: HashMap<i64, Label> = HashMap::new();
         let mut exported = Exported::default();
         self.each_page(
@@ -123,24 +192,12 @@ impl Store {
                     };
                     exported.customers.insert(text.clone(), r.int(0));
                     if known {
-                        let traits: serde_json::Map<String, serde_json::Value> =
-                            r.opt_text(6).and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
-                        let trait_text = |k: &str| traits.get(k).and_then(|v| v.as_str()).map(str::to_string);
+                        let traits = r.opt_text(6).and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
                         customers.push(Customer {
-                            customer_id,
-                            signup_at: None,
-                            gender: None,
-                            birth_date: None,
-                            city: trait_text("city"),
-                            region: trait_text("region"),
-                            acquisition_channel: trait_text("acquisition_channel"),
                             consent_email: r.opt_bool(3),
                             consent_sms: r.opt_bool(4),
                             consent_push: r.opt_bool(5),
-                            email: None,
-                            phone: None,
-                            name: None,
-                            extra: Vec::new(),
+                            ..customer_from_traits(customer_id, &traits)
                         });
                     }
                     labels.insert(r.int(0), Label { text, known });
@@ -148,12 +205,44 @@ impl Store {
                 if customers.is_empty() {
                     return Ok(());
                 }
-                send(Shop { customers, ..Shop::default() })
+                send(Part::Shop(Shop { customers, ..Shop::default() }))
             },
         )?;
 
         self.each_page(
-            "SELECT order_id, line, cid, ordered_at, product_id, category, quantity, unit_price, coupon_code, status FROM orders \
+            "SELECT product_id, category, list_price, launched_at, brand, avg_rating, extra FROM products WHERE product_id > $1 \
+             ORDER BY product_id LIMIT $2",
+            vec![Val::Text(String::new())],
+            part,
+            |last| vec![last.text(0).into()],
+            |rows| {
+                let mut products = Vec::new();
+                for r in rows {
+                    let Ok(product_id) = ProductId::parse(&r.text(0)) else {
+                        exported.skipped.products += 1;
+                        continue;
+                    };
+                    products.push(Product {
+                        product_id,
+                        category: category(r, 1),
+                        list_price: money(r, 2),
+                        launched_at: opt_seconds(r, 3),
+                        brand: r.opt_text(4),
+                        avg_rating: r.opt_real(5),
+                        extra: extra_from_json(r.opt_text(6).as_deref()),
+                    });
+                }
+                exported.products += products.len() as u64;
+                if products.is_empty() {
+                    return Ok(());
+                }
+                send(Part::Shop(Shop { products, ..Shop::default() }))
+            },
+        )?;
+
+        self.each_page(
+            "SELECT order_id, line, cid, ordered_at, product_id, category, quantity, unit_price, coupon_code, status, \
+             list_price, payment_method, channel, promised_delivery_at, delivered_at, extra FROM orders \
              WHERE order_id > $1 OR (order_id = $1 AND line > $2) ORDER BY order_id, line LIMIT $3",
             vec![Val::Text(String::new()), Val::Int(-1)],
             part,
@@ -183,21 +272,21 @@ impl Store {
                         category: category(r, 5),
                         quantity,
                         unit_price,
-                        list_price: None,
+                        list_price: money(r, 10),
                         coupon_code: r.opt_text(8),
-                        payment_method: None,
-                        channel: None,
+                        payment_method: r.opt_text(11),
+                        channel: r.opt_text(12),
                         status,
-                        promised_delivery_at: None,
-                        delivered_at: None,
-                        extra: Vec::new(),
+                        promised_delivery_at: opt_seconds(r, 13),
+                        delivered_at: opt_seconds(r, 14),
+                        extra: extra_from_json(r.opt_text(15).as_deref()),
                     });
                 }
                 exported.orders += orders.len() as u64;
                 if orders.is_empty() {
                     return Ok(());
                 }
-                send(Shop { orders, ..Shop::default() })
+                send(Part::Shop(Shop { orders, ..Shop::default() }))
             },
         )?;
 
@@ -238,12 +327,12 @@ impl Store {
                 if events.is_empty() {
                     return Ok(());
                 }
-                send(Shop { events, ..Shop::default() })
+                send(Part::Shop(Shop { events, ..Shop::default() }))
             },
         )?;
 
         self.each_page(
-            "SELECT review_id, cid, product_id, ts, rating, text, language FROM reviews WHERE review_id > $1 ORDER BY review_id LIMIT $2",
+            "SELECT review_id, cid, product_id, ts, rating, text, language, extra FROM reviews WHERE review_id > $1 ORDER BY review_id LIMIT $2",
             vec![Val::Text(String::new())],
             part,
             |last| vec![last.text(0).into()],
@@ -262,14 +351,78 @@ impl Store {
                         rating: r.opt_int(4).and_then(|x| u8::try_from(x).ok()),
                         text: r.text(5),
                         language: r.opt_text(6).and_then(|l| xinli_core::Language::parse(&l)),
-                        extra: Vec::new(),
+                        extra: extra_from_json(r.opt_text(7).as_deref()),
                     });
                 }
                 exported.reviews += reviews.len() as u64;
                 if reviews.is_empty() {
                     return Ok(());
                 }
-                send(Shop { reviews, ..Shop::default() })
+                send(Part::Shop(Shop { reviews, ..Shop::default() }))
+            },
+        )?;
+
+        self.each_page(
+            "SELECT message_id, campaign_id, cid, ts, channel, variant, opened, clicked, converted, revenue, extra FROM campaign_touches \
+             WHERE message_id > $1 ORDER BY message_id LIMIT $2",
+            vec![Val::Text(String::new())],
+            part,
+            |last| vec![last.text(0).into()],
+            |rows| {
+                let mut campaigns = Vec::new();
+                for r in rows {
+                    let customer_id = labels.get(&r.int(2)).and_then(|l| CustomerId::parse(&l.text).ok());
+                    let (Some(customer_id), Ok(campaign_id)) = (customer_id, CampaignId::parse(&r.text(1))) else {
+                        exported.skipped.campaigns += 1;
+                        continue;
+                    };
+                    campaigns.push(CampaignTouch {
+                        campaign_id,
+                        customer_id,
+                        ts: seconds(r.int(3)),
+                        channel: r.opt_text(4),
+                        variant: r.opt_text(5),
+                        opened: r.opt_bool(6),
+                        clicked: r.opt_bool(7),
+                        converted: r.opt_bool(8),
+                        revenue: money(r, 9),
+                        extra: extra_from_json(r.opt_text(10).as_deref()),
+                    });
+                }
+                exported.campaigns += campaigns.len() as u64;
+                if campaigns.is_empty() {
+                    return Ok(());
+                }
+                send(Part::Shop(Shop { campaigns, ..Shop::default() }))
+            },
+        )?;
+
+        self.each_page(
+            "SELECT message_id, cid, ts, score, scale, comment, product_id FROM surveys WHERE message_id > $1 ORDER BY message_id LIMIT $2",
+            vec![Val::Text(String::new())],
+            part,
+            |last| vec![last.text(0).into()],
+            |rows| {
+                let mut answers = Vec::new();
+                for r in rows {
+                    let Some(customer_id) = labels.get(&r.int(1)).and_then(|l| CustomerId::parse(&l.text).ok()) else {
+                        exported.skipped.surveys += 1;
+                        continue;
+                    };
+                    answers.push(SurveyAnswer {
+                        customer_id,
+                        ts: seconds(r.int(2)),
+                        score: r.int(3),
+                        scale: r.int(4),
+                        comment: r.opt_text(5),
+                        product_id: product(r, 6),
+                    });
+                }
+                exported.surveys += answers.len() as u64;
+                if answers.is_empty() {
+                    return Ok(());
+                }
+                send(Part::Surveys(answers))
             },
         )?;
         Ok(exported)

@@ -1,13 +1,21 @@
 //! `xinli import --db`: a shop read by `xinli-ingest` becomes the same typed messages the HTTP
 //! API produces, so imported history and live events build profiles the same way. Message ids
-//! are digests of each record, so importing a file twice stores it once.
+//! are digests of each record, so importing a file twice stores it once. Every canonical kind
+//! and column is kept (what the contract has beyond the API's messages rides on them: line
+//! details, extra columns, surveys, campaign touches); products, which belong to no customer,
+//! go straight into their table ([`Store::put_products`]).
 
 use std::collections::BTreeMap;
 
-use xinli_core::{OrderStatus, Shop, Subject};
+use xinli_core::{OrderStatus, Product, Shop, Subject};
 
 use crate::crypto::digest_hex;
-use crate::model::{Consent, Message, MessageKind, OrderInput, OrderLineInput, OrderState, Pii, ReviewInput, Traits};
+use crate::model::{
+    extra_json, CampaignInput, Consent, LineDetails, Message, MessageKind, OrderInput, OrderLineInput, OrderState, Pii, ReviewInput,
+    SurveyInput, Traits,
+};
+use crate::sql::Val;
+use crate::{now_ms, Store, StoreError};
 
 fn ms(ts: xinli_core::Timestamp) -> i64 {
     ts.unix_seconds() * 1000
@@ -17,17 +25,28 @@ fn id(kind: &str, parts: &[&str]) -> String {
     format!("import-{kind}-{}", &digest_hex(&parts.join("\u{1f}"))[..32])
 }
 
-/// Every customer, order, event and review of the shop as messages, in time order within
-/// each kind (customers first, so traits exist before activity).
+/// The customer traits the import keeps beside PII and consent (contract names; dates as
+/// contract timestamps), read back by the export.
+pub const CUSTOMER_TRAITS: [&str; 6] = ["signup_at", "gender", "birth_date", "city", "region", "acquisition_channel"];
+
+/// Every customer, order, event, review and campaign touch of the shop as messages, in time
+/// order within each kind (customers first, so traits exist before activity).
 pub fn messages_from_shop(shop: &Shop) -> Vec<Message> {
-    let mut out = Vec::with_capacity(shop.customers.len() + shop.orders.len() + shop.events.len() + shop.reviews.len());
+    let mut out =
+        Vec::with_capacity(shop.customers.len() + shop.orders.len() + shop.events.len() + shop.reviews.len() + shop.campaigns.len());
     for c in &shop.customers {
         let user = c.customer_id.as_str();
         let mut other = serde_json::Map::new();
-        for (k, v) in [("city", &c.city), ("region", &c.region), ("acquisition_channel", &c.acquisition_channel)] {
+        let gender = c.gender.and_then(|g| serde_json::to_value(g).ok()).and_then(|g| g.as_str().map(str::to_string));
+        let values = [c.signup_at.map(|t| t.to_string()), gender, c.birth_date.map(|t| t.to_string()), c.city.clone(), c.region.clone(), c.acquisition_channel.clone()];
+        for (k, v) in CUSTOMER_TRAITS.iter().zip(values) {
             if let Some(v) = v {
-                other.insert(k.to_string(), v.clone().into());
+                other.insert(k.to_string(), v.into());
             }
+        }
+        // A customer's own extra columns, under their header names where no trait has that name.
+        for (k, v) in &c.extra {
+            other.entry(k.clone()).or_insert_with(|| v.clone().into());
         }
         let traits = Traits {
             pii: Pii { email: c.email.clone(), phone: c.phone.clone(), name: c.name.clone(), address: None },
@@ -61,6 +80,14 @@ pub fn messages_from_shop(shop: &Shop) -> Vec<Message> {
                         quantity: l.quantity.get().abs(),
                         unit_price: l.unit_price.get(),
                         coupon_code: l.coupon_code.clone(),
+                        details: LineDetails {
+                            list_price: l.list_price.map(|m| m.get()),
+                            payment_method: l.payment_method.clone(),
+                            channel: l.channel.clone(),
+                            promised_delivery_ms: l.promised_delivery_at.map(ms),
+                            delivered_ms: l.delivered_at.map(ms),
+                            extra: extra_json(&l.extra),
+                        },
                     })
                     .collect(),
             };
@@ -118,11 +145,77 @@ pub fn messages_from_shop(shop: &Shop) -> Vec<Message> {
                 rating: r.rating.map(i64::from),
                 text: r.text.clone(),
                 language: r.language.map(|l| format!("{l:?}").to_lowercase()),
+                extra: extra_json(&r.extra),
             }),
             ..Message::new(&id("review", &[r.review_id.as_str()]), MessageKind::Import, Some(customer.as_str()), None, ms(r.ts))
         });
     }
+    for t in &shop.campaigns {
+        let (campaign, customer, ts) = (t.campaign_id.as_str(), t.customer_id.as_str(), ms(t.ts));
+        out.push(Message {
+            name: Some("Campaign Touch".into()),
+            campaign: Some(CampaignInput {
+                campaign_id: campaign.to_string(),
+                channel: t.channel.clone(),
+                variant: t.variant.clone(),
+                opened: t.opened,
+                clicked: t.clicked,
+                converted: t.converted,
+                revenue: t.revenue.map(|m| m.get()),
+                extra: extra_json(&t.extra),
+            }),
+            ..Message::new(&id("campaign", &[campaign, customer, &ts.to_string()]), MessageKind::Import, Some(customer), None, ts)
+        });
+    }
     out
+}
+
+/// One survey answer as a message of its customer (user id), at `ts_ms`.
+pub fn survey_message(customer: &str, ts_ms: i64, answer: SurveyInput) -> Message {
+    let (score, scale) = (answer.score.to_string(), answer.scale.to_string());
+    let key = [customer, &ts_ms.to_string(), &score, &scale, answer.product_id.as_deref().unwrap_or(""), answer.comment.as_deref().unwrap_or("")];
+    let message_id = id("survey", &key);
+    Message { name: Some("Survey Answered".into()), survey: Some(answer), ..Message::new(&message_id, MessageKind::Import, Some(customer), None, ts_ms) }
+}
+
+/// Columns of a `products` row.
+const PRODUCT_COLUMNS: usize = 8;
+
+impl Store {
+    /// The shop's catalogue into `products` in one transaction: a product already stored is
+    /// replaced by the newer record. Returns the products written.
+    pub fn put_products(&mut self, products: &[Product]) -> Result<u64, StoreError> {
+        // One row per product id (the last record wins, as a later file would), so no
+        // statement names a product twice.
+        let latest: BTreeMap<&str, &Product> = products.iter().map(|p| (p.product_id.as_str(), p)).collect();
+        let now = now_ms();
+        let rows: Vec<Val> = latest
+            .values()
+            .flat_map(|p| {
+                [
+                    p.product_id.as_str().into(),
+                    p.category.as_ref().map(|c| c.as_str()).into(),
+                    p.list_price.map(|m| m.get()).into(),
+                    p.launched_at.map(ms).into(),
+                    p.brand.clone().into(),
+                    p.avg_rating.into(),
+                    extra_json(&p.extra).into(),
+                    now.into(),
+                ]
+            })
+            .collect();
+        self.transaction(|s| {
+            s.conn.exec_rows(
+                "INSERT INTO products (product_id, category, list_price, launched_at, brand, avg_rating, extra, updated_at) VALUES {rows} \
+                 ON CONFLICT (product_id) DO UPDATE SET category = excluded.category, list_price = excluded.list_price, \
+                 launched_at = excluded.launched_at, brand = excluded.brand, avg_rating = excluded.avg_rating, extra = excluded.extra, \
+                 updated_at = excluded.updated_at",
+                PRODUCT_COLUMNS,
+                &rows,
+            )?;
+            Ok(latest.len() as u64)
+        })
+    }
 }
 
 /// Reviews without a customer cannot join a profile; the importer reports their count.

@@ -53,7 +53,7 @@ struct KnownOrder {
 }
 
 const EVENT_COLUMNS: usize = 16;
-const ORDER_COLUMNS: usize = 11;
+const ORDER_COLUMNS: usize = 17;
 
 impl Store {
     /// Stores `messages` in one transaction and returns what happened. Either every message is
@@ -200,8 +200,8 @@ impl Store {
         )?;
         touched.events.clear();
         self.conn.exec_rows(
-            "INSERT INTO orders (order_id, line, cid, ordered_at, product_id, category, quantity, unit_price, coupon_code, status, message_id) \
-             VALUES {rows}",
+            "INSERT INTO orders (order_id, line, cid, ordered_at, product_id, category, quantity, unit_price, coupon_code, status, message_id, \
+             list_price, payment_method, channel, promised_delivery_at, delivered_at, extra) VALUES {rows}",
             ORDER_COLUMNS,
             &touched.order_lines,
         )?;
@@ -240,7 +240,7 @@ impl Store {
         }
         if let Some(r) = &m.review {
             let added = self.conn.exec(
-                "INSERT INTO reviews (review_id, cid, product_id, ts, rating, text, language) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                "INSERT INTO reviews (review_id, cid, product_id, ts, rating, text, language, extra) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                  ON CONFLICT (review_id) DO NOTHING",
                 &[
                     r.review_id.as_str().into(),
@@ -250,11 +250,37 @@ impl Store {
                     r.rating.into(),
                     r.text.as_str().into(),
                     r.language.clone().into(),
+                    r.extra.clone().into(),
                 ],
             )?;
             if added > 0 {
                 self.profile_mut(touched, cid)?.record_review(r.rating);
             }
+        }
+        if let Some(a) = &m.survey {
+            self.conn.exec(
+                "INSERT INTO surveys (message_id, cid, ts, score, scale, comment, product_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[m.message_id.as_str().into(), cid.into(), m.ts_ms.into(), a.score.into(), a.scale.into(), a.comment.clone().into(), a.product_id.clone().into()],
+            )?;
+        }
+        if let Some(c) = &m.campaign {
+            self.conn.exec(
+                "INSERT INTO campaign_touches (message_id, campaign_id, cid, ts, channel, variant, opened, clicked, converted, revenue, extra) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                &[
+                    m.message_id.as_str().into(),
+                    c.campaign_id.as_str().into(),
+                    cid.into(),
+                    m.ts_ms.into(),
+                    c.channel.clone().into(),
+                    c.variant.clone().into(),
+                    c.opened.into(),
+                    c.clicked.into(),
+                    c.converted.into(),
+                    c.revenue.into(),
+                    c.extra.clone().into(),
+                ],
+            )?;
         }
         Ok(())
     }
@@ -399,6 +425,8 @@ impl Store {
             "UPDATE events SET cid = $2 WHERE cid = $1",
             "UPDATE orders SET cid = $2 WHERE cid = $1",
             "UPDATE reviews SET cid = $2 WHERE cid = $1",
+            "UPDATE surveys SET cid = $2 WHERE cid = $1",
+            "UPDATE campaign_touches SET cid = $2 WHERE cid = $1",
             "UPDATE identities SET cid = $2 WHERE cid = $1",
         ] {
             self.conn.exec(sql, &[from.into(), into.into()])?;
@@ -470,6 +498,12 @@ impl Store {
                     l.coupon_code.clone().into(),
                     order.state.name().into(),
                     m.message_id.as_str().into(),
+                    l.details.list_price.into(),
+                    l.details.payment_method.clone().into(),
+                    l.details.channel.clone().into(),
+                    l.details.promised_delivery_ms.into(),
+                    l.details.delivered_ms.into(),
+                    l.details.extra.clone().into(),
                 ]);
             }
             // Counted as rebuild_profile counts it: placed, then reversed unless completed.

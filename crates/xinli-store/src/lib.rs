@@ -26,7 +26,7 @@
 
 pub mod analysis;
 pub mod crypto;
-mod erase;
+pub mod erase;
 pub mod export;
 pub mod import;
 mod ingest;
@@ -47,7 +47,8 @@ pub use crypto::PiiCipher;
 pub use erase::ErasureReceipt;
 pub use keys::{ApiKey, NewKey, Role};
 pub use model::{
-    Consent, IngestOutcome, Message, MessageKind, OrderInput, OrderLineInput, OrderState, Pii, ReviewInput, Traits,
+    extra_from_json, extra_json, CampaignInput, Consent, IngestOutcome, LineDetails, Message, MessageKind, OrderInput, OrderLineInput,
+    OrderState, Pii, ReviewInput, SurveyInput, Traits,
 };
 pub use profile::{live_schema, Activity, Field, Profile, ProfileRecord};
 pub use query::{CustomerSummary, Customer360, EventView, OrderView, ReviewView, SearchQuery};

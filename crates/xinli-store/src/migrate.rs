@@ -5,17 +5,18 @@ use crate::sql::{Backend, Conn, Val};
 use crate::{now_ms, StoreError};
 
 /// (version, SQL). Append only: an applied version is never edited.
-const MIGRATIONS: [(i64, &str); 6] = [
+const MIGRATIONS: [(i64, &str); 7] = [
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_analysis.sql")),
     (3, include_str!("../migrations/0003_events_activity_index.sql")),
     (4, include_str!("../migrations/0004_events_activity_index_order.sql")),
     (5, include_str!("../migrations/0005_phone_index.sql")),
     (6, include_str!("../migrations/0006_profiles_rowid.sql")),
+    (7, include_str!("../migrations/0007_whole_shop.sql")),
 ];
 
 /// Every table of the schema (erasure tests look into each).
-pub const TABLES: [&str; 16] = [
+pub const TABLES: [&str; 19] = [
     "customers",
     "identities",
     "events",
@@ -32,6 +33,9 @@ pub const TABLES: [&str; 16] = [
     "customer_evidence",
     "customer_recommendations",
     "analysis_artifacts",
+    "products",
+    "surveys",
+    "campaign_touches",
 ];
 
 /// The schema text for one backend: `{ID}` an auto-incrementing integer primary key, `{KEY}`

@@ -119,6 +119,33 @@ pub struct OrderLineInput {
     /// Finite and non-negative.
     pub unit_price: f64,
     pub coupon_code: Option<String>,
+    pub details: LineDetails,
+}
+
+/// What an order line may say beyond product, price and coupon (data contract v1 `orders`): the
+/// analysis reads it as trait and barrier evidence (list price → discount, `cod` → trust,
+/// late delivery → logistics, app channel → convenience).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LineDetails {
+    /// Regular unit price; finite and non-negative.
+    pub list_price: Option<f64>,
+    pub payment_method: Option<String>,
+    pub channel: Option<String>,
+    pub promised_delivery_ms: Option<i64>,
+    pub delivered_ms: Option<i64>,
+    /// Columns beyond the contract: JSON array of `[name, value]` pairs (see [`extra_json`]).
+    pub extra: Option<String>,
+}
+
+/// A record's columns beyond the contract as stored (`extra` columns): a JSON array of
+/// `[name, value]` pairs, or nothing when there are none.
+pub fn extra_json(extra: &[(String, String)]) -> Option<String> {
+    (!extra.is_empty()).then(|| serde_json::to_string(extra).expect("pairs of strings serialise"))
+}
+
+/// [`extra_json`] read back; text that is not such an array gives nothing.
+pub fn extra_from_json(text: Option<&str>) -> Vec<(String, String)> {
+    text.and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default()
 }
 
 /// An order carried by a message ("Order Completed" and friends).
@@ -137,6 +164,34 @@ pub struct ReviewInput {
     pub rating: Option<i64>,
     pub text: String,
     pub language: Option<String>,
+    /// Columns beyond the contract (a `title`), as [`extra_json`].
+    pub extra: Option<String>,
+}
+
+/// A survey answer (data contract v1 `surveys`, read by `xinli-text`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SurveyInput {
+    /// Whole number within the scale.
+    pub score: i64,
+    /// 10 (0–10, NPS) or 5 (1–5, CSAT).
+    pub scale: i64,
+    pub comment: Option<String>,
+    pub product_id: Option<String>,
+}
+
+/// One customer touched (or held out) by a campaign (data contract v1 `campaigns`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CampaignInput {
+    pub campaign_id: String,
+    pub channel: Option<String>,
+    pub variant: Option<String>,
+    pub opened: Option<bool>,
+    pub clicked: Option<bool>,
+    pub converted: Option<bool>,
+    /// Finite and non-negative.
+    pub revenue: Option<f64>,
+    /// Columns beyond the contract, as [`extra_json`].
+    pub extra: Option<String>,
 }
 
 /// One tracking message, typed. At least one of `user_id` / `anonymous_id` is set.
@@ -166,6 +221,8 @@ pub struct Message {
     pub traits: Option<Traits>,
     pub order: Option<OrderInput>,
     pub review: Option<ReviewInput>,
+    pub survey: Option<SurveyInput>,
+    pub campaign: Option<CampaignInput>,
 }
 
 impl Message {
@@ -190,6 +247,8 @@ impl Message {
             traits: None,
             order: None,
             review: None,
+            survey: None,
+            campaign: None,
         }
     }
 }

@@ -37,7 +37,7 @@ fn generated_store(db: &TestDb, rng: &mut StdRng) -> Store {
                 (0 | 1, Some(_)) => {
                     let state = [OrderState::Completed, OrderState::Completed, OrderState::Returned][rng.gen_range(0..3)];
                     let coupon = rng.gen_bool(0.3).then(|| "SAVE".to_string());
-                    let line = OrderLineInput { product_id: Some("p".into()), category: None, quantity: 1.0, unit_price: rng.gen_range(1..400) as f64 / 4.0, coupon_code: coupon };
+                    let line = OrderLineInput { product_id: Some("p".into()), category: None, quantity: 1.0, unit_price: rng.gen_range(1..400) as f64 / 4.0, coupon_code: coupon, details: Default::default() };
                     // A returned order is first completed, then reversed by a second message.
                     let order_id = format!("o{c}-{e}");
                     m.event_type = Some(EventType::Purchase);
@@ -50,7 +50,7 @@ fn generated_store(db: &TestDb, rng: &mut StdRng) -> Store {
                     }
                 }
                 (2, Some(_)) => {
-                    m.review = Some(ReviewInput { review_id: format!("r{c}-{e}"), product_id: None, rating: Some(rng.gen_range(1..6)), text: "ok".into(), language: None });
+                    m.review = Some(ReviewInput { review_id: format!("r{c}-{e}"), product_id: None, rating: Some(rng.gen_range(1..6)), text: "ok".into(), language: None, extra: None });
                 }
                 (3, _) => m.kind = MessageKind::Identify,
                 _ => {

@@ -2,6 +2,7 @@
 //! database (`mod sqlite`, `mod postgres`).
 
 use xinli_core::EventType;
+use xinli_store::export::{Part, SurveyAnswer};
 use xinli_store::sql::Val;
 use xinli_store::testdb::TestDb;
 use xinli_store::{
@@ -26,7 +27,7 @@ fn track(id: &str, user: Option<&str>, anon: Option<&str>, event: EventType, ts:
 
 fn order(id: &str, user: &str, order_id: &str, amount: f64, state: OrderState, ts: i64) -> Message {
     let lines = if state == OrderState::Completed {
-        vec![OrderLineInput { product_id: Some("p1".into()), category: None, quantity: 1.0, unit_price: amount, coupon_code: None }]
+        vec![OrderLineInput { product_id: Some("p1".into()), category: None, quantity: 1.0, unit_price: amount, coupon_code: None, details: Default::default() }]
     } else {
         Vec::new()
     };
@@ -58,7 +59,7 @@ fn migrations_run_once(db: &TestDb) {
     drop(open(db));
     let mut s = open(db);
     let rows = s.raw_query("SELECT version FROM schema_migrations", &[]).unwrap();
-    assert_eq!(rows.len(), 6);
+    assert_eq!(rows.len(), 7);
     assert!(s.table_counts().unwrap().iter().all(|(_, n)| *n == 0));
 }
 
@@ -176,7 +177,7 @@ fn pii_is_sealed_and_found_by_blind_index(db: &TestDb) {
 fn review(id: &str, user: &str, review_id: &str, text: &str, ts: i64) -> Message {
     Message {
         name: Some("Product Reviewed".into()),
-        review: Some(ReviewInput { review_id: review_id.into(), product_id: Some("p1".into()), rating: Some(1), text: text.into(), language: None }),
+        review: Some(ReviewInput { review_id: review_id.into(), product_id: Some("p1".into()), rating: Some(1), text: text.into(), language: None, extra: None }),
         ..Message::new(id, MessageKind::Track, Some(user), None, ts)
     }
 }
@@ -194,6 +195,16 @@ fn analysis_quoting(s: &mut Store, customers: &[&str]) {
     s.write_analysis(xinli_store::testdb::documents_run(documents)).unwrap();
 }
 
+fn survey(id: &str, user: &str, comment: &str, ts: i64) -> Message {
+    let answer = xinli_store::SurveyInput { score: 2, scale: 10, comment: Some(comment.into()), product_id: Some("p1".into()) };
+    Message { message_id: id.into(), ..xinli_store::import::survey_message(user, ts, answer) }
+}
+
+fn campaign(id: &str, user: &str, ts: i64) -> Message {
+    let touch = xinli_store::CampaignInput { campaign_id: "spring".into(), opened: Some(true), ..Default::default() };
+    Message { campaign: Some(touch), ..Message::new(id, MessageKind::Track, Some(user), None, ts) }
+}
+
 fn erasure_leaves_nothing(db: &TestDb) {
     let mut s = open(db);
     let pii = Pii { email: Some("gone@example.com".into()), ..Pii::default() };
@@ -202,7 +213,10 @@ fn erasure_leaves_nothing(db: &TestDb) {
         identify("e2", "erase-me", Some("erase-anon"), pii, T0 + MIN),
         order("e3", "erase-me", "erase-order", 12.0, OrderState::Completed, T0 + 2 * MIN),
         review("e4", "erase-me", "erase-me-review", "erase-me: awful", T0 + 3 * MIN),
+        survey("e5", "erase-me", "erase-me: never again", T0 + 4 * MIN),
+        campaign("e6", "erase-me", T0 + 5 * MIN),
         track("k1", Some("keep-me"), None, EventType::Search, T0),
+        survey("k3", "keep-me", "fine", T0 + 4 * MIN),
         review("k2", "keep-me", "keep-me-review", "keep-me: awful", T0 + MIN),
     ])
     .unwrap();
@@ -218,7 +232,9 @@ fn erasure_leaves_nothing(db: &TestDb) {
     let refused = s.write_analysis(late).unwrap_err().to_string();
     assert!(refused.contains("erased while analysis run"), "{refused}");
     s.fail_run(running, &refused).unwrap();
-    assert_eq!(receipt.rows.iter().find(|(t, _)| t == "events").unwrap().1, 4);
+    let erased = |table: &str| receipt.rows.iter().find(|(t, _)| t == table).unwrap().1;
+    assert_eq!((erased("events"), erased("surveys"), erased("campaign_touches")), (6, 1, 1));
+    assert_eq!((count(&mut s, "surveys"), count(&mut s, "campaign_touches")), (1, 0), "keep-me's answer stays");
     assert_eq!(receipt.documents_scrubbed, 3, "both runs' dashboards, the first run's summary");
     assert!(s.erase_customer("erase-me").unwrap().is_none());
     for table in xinli_store::migrate::TABLES {
@@ -247,6 +263,90 @@ fn erasure_leaves_nothing(db: &TestDb) {
     }
 }
 
+/// A shop with every canonical kind and column the import keeps, written with the contract's
+/// own parser so it is what `xinli import` hands the store.
+fn whole_shop() -> xinli_core::Shop {
+    let dir = std::env::temp_dir().join(format!("xinli-store-whole-shop-{}-{}", std::process::id(), T0 % 997));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let files = [
+        ("customers.csv", "customer_id,signup_at,gender,birth_date,city,region,acquisition_channel,consent_email,email,vip\n\
+                           c1,2024-01-02T03:04:05Z,女,1990-05-06,Hangzhou,Zhejiang,search,true,c1@example.com,gold\n"),
+        ("products.csv", "product_id,category,list_price,launched_at,brand,avg_rating,description\np1,tea,12.5,2024-03-01,Leaf,4.5,green tea\np2,,,,,,\n"),
+        ("orders.csv", "order_id,customer_id,ordered_at,product_id,category,quantity,unit_price,list_price,coupon_code,payment_method,channel,status,promised_delivery_at,delivered_at,price_known\n\
+                        o1,c1,2024-05-01 10:00:00,p1,tea,2,10,12.5,SAVE,COD,App,completed,2024-05-03,2024-05-06 12:00:00,true\n\
+                        o1,c1,2024-05-01 10:00:00,p2,,1,3,,,COD,App,completed,,,\n\
+                        o2,c1,2024-05-08,p1,tea,1,12.5,,,card,web,returned,,,\n"),
+        ("events.csv", "ts,customer_id,anonymous_id,session_id,type,product_id,category,query,value,properties\n\
+                        2024-05-01 09:58:00,c1,,s1,search,,,green tea,,\n\
+                        2024-05-01 09:59:00,,a9,s9,page_view,,,,,\"{\"\"page\"\": \"\"home\"\"}\"\n"),
+        ("reviews.csv", "review_id,customer_id,product_id,ts,rating,text,language,title\nr1,c1,p1,2024-05-07,2,物流太慢,zh,差评\n"),
+        ("campaigns.csv", "campaign_id,customer_id,ts,channel,variant,opened,clicked,converted,revenue\nk1,c1,2024-04-30,Email,b,true,false,false,0\n"),
+    ];
+    for (name, body) in files {
+        std::fs::write(dir.join(name), body).unwrap();
+    }
+    let imported = xinli_ingest::import_dir(&dir, &xinli_ingest::ImportOptions { strict: true, ..Default::default() }).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    imported.shop
+}
+
+fn whole_shop_round_trips(db: &TestDb) {
+    let mut s = open(db);
+    let shop = whole_shop();
+    assert_eq!(s.put_products(&shop.products).unwrap(), 2);
+    let answer = xinli_store::SurveyInput { score: 9, scale: 10, comment: Some("快".into()), product_id: Some("p1".into()) };
+    let mut messages = xinli_store::import::messages_from_shop(&shop);
+    messages.push(xinli_store::import::survey_message("c1", T0, answer.clone()));
+    s.ingest(&messages).unwrap();
+    let again = s.ingest(&messages).unwrap();
+    assert_eq!(again.stored, 0, "importing twice stores once");
+    assert_eq!(s.put_products(&shop.products).unwrap(), 2, "products are replaced, not repeated");
+
+    let (mut back, mut surveys) = (xinli_core::Shop::default(), Vec::new());
+    let exported = s
+        .export_shop(2, |part| {
+            match part {
+                Part::Shop(p) => {
+                    back.customers.extend(p.customers);
+                    back.products.extend(p.products);
+                    back.orders.extend(p.orders);
+                    back.events.extend(p.events);
+                    back.reviews.extend(p.reviews);
+                    back.campaigns.extend(p.campaigns);
+                }
+                Part::Surveys(answers) => surveys.extend(answers),
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(exported.skipped.total(), 0);
+    assert_eq!((exported.products, exported.orders, exported.events, exported.reviews, exported.surveys, exported.campaigns), (2, 3, 2, 1, 1, 1));
+    // PII stays sealed in the store: everything else comes back as it was read.
+    let customer = xinli_core::Customer { email: None, ..shop.customers[0].clone() };
+    assert_eq!(back.customers, [customer]);
+    assert_eq!(back.customers[0].extra, [("vip".to_string(), "gold".to_string())]);
+    assert_eq!(back.products, shop.products);
+    let mut orders = back.orders.clone();
+    orders.sort_by(|a, b| (&a.order_id, &a.product_id).cmp(&(&b.order_id, &b.product_id)));
+    assert_eq!(orders, shop.orders);
+    assert_eq!(orders[0].payment_method.as_deref(), Some("cod"));
+    assert_eq!(back.events, shop.events);
+    assert_eq!(back.reviews, shop.reviews);
+    assert_eq!(back.reviews[0].extra, [("title".to_string(), "差评".to_string())]);
+    assert_eq!(back.campaigns, shop.campaigns);
+    let customer_id = xinli_core::CustomerId::parse("c1").unwrap();
+    let expected = SurveyAnswer {
+        customer_id,
+        ts: xinli_core::Timestamp::from_unix_seconds(T0 / 1000),
+        score: 9,
+        scale: 10,
+        comment: answer.comment,
+        product_id: Some(xinli_core::ProductId::parse("p1").unwrap()),
+    };
+    assert_eq!(surveys, [expected]);
+}
+
 fn export_counts_what_it_leaves_out(db: &TestDb) {
     let mut s = open(db);
     s.ingest(&[
@@ -264,8 +364,10 @@ fn export_counts_what_it_leaves_out(db: &TestDb) {
     )
     .unwrap();
     let mut events = 0;
-    let exported = s.export_shop(100, |shop| {
-        events += shop.events.len();
+    let exported = s.export_shop(100, |part| {
+        if let Part::Shop(shop) = part {
+            events += shop.events.len();
+        }
         Ok(())
     })
     .unwrap();
@@ -492,7 +594,7 @@ fn taobao_messages(rows: usize) -> Vec<Message> {
         let id = format!("tb{n}");
         let anon = format!("device-{user}");
         let m = if event == EventType::Purchase {
-            let lines = vec![OrderLineInput { product_id: Some(item.into()), category: None, quantity: 1.0, unit_price: 9.5, coupon_code: None }];
+            let lines = vec![OrderLineInput { product_id: Some(item.into()), category: None, quantity: 1.0, unit_price: 9.5, coupon_code: None, details: Default::default() }];
             Message {
                 name: Some("Order Completed".into()),
                 event_type: Some(EventType::Purchase),
@@ -629,6 +731,7 @@ both_backends!(
     orders_update_rfm_and_reversals,
     pii_is_sealed_and_found_by_blind_index,
     erasure_leaves_nothing,
+    whole_shop_round_trips,
     export_counts_what_it_leaves_out,
     segments_follow_profiles_with_history,
     journey_stage_is_live,

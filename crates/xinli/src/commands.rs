@@ -157,7 +157,8 @@ fn import(args: ImportArgs) -> Result<(), Failure> {
         say(format_args!("wrote {} to {}", written.join(", "), out.display()))?;
     }
     if args.store.db.is_some() {
-        crate::serve::load_store(&outcome.shop, &args.store, args.input.quiet)?;
+        let surveys = xinli_analyze::voice::read_surveys(&source).map_err(|e| Failure::input(e.to_string()))?;
+        crate::serve::load_store(&outcome.shop, &surveys.answers, &args.store, args.input.quiet)?;
     }
     Ok(())
 }

@@ -87,7 +87,8 @@ fn shop_store(args: &DemoArgs) -> Result<StoreArgs, Failure> {
     remove_store_files(&store.data_dir)?;
     let options = xinli_ingest::ImportOptions::default();
     let imported = xinli_analyze::import(&Source::Directory(shop), &options)?;
-    crate::serve::load_store(&imported.shop, &store, args.quiet)?;
+    // The simulator writes no surveys file.
+    crate::serve::load_store(&imported.shop, &[], &store, args.quiet)?;
     drop(imported);
     // The store is analysed (exported, as `xinli analyze --db` does) and the scores written back.
     let mut analysis = AnalyzeConfig::new(Source::Directory(PathBuf::new()), args.out.join("shop-analysis"));

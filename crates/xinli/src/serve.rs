@@ -212,13 +212,16 @@ pub fn analyze_store(config: xinli_analyze::AnalyzeConfig, store_args: &StoreArg
         return Ok(());
     }
     say(format_args!(
-        "analysis run {} of {}: {} customers, {} order lines, {} events, {} reviews as of {}{}",
+        "analysis run {} of {}: {} customers, {} products, {} order lines, {} events, {} reviews, {} survey answers, {} campaign touches as of {}{}",
         r.run_id,
         store_args.location().display(),
         r.customers,
+        r.products,
         r.orders,
         r.events,
         r.reviews,
+        r.surveys,
+        r.campaigns,
         r.as_of,
         xinli_serve::analysis::skipped_note(&r.skipped)
     ))?;
@@ -266,20 +269,37 @@ pub fn keys(args: KeysArgs) -> Result<(), Failure> {
 }
 
 /// `xinli import --db`: the imported shop into the store, in batches through the same
-/// ingestion as the HTTP API.
-pub fn load_store(shop: &xinli_core::Shop, db: &StoreArgs, quiet: bool) -> Result<(), Failure> {
+/// ingestion as the HTTP API, with the shop's products and its surveys files' answers (read
+/// as `xinli analyze` reads them; rows it would quarantine are not loaded).
+pub fn load_store(shop: &xinli_core::Shop, surveys: &[xinli_text::satisfaction::Survey], db: &StoreArgs, quiet: bool) -> Result<(), Failure> {
     let mut store = db.open()?;
-    let messages = xinli_store::import::messages_from_shop(shop);
+    let loading = |e: xinli_store::StoreError| Failure::internal(format!("loading the store: {e}"));
+    let products = store.put_products(&shop.products).map_err(loading)?;
+    let mut messages = xinli_store::import::messages_from_shop(shop);
+    messages.extend(surveys.iter().map(|a| {
+        let scale = match a.scale {
+            xinli_text::satisfaction::Scale::ZeroToTen => 10,
+            xinli_text::satisfaction::Scale::OneToFive => 5,
+        };
+        let answer = xinli_store::SurveyInput {
+            score: i64::from(a.score),
+            scale,
+            comment: a.comment.clone(),
+            product_id: a.product_id.as_ref().map(|p| p.as_str().to_string()),
+        };
+        xinli_store::import::survey_message(a.customer_id.as_str(), a.ts.unix_seconds() * 1000, answer)
+    }));
     let mut total = xinli_store::IngestOutcome::default();
     for chunk in messages.chunks(5000) {
-        let outcome = store.ingest(chunk).map_err(|e| Failure::internal(format!("loading the store: {e}")))?;
+        let outcome = store.ingest(chunk).map_err(loading)?;
         total.add(&outcome);
     }
     if !quiet {
         let skipped = xinli_store::import::reviews_without_customer(shop);
         say(format_args!(
-            "store {}: {} messages = stored {} + already stored {} ({} merges); {} reviews without a customer not loaded",
+            "store {}: {} products; {} messages = stored {} + already stored {} ({} merges); {} reviews without a customer not loaded",
             db.location().display(),
+            products,
             messages.len(),
             total.stored,
             total.duplicates,
