@@ -21,6 +21,7 @@
 
 pub mod analysis;
 mod analysis_api;
+mod erasure;
 mod api;
 pub mod auth;
 pub mod client;
