@@ -108,6 +108,19 @@ fn check_against_files(store: &mut Store, out: &Path) -> usize {
     customers.len()
 }
 
+/// A fresh scratch directory for one test on one backend, and the store's location as the
+/// CLI takes it.
+fn scratch(name: &str, db: &TestDb) -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("xinli-{name}-{}-{}", std::process::id(), db.location().display().len()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let location = match db.location() {
+        xinli_store::Location::Sqlite(p) => p.display().to_string(),
+        xinli_store::Location::Postgres(url) => url,
+    };
+    (dir, location)
+}
+
 /// The customer the server test erases, with what would name it in an analysis file.
 const ERASED: &str = "erase-me-42";
 const ERASED_TRACES: [&str; 4] = [ERASED, "erase-me-order", "erase-me@example.com", "the parcel came crushed and three days late"];
@@ -155,13 +168,7 @@ fn files_naming_the_erased(dir: &Path) -> Vec<String> {
 }
 
 fn analyze_db_writes_back(db: TestDb) {
-    let dir = std::env::temp_dir().join(format!("xinli-analyze-db-{}-{}", std::process::id(), db.location().display().len()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let location = match db.location() {
-        xinli_store::Location::Sqlite(p) => p.display().to_string(),
-        xinli_store::Location::Postgres(url) => url,
-    };
+    let (dir, location) = scratch("analyze-db", &db);
     let d = |name: &str| dir.join(name).display().to_string();
     xinli_ok(&["simulate", "--customers", "300", "--days", "365", "--seed", "11", "--out", &d("sim"), "--quiet"], &dir);
     add_customer_to_erase(&dir.join("sim"));
@@ -363,13 +370,7 @@ fn assert_same_analysis(files: &Path, store: &Path, relative: f64) {
 
 /// A shop analysed from its files and from the store (`import --db`, `analyze --db`).
 fn store_analysis_equals_file_analysis(db: TestDb, name: &str, shop: &Path, import_flags: &[&str], relative: f64) -> (Value, String) {
-    let dir = std::env::temp_dir().join(format!("xinli-whole-shop-{name}-{}-{}", std::process::id(), db.location().display().len()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let location = match db.location() {
-        xinli_store::Location::Sqlite(p) => p.display().to_string(),
-        xinli_store::Location::Postgres(url) => url,
-    };
+    let (dir, location) = scratch(&format!("whole-shop-{name}"), &db);
     let d = |name: &str| dir.join(name).display().to_string();
     let shop = shop.display().to_string();
     let with = |args: &[&str]| -> Vec<String> { args.iter().chain(import_flags).map(|a| a.to_string()).collect() };
@@ -389,9 +390,7 @@ fn store_analysis_equals_file_analysis(db: TestDb, name: &str, shop: &Path, impo
 }
 
 fn simulated_shop_with_every_kind(db: TestDb) {
-    let dir = std::env::temp_dir().join(format!("xinli-whole-sim-{}-{}", std::process::id(), db.location().display().len()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let (dir, _) = scratch("whole-sim", &db);
     let sim = dir.join("sim");
     xinli_ok(&["simulate", "--customers", "200", "--days", "365", "--seed", "5", "--out", &sim.display().to_string(), "--quiet"], &dir);
     complete_the_simulated_shop(&sim);
@@ -431,12 +430,7 @@ fn postgres_taobao_shop_analyses_alike() {
 }
 
 fn empty_store_fails_clearly(db: TestDb) {
-    let dir = std::env::temp_dir().join(format!("xinli-analyze-empty-{}-{}", std::process::id(), db.location().display().len()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let location = match db.location() {
-        xinli_store::Location::Sqlite(p) => p.display().to_string(),
-        xinli_store::Location::Postgres(url) => url,
-    };
+    let (dir, location) = scratch("analyze-empty", &db);
     let (ok, _, stderr) = xinli(&["analyze", "--db", &location, "--out", &dir.join("out").display().to_string()], &dir);
     assert!(!ok);
     assert!(stderr.contains("no customers"), "{stderr}");
