@@ -10,8 +10,11 @@
 //!   segment membership for that customer, recording entries and exits with timestamps.
 //! * **Privacy**: email, phone, name and address are sealed with AES-256-GCM ([`crypto`]) before
 //!   they reach a table, and found by a keyed blind index; [`Store::erase_customer`] removes a
-//!   customer's PII, events, orders, reviews, identities, profile and memberships and returns
-//!   a receipt.
+//!   customer's PII, events, orders, reviews, survey answers, campaign touches, identities,
+//!   profile and memberships and returns a receipt.
+//! * **The whole shop** ([`import`], [`export`]): every canonical kind and column the analysis
+//!   reads (products, order line details, extra columns, surveys, campaigns) goes in with
+//!   `xinli import --db` and comes back out for `xinli analyze --db`.
 //! * **API keys** ([`keys`]): roles write / analyst / admin, argon2id hashes, an audit log.
 //! * **Analysis write-back** ([`analysis`]): each batch run recorded, the latest successful
 //!   run's scores, evidence and recommendations per customer (segments read the scores), and
