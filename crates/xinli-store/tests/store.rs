@@ -676,7 +676,7 @@ fn customer_360_is_the_same_on_both_backends() {
     let (first, second) = (users[0].as_str(), users[1].as_str());
     // Amounts whose sums need every digit (0.1 + 0.2), text and properties that need escaping.
     let mut awkward = order("aw1", first, "awkward", 0.1, OrderState::Completed, T0);
-    awkward.order.as_mut().unwrap().lines.push(OrderLineInput { product_id: Some("p2".into()), category: None, quantity: 3.0, unit_price: 0.2, coupon_code: None });
+    awkward.order.as_mut().unwrap().lines.push(OrderLineInput { product_id: Some("p2".into()), category: None, quantity: 3.0, unit_price: 0.2, coupon_code: None, details: Default::default() });
     messages.extend([
         awkward,
         review("rv1", first, "r1", "好用, \"quoted\"\n\\ {}", T0 + MIN),
