@@ -24,6 +24,8 @@ const BALANCED: usize = 2;
 /// customers tied at one score (e.g. all one-session customers of a shop) must not make a
 /// role's normal a spike on that value.
 const MIN_VARIANCE: f64 = 0.05;
+/// The residual correlations are shrunk by this share toward zero (independence).
+const RESIDUAL_SHRINK: f64 = 0.05;
 /// Six personas, then balanced.
 const CLASSES: usize = 7;
 
@@ -33,11 +35,6 @@ struct Normal {
     var: f64,
 }
 
-impl Normal {
-    fn log_density(&self, x: f64) -> f64 {
-        -0.5 * (self.var.ln() + (x - self.mean).powi(2) / self.var)
-    }
-}
 
 /// One customer's known traits: (trait index, z, confidence bin).
 type Observed = Vec<(usize, f64, usize)>;
@@ -65,7 +62,7 @@ pub fn assign_personas(customers: &[&[TraitScore; 6]], bins: usize, max_iteratio
         }
     }
     let start = [Normal { mean: 1.0, var: 0.5 }, Normal { mean: -0.3, var: 0.7 }, Normal { mean: 0.1, var: 0.4 }];
-    let mut model = Mixture { roles: vec![start; bins], prior: prior_over(&allowed, &[1.0; CLASSES]) };
+    let mut model = Mixture { roles: vec![start; bins], prior: prior_over(&allowed, &[1.0; CLASSES]), precision: identity() };
     for _ in 0..max_iterations {
         let next = model.step(&observed, &allowed);
         let change = next.prior.iter().zip(&model.prior).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
@@ -110,25 +107,38 @@ struct Mixture {
     /// Per confidence bin: the normal of each role.
     roles: Vec<[Normal; 3]>,
     prior: [f64; CLASSES],
+    /// Inverse of the correlation of the standardized residuals (z − role mean) / role sd
+    /// between traits, shared by all classes; zero rows for traits unknown in the shop.
+    precision: Matrix,
+}
+
+type Matrix = [[f64; 6]; 6];
+
+fn identity() -> Matrix {
+    std::array::from_fn(|a| std::array::from_fn(|b| if a == b { 1.0 } else { 0.0 }))
 }
 
 impl Mixture {
+    /// The standardized residuals of `o`'s traits under class `k` (trait order, 0 for traits
+    /// not observed) and the sum of the log standard deviations.
+    fn residuals(&self, o: &Observed, k: usize) -> ([f64; 6], f64) {
+        let mut e = [0.0; 6];
+        let mut log_sd = 0.0;
+        for &(t, z, bin) in o {
+            let role = if k == CLASSES - 1 { BALANCED } else if t == k { DOMINANT } else { DOMINATED };
+            let n = self.roles[bin][role];
+            e[t] = (z - n.mean) / n.var.sqrt();
+            log_sd += 0.5 * n.var.ln();
+        }
+        (e, log_sd)
+    }
+
     fn posterior(&self, o: &Observed, allowed: &[bool; CLASSES]) -> [f64; CLASSES] {
-        let role = |r: usize, &(_, z, bin): &(usize, f64, usize)| self.roles[bin][r].log_density(z);
-        let dominated: f64 = o.iter().map(|x| role(DOMINATED, x)).sum();
-        let balanced: f64 = o.iter().map(|x| role(BALANCED, x)).sum();
         let mut log = [f64::NEG_INFINITY; CLASSES];
         for k in (0..CLASSES).filter(|&k| allowed[k] && self.prior[k] > 0.0) {
-            let likelihood = if k == CLASSES - 1 {
-                balanced
-            } else {
-                match o.iter().find(|x| x.0 == k) {
-                    Some(x) => dominated - role(DOMINATED, x) + role(DOMINANT, x),
-                    // The class's trait is not scored for this customer: its other traits only.
-                    None => dominated,
-                }
-            };
-            log[k] = self.prior[k].ln() + likelihood;
+            let (e, log_sd) = self.residuals(o, k);
+            let quadratic: f64 = (0..6).map(|a| e[a] * (0..6).map(|b| self.precision[a][b] * e[b]).sum::<f64>()).sum();
+            log[k] = self.prior[k].ln() - log_sd - 0.5 * quadratic;
         }
         let top = log.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let mut p = log.map(|l| (l - top).exp());
@@ -144,11 +154,20 @@ impl Mixture {
         let mut sums = vec![[[0.0f64; 3]; 3]; self.roles.len()];
         let mut prior = [0.0; CLASSES];
         let mut counted = 0usize;
+        let mut residual_products = [[0.0f64; 6]; 6];
         for o in observed.iter().filter(|o| !o.is_empty()) {
             let post = self.posterior(o, allowed);
             counted += 1;
             for k in 0..CLASSES {
                 prior[k] += post[k];
+                if post[k] > 1e-9 {
+                    let (e, _) = self.residuals(o, k);
+                    for a in 0..6 {
+                        for b in 0..6 {
+                            residual_products[a][b] += post[k] * e[a] * e[b];
+                        }
+                    }
+                }
             }
             for &(t, z, bin) in o {
                 let weights = [post[t], 1.0 - post[t] - post[CLASSES - 1], post[CLASSES - 1]];
@@ -176,8 +195,55 @@ impl Mixture {
             })
             .collect();
         let prior = if counted == 0 { self.prior } else { prior_over(allowed, &prior.map(|p| p / counted as f64)) };
-        Mixture { roles, prior }
+        Mixture { roles, prior, precision: precision_of(&residual_products) }
     }
+}
+
+/// The inverse of the correlation matrix of `products` (Σ posterior · eₐ·e_b) over the traits
+/// with residuals (others get zero rows), shrunk slightly toward independence so that a near
+/// singular correlation (two traits measured by overlapping behaviour) stays invertible.
+fn precision_of(products: &Matrix) -> Matrix {
+    let known: Vec<usize> = (0..6).filter(|&a| products[a][a] > 1e-9).collect();
+    let m = known.len();
+    // Gauss–Jordan on [C | I] over the known traits.
+    let mut a: Vec<Vec<f64>> = known
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let mut row: Vec<f64> = known
+                .iter()
+                .map(|&y| {
+                    let correlation = products[x][y] / (products[x][x] * products[y][y]).sqrt();
+                    if x == y { 1.0 } else { (1.0 - RESIDUAL_SHRINK) * correlation }
+                })
+                .collect();
+            row.extend((0..m).map(|j| if i == j { 1.0 } else { 0.0 }));
+            row
+        })
+        .collect();
+    for col in 0..m {
+        let pivot = (col..m).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs())).expect("rows left");
+        a.swap(col, pivot);
+        let p = a[col][col];
+        if p.abs() < 1e-12 {
+            return identity();
+        }
+        a[col].iter_mut().for_each(|v| *v /= p);
+        for row in 0..m {
+            if row != col {
+                let f = a[row][col];
+                let pivot_row = a[col].clone();
+                a[row].iter_mut().zip(&pivot_row).for_each(|(v, q)| *v -= f * q);
+            }
+        }
+    }
+    let mut out = [[0.0; 6]; 6];
+    for (i, &x) in known.iter().enumerate() {
+        for (j, &y) in known.iter().enumerate() {
+            out[x][y] = a[i][m + j];
+        }
+    }
+    out
 }
 
 #[cfg(test)]

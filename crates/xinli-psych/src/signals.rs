@@ -95,7 +95,7 @@ signals! {
         "product views per session", "每次访问浏览商品次数", "sessions", "次访问";
     RESEARCH_PER_SESSION = "research_per_session", InfoSeeking, Rate, 1.0,
         "review reads, compares and searches per session", "每次访问阅读评价/对比/搜索次数", "sessions", "次访问";
-    DEPTH_BEFORE_BUYING = "info_events_per_purchase_session", InfoSeeking, Rate, 1.0,
+    DEPTH_BEFORE_BUYING = "info_events_per_purchase_session", InfoSeeking, Rate, 0.5,
         "views, review reads, compares and searches per purchase session", "每次购买访问中的浏览/评价/对比/搜索次数", "purchase sessions", "次购买访问";
     REORDER_LINES = "reorder_line_share", Convenience, Share, 1.0,
         "of order lines (after the first order) re-buy a product bought before", "复购同一商品的订单行占比（首单之后）", "order lines", "条订单行";
