@@ -695,7 +695,7 @@ impl TraitFold {
                 c.n[APP_SESSIONS] += 1.0;
                 c.x[APP_SESSIONS] += s.app as u8 as f32;
             }
-            if s.focal_category.1 != NO_CATEGORY {
+            if s.focal_category.1 != NO_CATEGORY && !s.social_arrival {
                 add_count(&mut c.view_categories, s.focal_category.1);
             }
             if s.payment {
