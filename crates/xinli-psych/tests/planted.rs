@@ -91,25 +91,37 @@ fn planted_traits_are_recovered() {
     let f = measure(&config);
     print("default simulated shop, 3,000 customers, seed 42", &f);
     for ti in 0..6 {
-        assert!(f.spearman_truth[ti] >= 0.5, "{}: {:.3}", Trait::ALL[ti].name(), f.spearman_truth[ti]);
+        assert!(f.spearman_truth[ti] >= 0.6, "{}: {:.3}", Trait::ALL[ti].name(), f.spearman_truth[ti]);
         assert!(f.spearman_sessions[ti].abs() < 0.3, "{}: {:.3}", Trait::ALL[ti].name(), f.spearman_sessions[ti]);
     }
-    // The target, over all customers (thin ones included).
-    assert!(f.persona_accuracy >= 0.7, "{:.3}", f.persona_accuracy);
-    assert!(f.persona_accuracy_dense >= 0.78, "{:.3}", f.persona_accuracy_dense);
+    // The target (≥ 0.7 over all customers, thin ones included); measured 0.728.
+    assert!(f.persona_accuracy >= 0.72, "{:.3}", f.persona_accuracy);
+    assert!(f.persona_accuracy_dense >= 0.8, "{:.3}", f.persona_accuracy_dense);
 }
 
-/// Other seeds and shop sizes the persona model was not developed on: the same figures,
-/// printed; persona accuracy over all customers measured 0.688–0.713 on these.
+/// Other seeds and shop sizes: the tuning shops (7, 2024, 11, 99, 123) and three of the fresh
+/// shops drawn at random when the mixture got its residual correlation (seeds 1001–1010, sizes
+/// 1,500–20,000, never tuned on; all ten are in `docs/psychology.md`). Persona accuracy over all
+/// customers ≥ 0.70 on each, except seed 1004: at 1,700 customers one shop's accuracy has a
+/// standard error near 0.011, and it measured 0.692 (0.692 before as well).
 #[test]
 fn planted_traits_other_seeds() {
-    for (seed, customers) in [(7u64, 3_000usize), (2024, 10_000), (11, 5_000), (99, 20_000), (123, 1_500)] {
+    for (seed, customers, floor) in [
+        (7u64, 3_000usize, 0.70),
+        (2024, 10_000, 0.70),
+        (11, 5_000, 0.70),
+        (99, 20_000, 0.70),
+        (123, 1_500, 0.70),
+        (1004, 1_700, 0.68),
+        (1007, 7_000, 0.70),
+        (1010, 8_300, 0.70),
+    ] {
         let config = SimConfig { customers, seed, ..SimConfig::default() };
         let f = measure(&config);
         print(&format!("simulated shop, {customers} customers, seed {seed}"), &f);
         for ti in 0..6 {
-            assert!(f.spearman_truth[ti] >= 0.5 && f.spearman_sessions[ti].abs() < 0.3);
+            assert!(f.spearman_truth[ti] >= 0.55 && f.spearman_sessions[ti].abs() < 0.3);
         }
-        assert!(f.persona_accuracy >= 0.67 && f.persona_accuracy_dense >= 0.75, "{:.3} / {:.3}", f.persona_accuracy, f.persona_accuracy_dense);
+        assert!(f.persona_accuracy >= floor && f.persona_accuracy_dense >= 0.78, "{:.3} / {:.3}", f.persona_accuracy, f.persona_accuracy_dense);
     }
 }
