@@ -7,13 +7,19 @@
 //! - **dominated**: any other trait of such a customer,
 //! - **balanced**: any trait of a balanced customer.
 //!
-//! Given the class, the traits are independent normals whose mean and variance depend on the
-//! role and on how much evidence the score rests on: the shop's (customer, trait) pairs are cut
-//! into `bins` quantile bins of the trait's confidence, and each (bin, role) has its own normal.
-//! Thin customers' scores are shrunk toward the middle, so at low confidence the three roles'
-//! normals are close together and the posterior stays near the class priors; with much evidence
-//! they separate. The class priors are shared by all bins (how common each persona is does not
-//! depend on how much a customer was seen). The persona is the class with the highest posterior.
+//! Given the class, each trait is normal with a mean and variance that depend on the role and on
+//! how much evidence the score rests on: the shop's (customer, trait) pairs are cut into `bins`
+//! quantile bins of the trait's confidence, and each (bin, role) has its own normal. Thin
+//! customers' scores are shrunk toward the middle, so at low confidence the three roles' normals
+//! are close together and the posterior stays near the class priors; with much evidence they
+//! separate. The class priors are shared by all bins (how common each persona is does not
+//! depend on how much a customer was seen).
+//!
+//! The traits are not independent given the class: some behaviour counts for one trait and
+//! lowers another (product views count for information seeking and are fewer for convenience
+//! seekers), so the standardized residuals (z − role mean) / role sd share one correlation
+//! matrix across classes, fitted in the same EM. The persona is the class with the highest
+//! posterior.
 
 use crate::{probit, Persona, Trait, TraitScore};
 
@@ -34,7 +40,6 @@ struct Normal {
     mean: f64,
     var: f64,
 }
-
 
 /// One customer's known traits: (trait index, z, confidence bin).
 type Observed = Vec<(usize, f64, usize)>;
@@ -274,6 +279,22 @@ mod tests {
             assert!(personas[t * 40..(t + 1) * 40].iter().all(|&p| p == Trait::ALL[t].persona()), "trait {t}: {personas:?}");
         }
         assert!(personas[240..].iter().all(|&p| p == Persona::Balanced));
+    }
+
+    #[test]
+    fn precision_inverts_the_shrunk_correlation_of_the_known_traits() {
+        // Traits 1 and 2 with residual products of correlation −0.6; the others unknown.
+        let mut products = [[0.0; 6]; 6];
+        products[1][1] = 4.0;
+        products[2][2] = 9.0;
+        products[1][2] = -0.6 * 6.0;
+        products[2][1] = -0.6 * 6.0;
+        let p = precision_of(&products);
+        let r = -0.6 * (1.0 - RESIDUAL_SHRINK);
+        let det = 1.0 - r * r;
+        assert!((p[1][1] - 1.0 / det).abs() < 1e-9 && (p[2][2] - 1.0 / det).abs() < 1e-9, "{p:?}");
+        assert!((p[1][2] + r / det).abs() < 1e-9 && (p[2][1] + r / det).abs() < 1e-9, "{p:?}");
+        assert!(p[0].iter().chain(&p[3]).all(|&v| v == 0.0));
     }
 
     #[test]
