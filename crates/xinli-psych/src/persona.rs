@@ -38,7 +38,15 @@ const CLASSES: usize = 7;
 #[derive(Clone, Copy, Debug)]
 struct Normal {
     mean: f64,
-    var: f64,
+    sd: f64,
+    /// ln sd, kept so that the E step takes no logarithms.
+    log_sd: f64,
+}
+
+impl Normal {
+    fn new(mean: f64, var: f64) -> Normal {
+        Normal { mean, sd: var.sqrt(), log_sd: 0.5 * var.ln() }
+    }
 }
 
 /// One customer's known traits: (trait index, z, confidence bin).
@@ -66,7 +74,7 @@ pub fn assign_personas(customers: &[&[TraitScore; 6]], bins: usize, max_iteratio
             allowed[t] = true;
         }
     }
-    let start = [Normal { mean: 1.0, var: 0.5 }, Normal { mean: -0.3, var: 0.7 }, Normal { mean: 0.1, var: 0.4 }];
+    let start = [Normal::new(1.0, 0.5), Normal::new(-0.3, 0.7), Normal::new(0.1, 0.4)];
     let mut model = Mixture { roles: vec![start; bins], prior: prior_over(&allowed, &[1.0; CLASSES]), precision: identity() };
     for _ in 0..max_iterations {
         let next = model.step(&observed, &allowed);
@@ -132,8 +140,8 @@ impl Mixture {
         for &(t, z, bin) in o {
             let role = if k == CLASSES - 1 { BALANCED } else if t == k { DOMINANT } else { DOMINATED };
             let n = self.roles[bin][role];
-            e[t] = (z - n.mean) / n.var.sqrt();
-            log_sd += 0.5 * n.var.ln();
+            e[t] = (z - n.mean) / n.sd;
+            log_sd += n.log_sd;
         }
         (e, log_sd)
     }
@@ -195,7 +203,7 @@ impl Mixture {
                         return old[r];
                     }
                     let mean = wz / w;
-                    Normal { mean, var: (wzz / w - mean * mean).max(MIN_VARIANCE) }
+                    Normal::new(mean, (wzz / w - mean * mean).max(MIN_VARIANCE))
                 })
             })
             .collect();
