@@ -57,7 +57,8 @@ pub struct TraitConfig {
     /// A product is top-rated when its `avg_rating` is at or above this quantile of the shop's
     /// rated products.
     pub top_rated_quantile: f64,
-    /// Persona model: confidence bins per trait (each with its own normals per role).
+    /// Persona model: confidence bins per trait (each with its own normals per role; a customer's
+    /// normals are interpolated between the two bins nearest their confidence).
     pub persona_confidence_bins: usize,
     /// Persona model: EM iterations at most (it stops earlier once the class shares settle).
     pub persona_max_iterations: usize,
@@ -71,7 +72,7 @@ impl Default for TraitConfig {
             discount_tolerance: 0.01,
             trending_top_share: 0.1,
             top_rated_quantile: 0.75,
-            persona_confidence_bins: 5,
+            persona_confidence_bins: 8,
             persona_max_iterations: 200,
         }
     }

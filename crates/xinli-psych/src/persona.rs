@@ -9,7 +9,9 @@
 //!
 //! Given the class, each trait is normal with a mean and variance that depend on the role and on
 //! how much evidence the score rests on: the shop's (customer, trait) pairs are cut into `bins`
-//! quantile bins of the trait's confidence, and each (bin, role) has its own normal. Thin
+//! quantile bins of the trait's confidence, and each (bin, role) has its own normal; a
+//! customer's normal is interpolated between the two bins whose centres enclose their own
+//! confidence (and the M step shares the score between them likewise). Thin
 //! customers' scores are shrunk toward the middle, so at low confidence the three roles' normals
 //! are close together and the posterior stays near the class priors; with much evidence they
 //! separate. The class priors are shared by all bins (how common each persona is does not
@@ -49,20 +51,25 @@ impl Normal {
     }
 }
 
-/// One customer's known traits: (trait index, z, confidence bin).
-type Observed = Vec<(usize, f64, usize)>;
+/// One customer's known traits: (trait index, z, lower confidence bin, share of the next bin).
+type Observed = Vec<(usize, f64, usize, f64)>;
 
 /// Fits the mixture on `customers` and returns each one's persona (same order).
 pub fn assign_personas(customers: &[&[TraitScore; 6]], bins: usize, max_iterations: usize) -> Vec<Persona> {
     let bins = bins.max(1);
-    let cuts: Vec<Vec<f64>> = (0..6).map(|t| confidence_cuts(customers, t, bins)).collect();
+    let sorted: Vec<Vec<f64>> = (0..6).map(|t| sorted_confidences(customers, t)).collect();
     let observed: Vec<Observed> = customers
         .iter()
         .map(|traits| {
             traits
                 .iter()
                 .enumerate()
-                .filter_map(|(t, s)| s.score.map(|v| (t, probit(v), cuts[t].partition_point(|&c| c <= s.confidence))))
+                .filter_map(|(t, s)| {
+                    s.score.map(|v| {
+                        let (bin, next) = bin_position(&sorted[t], s.confidence, bins);
+                        (t, probit(v), bin, next)
+                    })
+                })
                 .collect()
         })
         .collect();
@@ -70,7 +77,7 @@ pub fn assign_personas(customers: &[&[TraitScore; 6]], bins: usize, max_iteratio
     let mut allowed = [false; CLASSES];
     allowed[CLASSES - 1] = true;
     for o in &observed {
-        for &(t, _, _) in o {
+        for &(t, ..) in o {
             allowed[t] = true;
         }
     }
@@ -101,14 +108,21 @@ pub fn assign_personas(customers: &[&[TraitScore; 6]], bins: usize, max_iteratio
         .collect()
 }
 
-/// The `bins − 1` confidence quantiles of trait `t` among customers with a score of it.
-fn confidence_cuts(customers: &[&[TraitScore; 6]], t: usize, bins: usize) -> Vec<f64> {
+/// The confidences of trait `t` among customers with a score of it, ascending.
+fn sorted_confidences(customers: &[&[TraitScore; 6]], t: usize) -> Vec<f64> {
     let mut c: Vec<f64> = customers.iter().filter(|x| x[t].score.is_some()).map(|x| x[t].confidence).collect();
-    if c.is_empty() {
-        return Vec::new();
-    }
     c.sort_unstable_by(f64::total_cmp);
-    (1..bins).map(|b| c[b * c.len() / bins]).collect()
+    c
+}
+
+/// Where `confidence` lies among the bins' centres (bin b's centre is the quantile
+/// (b + ½) / bins of `sorted`): the bin at or below it and the share of the next one.
+fn bin_position(sorted: &[f64], confidence: f64, bins: usize) -> (usize, f64) {
+    let ties = sorted.partition_point(|&c| c < confidence)..sorted.partition_point(|&c| c <= confidence);
+    let quantile = (ties.start + ties.end) as f64 / 2.0 / sorted.len().max(1) as f64;
+    let x = (quantile * bins as f64 - 0.5).clamp(0.0, (bins - 1) as f64);
+    let bin = (x.floor() as usize).min(bins.saturating_sub(2));
+    (bin, if bins > 1 { x - bin as f64 } else { 0.0 })
 }
 
 fn prior_over(allowed: &[bool; CLASSES], weights: &[f64; CLASSES]) -> [f64; CLASSES] {
@@ -137,13 +151,24 @@ impl Mixture {
     fn residuals(&self, o: &Observed, k: usize) -> ([f64; 6], f64) {
         let mut e = [0.0; 6];
         let mut log_sd = 0.0;
-        for &(t, z, bin) in o {
+        for &(t, z, bin, next) in o {
             let role = if k == CLASSES - 1 { BALANCED } else if t == k { DOMINANT } else { DOMINATED };
-            let n = self.roles[bin][role];
+            let n = self.role_at(bin, next, role);
             e[t] = (z - n.mean) / n.sd;
             log_sd += n.log_sd;
         }
         (e, log_sd)
+    }
+
+    /// The role's normal at a customer's own confidence: bin `bin`'s and the next bin's mixed.
+    fn role_at(&self, bin: usize, next: f64, role: usize) -> Normal {
+        let a = self.roles[bin][role];
+        if next <= 0.0 {
+            return a;
+        }
+        let b = self.roles[bin + 1][role];
+        let mean = (1.0 - next) * a.mean + next * b.mean;
+        Normal::new(mean, (1.0 - next) * a.sd * a.sd + next * b.sd * b.sd)
     }
 
     fn posterior(&self, o: &Observed, allowed: &[bool; CLASSES]) -> [f64; CLASSES] {
@@ -182,13 +207,18 @@ impl Mixture {
                     }
                 }
             }
-            for &(t, z, bin) in o {
+            for &(t, z, bin, next) in o {
                 let weights = [post[t], 1.0 - post[t] - post[CLASSES - 1], post[CLASSES - 1]];
-                for (r, w) in weights.into_iter().enumerate() {
-                    let s = &mut sums[bin][r];
-                    s[0] += w;
-                    s[1] += w * z;
-                    s[2] += w * z * z;
+                for (b, share) in [(bin, 1.0 - next), (bin + 1, next)] {
+                    if share <= 0.0 {
+                        continue;
+                    }
+                    for (r, w) in weights.into_iter().enumerate() {
+                        let s = &mut sums[b][r];
+                        s[0] += share * w;
+                        s[1] += share * w * z;
+                        s[2] += share * w * z * z;
+                    }
                 }
             }
         }
@@ -303,6 +333,20 @@ mod tests {
         assert!((p[1][1] - 1.0 / det).abs() < 1e-9 && (p[2][2] - 1.0 / det).abs() < 1e-9, "{p:?}");
         assert!((p[1][2] + r / det).abs() < 1e-9 && (p[2][1] + r / det).abs() < 1e-9, "{p:?}");
         assert!(p[0].iter().chain(&p[3]).all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn a_confidence_between_two_bin_centres_is_shared_between_them() {
+        // 8 confidences 0.0–0.7 (the i-th at quantile (i + ½)/8), 4 bins: centres at the
+        // quantiles 1/8, 3/8, 5/8, 7/8.
+        let sorted: Vec<f64> = (0..8).map(|i| i as f64 / 10.0).collect();
+        assert_eq!(bin_position(&sorted, 0.0, 4), (0, 0.0));
+        let (bin, next) = bin_position(&sorted, 0.3, 4);
+        assert!(bin == 1 && (next - 0.25).abs() < 1e-9, "{bin} {next}");
+        let (bin, next) = bin_position(&sorted, 0.35, 4);
+        assert!(bin == 1 && (next - 0.5).abs() < 1e-9, "{bin} {next}");
+        assert_eq!(bin_position(&sorted, 0.7, 4), (2, 1.0));
+        assert_eq!(bin_position(&sorted, 0.5, 1), (0, 0.0));
     }
 
     #[test]

@@ -94,16 +94,16 @@ fn planted_traits_are_recovered() {
         assert!(f.spearman_truth[ti] >= 0.6, "{}: {:.3}", Trait::ALL[ti].name(), f.spearman_truth[ti]);
         assert!(f.spearman_sessions[ti].abs() < 0.3, "{}: {:.3}", Trait::ALL[ti].name(), f.spearman_sessions[ti]);
     }
-    // The target (≥ 0.7 over all customers, thin ones included); measured 0.728.
+    // The target (≥ 0.7 over all customers, thin ones included); measured 0.736.
     assert!(f.persona_accuracy >= 0.72, "{:.3}", f.persona_accuracy);
     assert!(f.persona_accuracy_dense >= 0.8, "{:.3}", f.persona_accuracy_dense);
 }
 
 /// Other seeds and shop sizes: the tuning shops (7, 2024, 11, 99, 123) and three of the fresh
 /// shops drawn at random when the mixture got its residual correlation (seeds 1001–1010, sizes
-/// 1,500–20,000, never tuned on; all ten are in `docs/psychology.md`). Persona accuracy over all
-/// customers ≥ 0.70 on each, except seed 1004: at 1,700 customers one shop's accuracy has a
-/// standard error near 0.011, and it measured 0.692 (0.692 before as well).
+/// 1,500–20,000, never tuned on; all ten are in `docs/psychology.md`), including the smallest,
+/// 1004, and the smallest of the second fresh set (2001–2010), 2009. Persona accuracy over all
+/// customers ≥ 0.70 on each (small shops scatter most: about ±0.011 at 1,700 customers).
 #[test]
 fn planted_traits_other_seeds() {
     for (seed, customers, floor) in [
@@ -112,9 +112,10 @@ fn planted_traits_other_seeds() {
         (11, 5_000, 0.70),
         (99, 20_000, 0.70),
         (123, 1_500, 0.70),
-        (1004, 1_700, 0.68),
+        (1004, 1_700, 0.70),
         (1007, 7_000, 0.70),
         (1010, 8_300, 0.70),
+        (2009, 1_778, 0.70),
     ] {
         let config = SimConfig { customers, seed, ..SimConfig::default() };
         let f = measure(&config);
