@@ -42,6 +42,7 @@ mod segment_sql;
 mod segments;
 pub mod sql;
 pub mod testdb;
+mod wal_vfs;
 
 use std::path::PathBuf;
 

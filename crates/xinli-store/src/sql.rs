@@ -223,11 +223,11 @@ impl SqliteConn {
     /// Opens (creating) a database file in WAL mode. `synchronous = FULL` makes every commit
     /// durable before the writer acknowledges it; `secure_delete` overwrites erased rows.
     pub fn open(path: &std::path::Path) -> Result<SqliteConn, StoreError> {
-        let conn = rusqlite::Connection::open(path)?;
+        let conn = open_sqlite(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;
-             PRAGMA secure_delete = ON; PRAGMA cache_size = -65536;",
+             PRAGMA secure_delete = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
         )?;
         // The query planner stability guarantee: without it, SQLite re-prepares a cached
         // statement whenever a parameter it planned with (any `LIMIT $n`, a `LIKE $n`) is
@@ -237,6 +237,13 @@ impl SqliteConn {
         Ok(SqliteConn { conn, rewritten: HashMap::new() })
     }
 
+}
+
+/// A connection to a database file through [`crate::wal_vfs`], which writes each WAL commit in
+/// one system call.
+fn open_sqlite(path: &std::path::Path) -> Result<rusqlite::Connection, StoreError> {
+    crate::wal_vfs::register().map_err(|rc| StoreError::Config(format!("registering the SQLite VFS {}: error {rc}", crate::wal_vfs::NAME)))?;
+    Ok(rusqlite::Connection::open_with_flags_and_vfs(path, rusqlite::OpenFlags::default(), crate::wal_vfs::NAME)?)
 }
 
 /// WAL pages the writer lets pile up before it checkpoints on its own: the bound on the WAL
@@ -264,7 +271,7 @@ struct CheckpointState {
 
 impl Checkpointer {
     fn start(path: &std::path::Path) -> Result<Checkpointer, StoreError> {
-        let conn = rusqlite::Connection::open(path)?;
+        let conn = open_sqlite(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch("PRAGMA synchronous = FULL;")?;
         let wake = std::sync::Arc::new((std::sync::Mutex::new(CheckpointState::default()), std::sync::Condvar::new()));
