@@ -12,8 +12,13 @@ use crate::metrics::Metrics;
 
 type Task = Box<dyn FnOnce(&mut Store) + Send>;
 
+/// The answer to an ingest job, with its messages: they are dropped by the requester, not on
+/// the writer thread, which every commit waits for (freeing ~8 strings per event was ~5 % of
+/// the writer's time, perf).
+type Reply = (Result<IngestOutcome, String>, Vec<Message>);
+
 enum Job {
-    Ingest { messages: Vec<Message>, reply: oneshot::Sender<Result<IngestOutcome, String>> },
+    Ingest { messages: Vec<Message>, reply: oneshot::Sender<Reply> },
     Run(Task),
 }
 
@@ -81,7 +86,8 @@ impl Writer {
     pub async fn ingest(&self, messages: Vec<Message>) -> Result<Result<IngestOutcome, String>, WriterGone> {
         let (reply, rx) = oneshot::channel();
         self.jobs.send(Job::Ingest { messages, reply }).await.map_err(|_| WriterGone)?;
-        rx.await.map_err(|_| WriterGone)
+        let (result, _messages) = rx.await.map_err(|_| WriterGone)?;
+        Ok(result)
     }
 
     /// Runs a mutation on the write connection (segments, erasure, keys, consent).
@@ -96,7 +102,7 @@ impl Writer {
     }
 }
 
-type Waiting = (Vec<Message>, oneshot::Sender<Result<IngestOutcome, String>>);
+type Waiting = (Vec<Message>, oneshot::Sender<Reply>);
 
 fn commit_group(store: &mut Store, group: Vec<Waiting>, metrics: &Metrics) {
     let started = std::time::Instant::now();
@@ -104,8 +110,8 @@ fn commit_group(store: &mut Store, group: Vec<Waiting>, metrics: &Metrics) {
     match store.ingest_groups(&slices) {
         Ok((outcomes, changes)) => {
             metrics.group_committed(group.len(), &outcomes, changes, started.elapsed());
-            for ((_, reply), outcome) in group.into_iter().zip(outcomes) {
-                let _ = reply.send(Ok(outcome));
+            for ((messages, reply), outcome) in group.into_iter().zip(outcomes) {
+                let _ = reply.send((Ok(outcome), messages));
             }
         }
         // One request's failure must not fail the others: retry each alone.
@@ -115,13 +121,13 @@ fn commit_group(store: &mut Store, group: Vec<Waiting>, metrics: &Metrics) {
                 if let Ok(o) = &result {
                     metrics.group_committed(1, std::slice::from_ref(o), o.membership_changes, started.elapsed());
                 }
-                let _ = reply.send(result.map_err(|e| e.to_string()));
+                let _ = reply.send((result.map_err(|e| e.to_string()), messages));
             }
         }
         Err(e) => {
             metrics.ingest_failed();
-            for (_, reply) in group {
-                let _ = reply.send(Err(e.to_string()));
+            for (messages, reply) in group {
+                let _ = reply.send((Err(e.to_string()), messages));
             }
         }
     }

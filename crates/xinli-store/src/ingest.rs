@@ -173,9 +173,10 @@ impl Store {
             .map(|(user, r)| (user, r.int(1)))
             .collect();
         let new: Vec<Val> = users.iter().filter(|u| !known.contains_key(**u)).flat_map(|u| [Val::from(*u), now.into(), now.into()]).collect();
-        let created = self.conn.query_rows("INSERT INTO customers (user_id, created_at, updated_at) VALUES {rows} RETURNING user_id, cid", 3, &new)?;
+        let insert = self.conn.insert_undone_with_transaction();
+        let created = self.conn.query_rows(&format!("{insert} INTO customers (user_id, created_at, updated_at) VALUES {{rows}} RETURNING user_id, cid"), 3, &new)?;
         let links: Vec<Val> = created.iter().flat_map(|r| [USER.into(), Val::from(r.text(0)), r.int(1).into(), now.into()]).collect();
-        self.conn.exec_rows("INSERT INTO identities (kind, value, cid, created_at) VALUES {rows}", 4, &links)?;
+        self.conn.exec_rows(&format!("{insert} INTO identities (kind, value, cid, created_at) VALUES {{rows}}"), 4, &links)?;
         known.extend(created.iter().map(|r| (r.text(0), r.int(1))));
         if let Some(cache) = self.cache.as_mut() {
             for (user, cid) in &known {
@@ -192,16 +193,21 @@ impl Store {
     /// start of the transaction, so a conflict means another connection stored one meanwhile —
     /// the transaction fails (nothing acknowledged) rather than count an event twice.
     fn flush_rows(&mut self, touched: &mut Touched) -> Result<(), StoreError> {
+        let insert = self.conn.insert_undone_with_transaction();
         self.conn.exec_rows(
-            "INSERT INTO events (message_id, cid, kind, name, event_type, ts, received_at, user_id, anonymous_id, \
-             session_id, product_id, category, query, value, properties, context) VALUES {rows}",
+            &format!(
+                "{insert} INTO events (message_id, cid, kind, name, event_type, ts, received_at, user_id, anonymous_id, \
+                 session_id, product_id, category, query, value, properties, context) VALUES {{rows}}"
+            ),
             EVENT_COLUMNS,
             &touched.events,
         )?;
         touched.events.clear();
         self.conn.exec_rows(
-            "INSERT INTO orders (order_id, line, cid, ordered_at, product_id, category, quantity, unit_price, coupon_code, status, message_id, \
-             list_price, payment_method, channel, promised_delivery_at, delivered_at, extra) VALUES {rows}",
+            &format!(
+                "{insert} INTO orders (order_id, line, cid, ordered_at, product_id, category, quantity, unit_price, coupon_code, status, \
+                 message_id, list_price, payment_method, channel, promised_delivery_at, delivered_at, extra) VALUES {{rows}}"
+            ),
             ORDER_COLUMNS,
             &touched.order_lines,
         )?;
@@ -642,9 +648,12 @@ impl Store {
             ]);
         }
         self.conn.exec_rows(
-            "INSERT INTO profiles (cid, data, stage, orders, revenue, last_seen, updated_at) VALUES {rows} \
-             ON CONFLICT (cid) DO UPDATE SET data = excluded.data, stage = excluded.stage, orders = excluded.orders, \
-             revenue = excluded.revenue, last_seen = excluded.last_seen, updated_at = excluded.updated_at",
+            &format!(
+                "{} INTO profiles (cid, data, stage, orders, revenue, last_seen, updated_at) VALUES {{rows}} \
+                 ON CONFLICT (cid) DO UPDATE SET data = excluded.data, stage = excluded.stage, orders = excluded.orders, \
+                 revenue = excluded.revenue, last_seen = excluded.last_seen, updated_at = excluded.updated_at",
+                self.conn.insert_undone_with_transaction()
+            ),
             7,
             &rows,
         )?;
