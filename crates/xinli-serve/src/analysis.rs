@@ -115,10 +115,17 @@ impl Drop for TempDir {
     }
 }
 
+/// `settings.config.out_dir`, created, as an absolute path: the store records it with the run
+/// ([`Store::begin_run`]) so erasure scrubs the run's files wherever they are.
+pub fn output_dir(settings: &AnalysisSettings) -> Result<PathBuf, String> {
+    let dir = &settings.config.out_dir;
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::canonicalize(dir).map_err(|e| format!("{}: {e}", dir.display()))
+}
+
 /// Exports the store, runs the pipeline and the recommender into `settings.config.out_dir`.
 pub fn prepare(store: &mut Store, settings: &AnalysisSettings, run_id: i64, source: &str) -> Result<Prepared, String> {
-    let out_dir = settings.config.out_dir.clone();
-    std::fs::create_dir_all(&out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
+    let out_dir = output_dir(settings)?;
     let shop_dir = TempDir(out_dir.join(format!(".store-export-{run_id}")));
     let _ = std::fs::remove_dir_all(&shop_dir.0);
 
@@ -254,7 +261,8 @@ pub fn write_back(store: &mut Store, p: &Prepared) -> Result<i64, String> {
 /// A whole run on one connection (`xinli analyze --db`): recorded as running, then ok, or
 /// failed with its error (the previous run's scores stay).
 pub fn analyze_store(store: &mut Store, settings: &AnalysisSettings, source: &str) -> Result<RunReport, String> {
-    let run_id = store.begin_run(source).map_err(|e| format!("recording the run: {e}"))?;
+    let out_dir = output_dir(settings)?;
+    let run_id = store.begin_run(source, Some(&out_dir)).map_err(|e| format!("recording the run: {e}"))?;
     let result = prepare(store, settings, run_id, source).and_then(|p| {
         let started = Instant::now();
         write_back(store, &p)?;

@@ -24,12 +24,13 @@ type St = State<Arc<AppState>>;
 
 /// Starts a run in the background and returns its id; a run already going is a conflict.
 pub(crate) async fn start_run(st: &Arc<AppState>, source: String) -> Result<i64, ApiError> {
+    let out_dir = analysis::output_dir(&st.analysis).map_err(ApiError::internal)?;
     if st.analysis_running.swap(true, Ordering::SeqCst) {
         return Err(ApiError::new(StatusCode::CONFLICT, "an analysis run is already going", "已有分析正在运行"));
     }
     let begun = {
         let source = source.clone();
-        st.write(move |s| s.begin_run(&source)).await
+        st.write(move |s| s.begin_run(&source, Some(&out_dir))).await
     };
     let run_id = match begun {
         Ok(Ok(id)) => id,

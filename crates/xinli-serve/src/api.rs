@@ -196,12 +196,12 @@ async fn customer_360(
 
 async fn erase_customer(State(st): St, headers: HeaderMap, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let key = st.authorize(&headers, Role::Admin).await?;
-    // The latest run's files are scrubbed on the writer too: no run's write-back (also on the
-    // writer) can interleave with it.
+    // Every run's files (the server's and those of `xinli analyze --db --out DIR`) are
+    // scrubbed on the writer too: no run's write-back (also on the writer) can interleave.
     let analysis_dir = st.analysis.config.out_dir.clone();
     let receipt = st
         .write(move |s| {
-            let receipt = s.erase_customer_and(&id, |traces| Ok(crate::erasure::scrub_analysis_files(&analysis_dir, traces)?))?;
+            let receipt = s.erase_customer_and(&id, |traces, runs| Ok(crate::erasure::scrub_run_files(&analysis_dir, runs, traces)?))?;
             if let Some(r) = &receipt {
                 s.audit(&key.id, "erase_customer", &r.subject_digest, &r.receipt_id)?;
             }

@@ -1,5 +1,6 @@
-//! Erasure reaches the files a server's analysis run wrote (`<data-dir>/analysis`): each file
-//! that names the erased customer is rewritten without it, atomically (a temporary file in the
+//! Erasure reaches the files analysis runs wrote — the server's own (`<data-dir>/analysis`) and
+//! every output directory the store recorded for a run (`xinli analyze --db --out DIR`, run
+//! from anywhere): each file that names the erased customer is rewritten without it, atomically (a temporary file in the
 //! same directory, then a rename), inside the store's erasure transaction
 //! ([`xinli_store::Store::erase_customer_and`]) — if a file cannot be rewritten, nothing is
 //! erased and the request fails.
@@ -15,13 +16,30 @@
 
 use std::collections::HashSet;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A trace at least this long (in bytes) is a text, not an id: it is looked for inside cells
 /// and markup, not only as a whole value.
 const LONG_TRACE: usize = 16;
 
 const ERASED: &str = "[erased]";
+
+/// [`scrub_analysis_files`] over the server's own analysis directory `own` (files named as
+/// they are) and every recorded run directory `runs` that still exists and is not `own` (files
+/// named by their path). A directory that is gone (removed by its owner) is passed over.
+pub fn scrub_run_files(own: &Path, runs: &[PathBuf], traces: &HashSet<String>) -> std::io::Result<Vec<String>> {
+    let mut scrubbed = scrub_analysis_files(own, traces)?;
+    let own = std::fs::canonicalize(own).unwrap_or_else(|_| own.to_path_buf());
+    let mut seen = HashSet::from([own]);
+    for dir in runs {
+        let Ok(dir) = std::fs::canonicalize(dir) else { continue };
+        if !seen.insert(dir.clone()) {
+            continue;
+        }
+        scrubbed.extend(scrub_analysis_files(&dir, traces)?.into_iter().map(|name| dir.join(name).display().to_string()));
+    }
+    Ok(scrubbed)
+}
 
 /// Rewrites every file of `dir` that names the customer; returns their names, sorted. Hidden
 /// entries (a run's export in progress) and sub-directories are left alone: the export is

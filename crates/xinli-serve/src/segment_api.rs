@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value};
 use xinli_core::{CustomerId, EventType};
-use xinli_store::{Consent, LineDetails, Message, MessageKind, OrderInput, OrderLineInput, OrderState, Pii, ReviewInput, Traits};
+use xinli_store::{Consent, LineDetails, Message, MessageKind, OrderInput, OrderLineInput, OrderState, OrderUpdate, Pii, ReviewInput, Traits};
 
 /// Segment's limit on one message.
 pub const MAX_MESSAGE_BYTES: usize = 32 * 1024;
@@ -153,18 +153,23 @@ fn flag(v: Option<&Value>) -> Option<bool> {
     }
 }
 
-/// An order's lines. Beyond the e-commerce spec, the order's `payment_method`, `channel`,
-/// `promised_delivery_at` and `delivered_at` (ISO 8601) and a product's `list_price` are read
-/// when sent: the canonical orders columns the analysis takes as evidence.
-fn order_lines(props: &Map<String, Value>) -> Result<Vec<OrderLineInput>, Rejection> {
-    let coupon = text(props.get("coupon"));
-    let order_details = LineDetails {
+/// Beyond the e-commerce spec, an order's `payment_method`, `channel` (lower-cased),
+/// `promised_delivery_at` and `delivered_at` (ISO 8601): the canonical orders columns the
+/// analysis takes as evidence, read from an order's event or from an event sent after it.
+fn order_details(props: &Map<String, Value>) -> Result<LineDetails, Rejection> {
+    Ok(LineDetails {
         payment_method: text(props.get("payment_method")).map(|m| m.to_lowercase()),
         channel: text(props.get("channel")).map(|c| c.to_lowercase()),
         promised_delivery_ms: timestamp_ms(props.get("promised_delivery_at"), "properties.promised_delivery_at")?,
         delivered_ms: timestamp_ms(props.get("delivered_at"), "properties.delivered_at")?,
         ..LineDetails::default()
-    };
+    })
+}
+
+/// An order's lines, each with the order's [`order_details`] and its product's `list_price`.
+fn order_lines(props: &Map<String, Value>) -> Result<Vec<OrderLineInput>, Rejection> {
+    let coupon = text(props.get("coupon"));
+    let order_details = order_details(props)?;
     let Some(products) = props.get("products") else {
         // An order without product detail is one line worth the order's revenue or total.
         let amount = match number(props.get("revenue"), "properties.revenue")? {
@@ -293,6 +298,7 @@ pub fn parse_message(v: &Value, kind: Option<MessageKind>, now_ms: i64, fallback
         }
         _ => None,
     };
+    let order_update = order_update(name.as_deref(), &props, ts_ms)?;
     let review = match name.as_deref() {
         Some("Product Reviewed") => {
             let rating = number(props.get("rating"), "properties.rating")?;
@@ -351,10 +357,34 @@ pub fn parse_message(v: &Value, kind: Option<MessageKind>, now_ms: i64, fallback
         context: context.map(|c| Value::Object(c).to_string()),
         traits,
         order,
+        order_update,
         review,
         survey: None,
         campaign: None,
+        extra: None,
     })
+}
+
+/// What an event sent after an order says about it: "Order Updated" (the spec's), "Order
+/// Shipped" and "Order Delivered" (common beyond it) name the order by `order_id` and carry
+/// its [`order_details`] ("Order Delivered" without `delivered_at` was delivered when it was
+/// sent); "Payment Info Entered" with an `order_id` sets what it states (its `payment_method`).
+fn order_update(event: Option<&str>, props: &Map<String, Value>, ts_ms: i64) -> Result<Option<OrderUpdate>, Rejection> {
+    let order_id = match event {
+        Some(event @ ("Order Updated" | "Order Shipped" | "Order Delivered")) => text(props.get("order_id"))
+            .ok_or_else(|| Rejection::new("properties.order_id", format!("{event} needs properties.order_id"), format!("{event} 需要 properties.order_id")))?,
+        Some("Payment Info Entered") => match text(props.get("order_id")) {
+            Some(order_id) => order_id,
+            None => return Ok(None),
+        },
+        _ => return Ok(None),
+    };
+    let d = order_details(props)?;
+    let delivered_ms = match event {
+        Some("Order Delivered") => d.delivered_ms.or(Some(ts_ms)),
+        _ => d.delivered_ms,
+    };
+    Ok(Some(OrderUpdate { order_id, payment_method: d.payment_method, channel: d.channel, promised_delivery_ms: d.promised_delivery_ms, delivered_ms }))
 }
 
 /// A `/v1/batch` body: `{"batch": [...], "context": {...}}` (batch-level context is merged
@@ -450,6 +480,28 @@ mod tests {
         assert_eq!((lines[1].details.list_price, lines[1].details.payment_method.as_deref()), (None, Some("cod")));
         let bad = parse(json!({"type": "track", "userId": "u", "event": "Order Completed",
             "properties": {"order_id": "o", "delivered_at": "soon", "revenue": 3}})).unwrap_err();
+        assert_eq!(bad.field, "properties.delivered_at");
+    }
+
+    #[test]
+    fn events_after_an_order_update_its_details() {
+        let delivered = parse(json!({"type": "track", "userId": "u1", "event": "Order Delivered", "timestamp": "2024-05-05T12:00:00Z",
+            "properties": {"order_id": "o1"}})).unwrap();
+        let u = delivered.order_update.unwrap();
+        assert_eq!((u.order_id.as_str(), u.delivered_ms, u.payment_method), ("o1", Some(1_714_910_400_000), None), "delivered when sent");
+        assert_eq!((delivered.event_type, delivered.order), (None, None), "a custom event, no order of its own");
+        let updated = parse(json!({"type": "track", "userId": "u1", "event": "Order Updated",
+            "properties": {"order_id": "o1", "channel": "App", "promised_delivery_at": "2024-05-03T00:00:00Z"}})).unwrap();
+        let u = updated.order_update.unwrap();
+        assert_eq!((u.channel.as_deref(), u.promised_delivery_ms, u.delivered_ms), (Some("app"), Some(1_714_694_400_000), None));
+        let paying = parse(json!({"type": "track", "userId": "u1", "event": "Payment Info Entered", "properties": {"order_id": "o1", "payment_method": "COD"}})).unwrap();
+        assert_eq!(paying.event_type, Some(EventType::PaymentStart));
+        assert_eq!(paying.order_update.unwrap().payment_method.as_deref(), Some("cod"));
+        let checkout = parse(json!({"type": "track", "userId": "u1", "event": "Payment Info Entered", "properties": {"payment_method": "card"}})).unwrap();
+        assert_eq!(checkout.order_update, None, "no order named");
+        let shipped = parse(json!({"type": "track", "userId": "u1", "event": "Order Shipped", "properties": {}})).unwrap_err();
+        assert_eq!(shipped.field, "properties.order_id");
+        let bad = parse(json!({"type": "track", "userId": "u1", "event": "Order Delivered", "properties": {"order_id": "o1", "delivered_at": "today"}})).unwrap_err();
         assert_eq!(bad.field, "properties.delivered_at");
     }
 

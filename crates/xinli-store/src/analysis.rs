@@ -6,6 +6,8 @@
 //! is marked ok and every segment is re-evaluated, so memberships (with their entry and exit
 //! history) follow the new scores. A failed run changes nothing but its own status.
 
+use std::path::{Path, PathBuf};
+
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
@@ -200,13 +202,25 @@ fn sql_error(e: String) -> StoreError {
 
 impl Store {
     /// Records a run as running; its id names the run until [`Store::write_analysis`] or
-    /// [`Store::fail_run`] finishes it.
-    pub fn begin_run(&mut self, source: &str) -> Result<i64, StoreError> {
+    /// [`Store::fail_run`] finishes it. `out_dir` is where the run writes its files (absolute):
+    /// erasure scrubs them there ([`Store::run_output_dirs`]).
+    pub fn begin_run(&mut self, source: &str, out_dir: Option<&Path>) -> Result<i64, StoreError> {
+        let out_dir = match out_dir {
+            Some(dir) => Some(dir.to_str().ok_or_else(|| StoreError::Config(format!("the output directory {} is not UTF-8", dir.display())))?),
+            None => None,
+        };
         let row = self.conn.query_one(
-            "INSERT INTO analysis_runs (started_at, source, status) VALUES ($1, $2, $3) RETURNING run_id",
-            &[now_ms().into(), source.into(), RUNNING.into()],
+            "INSERT INTO analysis_runs (started_at, source, status, out_dir) VALUES ($1, $2, $3, $4) RETURNING run_id",
+            &[now_ms().into(), source.into(), RUNNING.into(), out_dir.into()],
         )?;
         row.map(|r| r.int(0)).ok_or_else(|| StoreError::Corrupt("no run id returned".into()))
+    }
+
+    /// The output directories of every recorded run (whatever its status: a failed run may
+    /// have written files too), each once.
+    pub fn run_output_dirs(&mut self) -> Result<Vec<PathBuf>, StoreError> {
+        let rows = self.conn.query("SELECT DISTINCT out_dir FROM analysis_runs WHERE out_dir IS NOT NULL ORDER BY out_dir", &[])?;
+        Ok(rows.iter().map(|r| PathBuf::from(r.text(0))).collect())
     }
 
     /// Marks a run failed with its error; the previous run's scores stay.
@@ -238,7 +252,7 @@ impl Store {
                     s.refuse_if_erased_during(id)?;
                     id
                 }
-                None => s.begin_run(&source)?,
+                None => s.begin_run(&source, None)?,
             };
             for table in ["customer_scores", "customer_evidence", "customer_recommendations"] {
                 s.conn.exec(&format!("DELETE FROM {table}"), &[])?;

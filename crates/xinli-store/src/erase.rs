@@ -4,6 +4,7 @@
 //! are scrubbed of the customer in the same transaction.
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -22,8 +23,9 @@ pub struct ErasureReceipt {
     pub rows: Vec<(String, u64)>,
     /// Analysis documents rewritten without the customer.
     pub documents_scrubbed: u64,
-    /// Files of the latest analysis run (`<data-dir>/analysis`) rewritten or removed without
-    /// the customer, by name (see [`Store::erase_customer_and`]).
+    /// Files of analysis runs rewritten or removed without the customer (see
+    /// [`Store::erase_customer_and`]): by name in the server's `<data-dir>/analysis`, by path
+    /// in any other run's output directory (`xinli analyze --db --out DIR`).
     pub files_scrubbed: Vec<String>,
 }
 
@@ -71,24 +73,26 @@ impl Store {
     /// truncated afterwards, so the old page images leave the files too. On PostgreSQL dead
     /// tuples stay in the heap until `VACUUM` (docs/serve.md).
     pub fn erase_customer(&mut self, external: &str) -> Result<Option<ErasureReceipt>, StoreError> {
-        self.erase_customer_and(external, |_| Ok(Vec::new()))
+        self.erase_customer_and(external, |_, _| Ok(Vec::new()))
     }
 
     /// [`Store::erase_customer`], also running `scrub_files` inside the transaction with what
-    /// names the customer (ids, order and review ids, review texts, survey comments): it
+    /// names the customer (ids, order and review ids, review texts, survey comments) and the
+    /// output directory of every recorded analysis run ([`Store::run_output_dirs`]): it
     /// rewrites files outside the store (the analysis files) and returns their names for the
     /// receipt. If it fails, nothing is erased and the error is returned.
     pub fn erase_customer_and(
         &mut self,
         external: &str,
-        scrub_files: impl FnOnce(&HashSet<String>) -> Result<Vec<String>, StoreError>,
+        scrub_files: impl FnOnce(&HashSet<String>, &[PathBuf]) -> Result<Vec<String>, StoreError>,
     ) -> Result<Option<ErasureReceipt>, StoreError> {
         let receipt = self.transaction(|s| {
             let Some(cid) = s.find_customer(external)? else { return Ok(None) };
             s.clear_cache();
             let traces = s.traces(cid)?;
             let documents_scrubbed = s.scrub_documents(&traces)?;
-            let files_scrubbed = scrub_files(&traces)?;
+            let run_dirs = s.run_output_dirs()?;
+            let files_scrubbed = scrub_files(&traces, &run_dirs)?;
             let mut rows = Vec::new();
             for table in [
                 "events",
@@ -96,6 +100,7 @@ impl Store {
                 "reviews",
                 "surveys",
                 "campaign_touches",
+                "order_updates",
                 "segment_members",
                 "customer_scores",
                 "customer_evidence",
@@ -128,6 +133,7 @@ impl Store {
     fn traces(&mut self, cid: i64) -> Result<HashSet<String>, StoreError> {
         let rows = self.conn.query(
             "SELECT value FROM identities WHERE cid = $1 UNION SELECT order_id FROM orders WHERE cid = $1 \
+             UNION SELECT order_id FROM order_updates WHERE cid = $1 \
              UNION SELECT review_id FROM reviews WHERE cid = $1 UNION SELECT text FROM reviews WHERE cid = $1 \
              UNION SELECT comment FROM surveys WHERE cid = $1",
             &[cid.into()],

@@ -1,7 +1,7 @@
 //! The store read back as a canonical shop, in parts, for the batch analysis
 //! (`xinli analyze --db`): customers, products, orders, events, reviews and campaign touches as
 //! `xinli-core` records, and survey answers, each customer named by its store label (user id,
-//! else anonymous id). PII stays sealed in the store: the analysis does not need it, so it
+//! else anonymous id; a review without a customer stays without one). PII stays sealed in the store: the analysis does not need it, so it
 //! never reaches the exported files.
 //!
 //! One read transaction (a snapshot) covers the whole export, so live ingestion may go on.
@@ -293,7 +293,7 @@ impl Store {
         // Imported orders were stored with a purchase event of their own; the imported events
         // carry the shop's real purchase events, so those copies are left out.
         self.each_page(
-            "SELECT id, cid, event_type, ts, session_id, product_id, category, query, value, properties FROM events \
+            "SELECT id, cid, event_type, ts, session_id, product_id, category, query, value, properties, extra FROM events \
              WHERE id > $1 AND event_type IS NOT NULL AND message_id NOT LIKE 'import-order-%' ORDER BY id LIMIT $2",
             vec![Val::Int(0)],
             part,
@@ -320,7 +320,7 @@ impl Store {
                         query: r.opt_text(7),
                         value: r.opt_real(8),
                         properties: r.opt_text(9),
-                        extra: Vec::new(),
+                        extra: extra_from_json(r.opt_text(10).as_deref()),
                     });
                 }
                 exported.events += events.len() as u64;
@@ -339,13 +339,18 @@ impl Store {
             |rows| {
                 let mut reviews = Vec::new();
                 for r in rows {
-                    let (Some(label), Ok(review_id)) = (labels.get(&r.int(1)), ReviewId::parse(&r.text(0))) else {
+                    // No cid: an anonymous review (a shop file's), exported as one.
+                    let customer_id = match r.opt_int(1) {
+                        None => Some(None),
+                        Some(cid) => labels.get(&cid).map(|label| CustomerId::parse(&label.text).ok()),
+                    };
+                    let (Some(customer_id), Ok(review_id)) = (customer_id, ReviewId::parse(&r.text(0))) else {
                         exported.skipped.reviews += 1;
                         continue;
                     };
                     reviews.push(Review {
                         review_id,
-                        customer_id: CustomerId::parse(&label.text).ok(),
+                        customer_id,
                         product_id: product(r, 2),
                         ts: seconds(r.int(3)),
                         rating: r.opt_int(4).and_then(|x| u8::try_from(x).ok()),

@@ -2,12 +2,13 @@
 //! API produces, so imported history and live events build profiles the same way. Message ids
 //! are digests of each record, so importing a file twice stores it once. Every canonical kind
 //! and column is kept (what the contract has beyond the API's messages rides on them: line
-//! details, extra columns, surveys, campaign touches); products, which belong to no customer,
-//! go straight into their table ([`Store::put_products`]).
+//! details, extra columns, surveys, campaign touches); products and anonymous reviews, which
+//! belong to no customer, go straight into their tables ([`Store::put_products`],
+//! [`Store::put_anonymous_reviews`]).
 
 use std::collections::BTreeMap;
 
-use xinli_core::{OrderStatus, Product, Shop, Subject};
+use xinli_core::{OrderStatus, Product, Review, Shop, Subject};
 
 use crate::crypto::digest_hex;
 use crate::model::{
@@ -129,24 +130,19 @@ pub fn messages_from_shop(shop: &Shop) -> Vec<Message> {
                 query: e.query.clone(),
                 value: e.value,
                 properties: e.properties.clone(),
+                extra: extra_json(&e.extra),
                 ..Message::new(&id("event", &key), MessageKind::Import, user, anon, ms(e.ts))
             }
         })
         .collect();
     events.sort_by_key(|m| m.ts_ms);
     out.extend(events);
+    // Reviews without a customer belong to no message: [`Store::put_anonymous_reviews`].
     for r in &shop.reviews {
         let Some(customer) = &r.customer_id else { continue };
         out.push(Message {
             name: Some("Product Reviewed".into()),
-            review: Some(ReviewInput {
-                review_id: r.review_id.as_str().to_string(),
-                product_id: r.product_id.as_ref().map(|p| p.as_str().to_string()),
-                rating: r.rating.map(i64::from),
-                text: r.text.clone(),
-                language: r.language.map(|l| format!("{l:?}").to_lowercase()),
-                extra: extra_json(&r.extra),
-            }),
+            review: Some(review_input(r)),
             ..Message::new(&id("review", &[r.review_id.as_str()]), MessageKind::Import, Some(customer.as_str()), None, ms(r.ts))
         });
     }
@@ -170,6 +166,17 @@ pub fn messages_from_shop(shop: &Shop) -> Vec<Message> {
     out
 }
 
+fn review_input(r: &Review) -> ReviewInput {
+    ReviewInput {
+        review_id: r.review_id.as_str().to_string(),
+        product_id: r.product_id.as_ref().map(|p| p.as_str().to_string()),
+        rating: r.rating.map(i64::from),
+        text: r.text.clone(),
+        language: r.language.map(|l| format!("{l:?}").to_lowercase()),
+        extra: extra_json(&r.extra),
+    }
+}
+
 /// One survey answer as a message of its customer (user id), at `ts_ms`.
 pub fn survey_message(customer: &str, ts_ms: i64, answer: SurveyInput) -> Message {
     let (score, scale) = (answer.score.to_string(), answer.scale.to_string());
@@ -180,6 +187,9 @@ pub fn survey_message(customer: &str, ts_ms: i64, answer: SurveyInput) -> Messag
 
 /// Columns of a `products` row.
 const PRODUCT_COLUMNS: usize = 8;
+
+/// Columns of a `reviews` row.
+const REVIEW_COLUMNS: usize = 8;
 
 impl Store {
     /// The shop's catalogue into `products` in one transaction: a product already stored is
@@ -216,9 +226,36 @@ impl Store {
             Ok(latest.len() as u64)
         })
     }
+
+    /// The shop's reviews without a customer (anonymous reviews: the voice of the customer
+    /// reads them, no profile does) into `reviews` with no `cid`, in one transaction; a review
+    /// id already stored is kept as it is, so importing twice stores once. Returns the reviews
+    /// added.
+    pub fn put_anonymous_reviews(&mut self, reviews: &[Review]) -> Result<u64, StoreError> {
+        let rows: Vec<Val> = reviews
+            .iter()
+            .filter(|r| r.customer_id.is_none())
+            .flat_map(|r| {
+                let input = review_input(r);
+                [
+                    input.review_id.into(),
+                    Val::Null,
+                    input.product_id.into(),
+                    ms(r.ts).into(),
+                    input.rating.into(),
+                    input.text.into(),
+                    input.language.into(),
+                    input.extra.into(),
+                ]
+            })
+            .collect();
+        self.transaction(|s| {
+            s.conn.exec_rows(
+                "INSERT INTO reviews (review_id, cid, product_id, ts, rating, text, language, extra) VALUES {rows} ON CONFLICT (review_id) DO NOTHING",
+                REVIEW_COLUMNS,
+                &rows,
+            )
+        })
+    }
 }
 
-/// Reviews without a customer cannot join a profile; the importer reports their count.
-pub fn reviews_without_customer(shop: &Shop) -> usize {
-    shop.reviews.iter().filter(|r| r.customer_id.is_none()).count()
-}

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use crate::model::{Message, MessageKind, OrderInput, OrderState, Pii, Traits};
+use crate::model::{Message, MessageKind, OrderInput, OrderState, OrderUpdate, Pii, Traits};
 use crate::profile::{Activity, Profile, RECENT_ACTIVITIES};
 use crate::sql::{Row, Val};
 use crate::{now_ms, IngestOutcome, Store, StoreError, WriteCache};
@@ -42,6 +42,8 @@ pub(crate) struct Touched {
     order_lines: Vec<Val>,
     /// The orders of the call's messages that are stored (or pending in `order_lines`).
     orders: HashMap<String, KnownOrder>,
+    /// Orders not stored yet that have updates waiting in `order_updates`.
+    awaited: HashSet<String>,
 }
 
 /// What a later message about a stored order needs of it.
@@ -52,7 +54,7 @@ struct KnownOrder {
     completed: bool,
 }
 
-const EVENT_COLUMNS: usize = 16;
+const EVENT_COLUMNS: usize = 17;
 const ORDER_COLUMNS: usize = 17;
 
 impl Store {
@@ -88,7 +90,9 @@ impl Store {
             let stored = s.stored_message_ids(groups)?;
             s.create_first_seen_users(groups, &stored, now)?;
             let mut seen = HashSet::new();
-            let mut touched = Touched { orders: s.known_orders(groups, &stored)?, ..Touched::default() };
+            let orders = s.known_orders(groups, &stored)?;
+            let awaited = s.awaited_orders(groups, &stored, &orders)?;
+            let mut touched = Touched { orders, awaited, ..Touched::default() };
             let mut outcomes = Vec::with_capacity(groups.len());
             for group in groups {
                 let mut outcome = IngestOutcome::default();
@@ -138,6 +142,23 @@ impl Store {
             .into_iter()
             .map(|(id, r)| (id, KnownOrder { owner: r.int(1), amount: r.opt_real(2).unwrap_or(0.0), completed: r.int(3) == 1 }))
             .collect())
+    }
+
+    /// The orders the call's new messages bring that updates sent before them are waiting for.
+    fn awaited_orders(&mut self, groups: &[&[Message]], stored: &HashSet<String>, known: &HashMap<String, KnownOrder>) -> Result<HashSet<String>, StoreError> {
+        let ids: HashSet<&str> = groups
+            .iter()
+            .flat_map(|g| g.iter())
+            .filter(|m| !stored.contains(&m.message_id))
+            .filter_map(|m| m.order.as_ref().filter(|o| !o.lines.is_empty()).map(|o| o.order_id.as_str()))
+            .filter(|id| !known.contains_key(*id))
+            .collect();
+        if ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let ids: Vec<Val> = ids.into_iter().map(Val::from).collect();
+        let found = self.look_up_each("(SELECT MIN(u.message_id) FROM order_updates u WHERE u.order_id = v.column1)", "", &ids)?;
+        Ok(found.into_iter().map(|(id, _)| id).collect())
     }
 
     /// (value, row) for each of `values` that `probe` — a scalar subquery on `v.column1` —
@@ -197,7 +218,7 @@ impl Store {
         self.conn.exec_rows(
             &format!(
                 "{insert} INTO events (message_id, cid, kind, name, event_type, ts, received_at, user_id, anonymous_id, \
-                 session_id, product_id, category, query, value, properties, context) VALUES {{rows}}"
+                 session_id, product_id, category, query, value, properties, context, extra) VALUES {{rows}}"
             ),
             EVENT_COLUMNS,
             &touched.events,
@@ -235,6 +256,7 @@ impl Store {
             m.value.into(),
             m.properties.clone().into(),
             m.context.clone().into(),
+            m.extra.clone().into(),
         ]);
         outcome.stored += 1;
         self.profile_mut(touched, cid)?.record_event(m.ts_ms, m.event_type, m.session_id.as_deref());
@@ -243,6 +265,9 @@ impl Store {
         }
         if let Some(order) = &m.order {
             self.apply_order(cid, m, order, touched)?;
+        }
+        if let Some(update) = &m.order_update {
+            self.apply_order_update(cid, m, update, touched)?;
         }
         if let Some(r) = &m.review {
             let added = self.conn.exec(
@@ -433,6 +458,7 @@ impl Store {
             "UPDATE reviews SET cid = $2 WHERE cid = $1",
             "UPDATE surveys SET cid = $2 WHERE cid = $1",
             "UPDATE campaign_touches SET cid = $2 WHERE cid = $1",
+            "UPDATE order_updates SET cid = $2 WHERE cid = $1",
             "UPDATE identities SET cid = $2 WHERE cid = $1",
         ] {
             self.conn.exec(sql, &[from.into(), into.into()])?;
@@ -491,7 +517,12 @@ impl Store {
             if order.lines.is_empty() {
                 return Ok(());
             }
+            let update = match touched.awaited.remove(&order.order_id) {
+                true => self.take_awaiting_updates(&order.order_id)?,
+                false => OrderUpdate::default(),
+            };
             for (line, l) in order.lines.iter().enumerate() {
+                let details = update.applied_to(&l.details);
                 touched.order_lines.extend([
                     order.order_id.as_str().into(),
                     (line as i64).into(),
@@ -504,12 +535,12 @@ impl Store {
                     l.coupon_code.clone().into(),
                     order.state.name().into(),
                     m.message_id.as_str().into(),
-                    l.details.list_price.into(),
-                    l.details.payment_method.clone().into(),
-                    l.details.channel.clone().into(),
-                    l.details.promised_delivery_ms.into(),
-                    l.details.delivered_ms.into(),
-                    l.details.extra.clone().into(),
+                    details.list_price.into(),
+                    details.payment_method.into(),
+                    details.channel.into(),
+                    details.promised_delivery_ms.into(),
+                    details.delivered_ms.into(),
+                    details.extra.into(),
                 ]);
             }
             // Counted as rebuild_profile counts it: placed, then reversed unless completed.
@@ -535,6 +566,56 @@ impl Store {
         self.conn.exec("UPDATE orders SET status = $2 WHERE order_id = $1", &[order.order_id.as_str().into(), order.state.name().into()])?;
         self.profile_mut(touched, owner)?.record_order_reversal(amount, order.state == OrderState::Returned);
         Ok(())
+    }
+
+    /// Sets what an update states on every line of its order. An order not stored yet keeps the
+    /// update in `order_updates` until it arrives ([`Store::take_awaiting_updates`]): updates
+    /// may reach the server before the order they follow.
+    fn apply_order_update(&mut self, cid: i64, m: &Message, update: &OrderUpdate, touched: &mut Touched) -> Result<(), StoreError> {
+        if update.is_empty() {
+            return Ok(());
+        }
+        // The order's lines may still be pending.
+        self.flush_rows(touched)?;
+        let stated = [update.payment_method.clone().into(), update.channel.clone().into(), update.promised_delivery_ms.into(), update.delivered_ms.into()];
+        let mut params = vec![update.order_id.as_str().into()];
+        params.extend(stated.iter().cloned());
+        let changed = self.conn.exec(
+            "UPDATE orders SET payment_method = COALESCE($2, payment_method), channel = COALESCE($3, channel), \
+             promised_delivery_at = COALESCE($4, promised_delivery_at), delivered_at = COALESCE($5, delivered_at) WHERE order_id = $1",
+            &params,
+        )?;
+        if changed == 0 {
+            let mut row = vec![m.message_id.as_str().into(), update.order_id.as_str().into(), cid.into(), m.ts_ms.into()];
+            row.extend(stated);
+            self.conn.exec(
+                "INSERT INTO order_updates (message_id, order_id, cid, ts, payment_method, channel, promised_delivery_at, delivered_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &row,
+            )?;
+            touched.awaited.insert(update.order_id.clone());
+        }
+        Ok(())
+    }
+
+    /// The updates waiting for an order that is arriving, oldest first folded into one (a later
+    /// update's stated field wins), and removed: from now on they live on the order's lines.
+    fn take_awaiting_updates(&mut self, order_id: &str) -> Result<OrderUpdate, StoreError> {
+        let rows = self.conn.query(
+            "SELECT payment_method, channel, promised_delivery_at, delivered_at FROM order_updates WHERE order_id = $1 ORDER BY ts, message_id",
+            &[order_id.into()],
+        )?;
+        self.conn.exec("DELETE FROM order_updates WHERE order_id = $1", &[order_id.into()])?;
+        let none = OrderUpdate { order_id: order_id.to_string(), ..OrderUpdate::default() };
+        Ok(rows.iter().fold(none, |earlier, r| {
+            earlier.followed_by(OrderUpdate {
+                order_id: order_id.to_string(),
+                payment_method: r.opt_text(0),
+                channel: r.opt_text(1),
+                promised_delivery_ms: r.opt_int(2),
+                delivered_ms: r.opt_int(3),
+            })
+        }))
     }
 
     /// PII (sealed), consent and other traits of a customer.

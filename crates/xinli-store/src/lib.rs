@@ -52,7 +52,7 @@ pub use erase::ErasureReceipt;
 pub use keys::{ApiKey, NewKey, Role};
 pub use model::{
     extra_from_json, extra_json, CampaignInput, Consent, IngestOutcome, LineDetails, Message, MessageKind, OrderInput, OrderLineInput,
-    OrderState, Pii, ReviewInput, SurveyInput, Traits,
+    OrderState, OrderUpdate, Pii, ReviewInput, SurveyInput, Traits,
 };
 pub use profile::{live_schema, Activity, Field, Profile, ProfileRecord};
 pub use query::{CustomerSummary, Customer360, EventView, OrderView, ReviewView, SearchQuery};

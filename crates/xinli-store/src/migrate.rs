@@ -5,7 +5,7 @@ use crate::sql::{Backend, Conn, Val};
 use crate::{now_ms, StoreError};
 
 /// (version, SQL). Append only: an applied version is never edited.
-const MIGRATIONS: [(i64, &str); 7] = [
+const MIGRATIONS: [(i64, &str); 8] = [
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_analysis.sql")),
     (3, include_str!("../migrations/0003_events_activity_index.sql")),
@@ -13,10 +13,11 @@ const MIGRATIONS: [(i64, &str); 7] = [
     (5, include_str!("../migrations/0005_phone_index.sql")),
     (6, include_str!("../migrations/0006_profiles_rowid.sql")),
     (7, include_str!("../migrations/0007_whole_shop.sql")),
+    (8, include_str!("../migrations/0008_live_details.sql")),
 ];
 
 /// Every table of the schema (erasure tests look into each).
-pub const TABLES: [&str; 19] = [
+pub const TABLES: [&str; 20] = [
     "customers",
     "identities",
     "events",
@@ -36,6 +37,7 @@ pub const TABLES: [&str; 19] = [
     "products",
     "surveys",
     "campaign_touches",
+    "order_updates",
 ];
 
 /// The schema text for one backend: `{ID}` an auto-incrementing integer primary key, `{KEY}`

@@ -157,6 +157,47 @@ pub struct OrderInput {
     pub lines: Vec<OrderLineInput>,
 }
 
+/// What a message sent after an order may say about it ("Order Updated", "Order Shipped",
+/// "Order Delivered", "Payment Info Entered" with an `order_id`): each stated field replaces
+/// the stored one on every line of the order; an order not stored yet gets them when it arrives.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OrderUpdate {
+    pub order_id: String,
+    pub payment_method: Option<String>,
+    pub channel: Option<String>,
+    pub promised_delivery_ms: Option<i64>,
+    pub delivered_ms: Option<i64>,
+}
+
+impl OrderUpdate {
+    /// Nothing to change.
+    pub fn is_empty(&self) -> bool {
+        self.payment_method.is_none() && self.channel.is_none() && self.promised_delivery_ms.is_none() && self.delivered_ms.is_none()
+    }
+
+    /// This update, then `later`: its stated fields win.
+    pub fn followed_by(self, later: OrderUpdate) -> OrderUpdate {
+        OrderUpdate {
+            payment_method: later.payment_method.or(self.payment_method),
+            channel: later.channel.or(self.channel),
+            promised_delivery_ms: later.promised_delivery_ms.or(self.promised_delivery_ms),
+            delivered_ms: later.delivered_ms.or(self.delivered_ms),
+            order_id: self.order_id,
+        }
+    }
+
+    /// `details` with this update's stated fields in place of theirs.
+    pub fn applied_to(&self, details: &LineDetails) -> LineDetails {
+        LineDetails {
+            payment_method: self.payment_method.clone().or_else(|| details.payment_method.clone()),
+            channel: self.channel.clone().or_else(|| details.channel.clone()),
+            promised_delivery_ms: self.promised_delivery_ms.or(details.promised_delivery_ms),
+            delivered_ms: self.delivered_ms.or(details.delivered_ms),
+            ..details.clone()
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReviewInput {
     pub review_id: String,
@@ -220,9 +261,13 @@ pub struct Message {
     pub context: Option<String>,
     pub traits: Option<Traits>,
     pub order: Option<OrderInput>,
+    /// Details of an order sent after it (see [`OrderUpdate`]).
+    pub order_update: Option<OrderUpdate>,
     pub review: Option<ReviewInput>,
     pub survey: Option<SurveyInput>,
     pub campaign: Option<CampaignInput>,
+    /// An imported event's columns beyond the contract, as [`extra_json`].
+    pub extra: Option<String>,
 }
 
 impl Message {
@@ -246,9 +291,11 @@ impl Message {
             context: None,
             traits: None,
             order: None,
+            order_update: None,
             review: None,
             survey: None,
             campaign: None,
+            extra: None,
         }
     }
 }

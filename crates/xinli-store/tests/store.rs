@@ -59,7 +59,7 @@ fn migrations_run_once(db: &TestDb) {
     drop(open(db));
     let mut s = open(db);
     let rows = s.raw_query("SELECT version FROM schema_migrations", &[]).unwrap();
-    assert_eq!(rows.len(), 7);
+    assert_eq!(rows.len(), 8);
     assert!(s.table_counts().unwrap().iter().all(|(_, n)| *n == 0));
 }
 
@@ -224,7 +224,7 @@ fn erasure_leaves_nothing(db: &TestDb) {
     // Two runs: documents of older runs are kept, so they are scrubbed too.
     analysis_quoting(&mut s, &["erase-me", "keep-me"]);
     analysis_quoting(&mut s, &["keep-me", "erase-me"]);
-    let running = s.begin_run("a run going while the customer is erased").unwrap();
+    let running = s.begin_run("a run going while the customer is erased", None).unwrap();
     let receipt = s.erase_customer("erase-me").unwrap().expect("a receipt");
     // That run exported the customer before the erasure: its results are refused.
     let mut late = xinli_store::testdb::documents_run(vec![("summary".into(), r#"{"largest": {"customer_id": "erase-me"}}"#.into())]);
@@ -530,7 +530,7 @@ fn analysis_is_written_back_replaced_and_segmented(db: &TestDb) {
 
     // The second run replaces every per-customer row; memberships follow with history.
     let second = [("u1", "balanced", 0.8, 10.0), ("u2", "price_sensitive", 0.7, 50.0), ("u3", "price_sensitive", 0.9, 5.0)];
-    let run2 = s.begin_run("test again").unwrap();
+    let run2 = s.begin_run("test again", None).unwrap();
     assert_eq!(s.analysis_runs(5).unwrap()[0].status, "running");
     let output = run_output(&mut s, &second, Some(run2));
     assert_eq!(s.write_analysis(output).unwrap(), run2);
@@ -549,7 +549,7 @@ fn analysis_is_written_back_replaced_and_segmented(db: &TestDb) {
     assert!(s.artifact(run2, "nothing").unwrap().is_none());
 
     // A failing run (its rows break off with an error) leaves the previous scores in place.
-    let run3 = s.begin_run("broken").unwrap();
+    let run3 = s.begin_run("broken", None).unwrap();
     let mut broken = run_output(&mut s, &first, Some(run3));
     broken.scores = Box::new(broken.scores.chain(std::iter::once(Err("customers.csv, line 9: bad row".to_string()))));
     let err = s.write_analysis(broken).unwrap_err();
@@ -564,7 +564,7 @@ fn analysis_is_written_back_replaced_and_segmented(db: &TestDb) {
     assert_eq!(count(&mut s, "customer_scores"), 3);
 
     // A run left running (a server stopped during it) is marked failed at the next start.
-    let stale = s.begin_run("interrupted").unwrap();
+    let stale = s.begin_run("interrupted", None).unwrap();
     assert_eq!(s.abandon_running_runs("interrupted").unwrap(), 1);
     assert_eq!(s.analysis_run(stale).unwrap().unwrap().status, "failed");
 
