@@ -6,7 +6,7 @@ use xinli_store::export::{Part, SurveyAnswer};
 use xinli_store::sql::Val;
 use xinli_store::testdb::TestDb;
 use xinli_store::{
-    AnalysisOutput, Consent, Evidence, Recommendation, ScoreInput, Message, MessageKind, OrderInput, OrderLineInput, OrderState, Pii, PiiCipher, ReviewInput, Role, SearchQuery, SegmentError,
+    AnalysisOutput, Consent, Evidence, Recommendation, ScoreInput, Message, MessageKind, OrderInput, OrderLineInput, OrderState, OrderUpdate, Pii, PiiCipher, ReviewInput, Role, SearchQuery, SegmentError,
     Store, Traits,
 };
 
@@ -205,6 +205,70 @@ fn campaign(id: &str, user: &str, ts: i64) -> Message {
     Message { campaign: Some(touch), ..Message::new(id, MessageKind::Track, Some(user), None, ts) }
 }
 
+fn order_update(id: &str, user: &str, update: OrderUpdate, ts: i64) -> Message {
+    Message { name: Some("Order Delivered".into()), order_update: Some(update), ..Message::new(id, MessageKind::Track, Some(user), None, ts) }
+}
+
+/// (payment method, channel, promised, delivered) of every stored line of an order.
+fn order_details(s: &mut Store, order_id: &str) -> Vec<(Option<String>, Option<String>, Option<i64>, Option<i64>)> {
+    s.raw_query("SELECT payment_method, channel, promised_delivery_at, delivered_at FROM orders WHERE order_id = $1 ORDER BY line", &[order_id.into()])
+        .unwrap()
+        .iter()
+        .map(|r| (r.opt_text(0), r.opt_text(1), r.opt_int(2), r.opt_int(3)))
+        .collect()
+}
+
+fn order_updates_reach_the_order_before_or_after_it(db: &TestDb) {
+    let mut s = open(db);
+    let day = 86_400_000;
+    let (promised, late) = (T0 + 2 * day, T0 + 5 * day);
+    // After the order: its lines change where the update states something, and stay otherwise.
+    let mut placed = order("a1", "u1", "o1", 10.0, OrderState::Completed, T0);
+    placed.order.as_mut().unwrap().lines[0].details.payment_method = Some("card".into());
+    let shipped = OrderUpdate { order_id: "o1".into(), promised_delivery_ms: Some(promised), ..Default::default() };
+    s.ingest(&[placed, order_update("a2", "u1", shipped, T0 + MIN)]).unwrap();
+    let delivered = order_update("a3", "u1", OrderUpdate { order_id: "o1".into(), delivered_ms: Some(late), ..Default::default() }, late);
+    let outcome = s.ingest(&[delivered.clone()]).unwrap();
+    assert_eq!(outcome.stored, 1);
+    assert_eq!(order_details(&mut s, "o1"), [(Some("card".into()), None, Some(promised), Some(late))]);
+    let paid = OrderUpdate { order_id: "o1".into(), payment_method: Some("cod".into()), ..Default::default() };
+    s.ingest(&[order_update("a4", "u1", paid, T0 + 2 * MIN)]).unwrap();
+    assert_eq!(order_details(&mut s, "o1")[0].0.as_deref(), Some("cod"));
+    let again = s.ingest(&[delivered]).unwrap();
+    assert_eq!((again.stored, again.duplicates), (0, 1), "a repeated update is a duplicate event");
+    assert_eq!(field(&mut s, "u1", "events"), 4.0, "each update is an event, counted once");
+
+    // Before the order (another call): kept, then applied oldest first when the order arrives —
+    // a later update's field wins, and an update's field wins over the order's own.
+    let early = OrderUpdate { order_id: "o2".into(), payment_method: Some("cod".into()), delivered_ms: Some(late - day), ..Default::default() };
+    let later = OrderUpdate { order_id: "o2".into(), channel: Some("app".into()), delivered_ms: Some(late), ..Default::default() };
+    s.ingest(&[order_update("b2", "u2", later, T0 + 2 * MIN), order_update("b1", "u2", early, T0 + MIN)]).unwrap();
+    assert_eq!(count(&mut s, "order_updates"), 2);
+    assert!(order_details(&mut s, "o2").is_empty());
+    let mut o2 = order("b3", "u2", "o2", 8.0, OrderState::Completed, T0);
+    o2.order.as_mut().unwrap().lines[0].details.payment_method = Some("card".into());
+    s.ingest(&[o2]).unwrap();
+    assert_eq!(order_details(&mut s, "o2"), [(Some("cod".into()), Some("app".into()), None, Some(late))]);
+    assert_eq!(count(&mut s, "order_updates"), 0, "applied updates leave the waiting table");
+
+    // Before the order in the same call.
+    let third = OrderUpdate { order_id: "o3".into(), delivered_ms: Some(late), ..Default::default() };
+    s.ingest(&[order_update("c1", "u3", third, T0), order("c2", "u3", "o3", 5.0, OrderState::Completed, T0)]).unwrap();
+    assert_eq!(order_details(&mut s, "o3"), [(None, None, None, Some(late))]);
+    assert_eq!(count(&mut s, "order_updates"), 0);
+
+    // The analysis sees the late delivery.
+    let mut delivered_at = Vec::new();
+    s.export_shop(100, |part| {
+        if let Part::Shop(shop) = part {
+            delivered_at.extend(shop.orders.iter().map(|o| (o.order_id.as_str().to_string(), o.delivered_at.map(|t| t.unix_seconds() * 1000))));
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(delivered_at, [("o1".into(), Some(late)), ("o2".into(), Some(late)), ("o3".into(), Some(late))]);
+}
+
 fn erasure_leaves_nothing(db: &TestDb) {
     let mut s = open(db);
     let pii = Pii { email: Some("gone@example.com".into()), ..Pii::default() };
@@ -215,6 +279,7 @@ fn erasure_leaves_nothing(db: &TestDb) {
         review("e4", "erase-me", "erase-me-review", "erase-me: awful", T0 + 3 * MIN),
         survey("e5", "erase-me", "erase-me: never again", T0 + 4 * MIN),
         campaign("e6", "erase-me", T0 + 5 * MIN),
+        order_update("e7", "erase-me", OrderUpdate { order_id: "erase-order-to-come".into(), delivered_ms: Some(T0), ..Default::default() }, T0 + 6 * MIN),
         track("k1", Some("keep-me"), None, EventType::Search, T0),
         survey("k3", "keep-me", "fine", T0 + 4 * MIN),
         review("k2", "keep-me", "keep-me-review", "keep-me: awful", T0 + MIN),
@@ -233,7 +298,7 @@ fn erasure_leaves_nothing(db: &TestDb) {
     assert!(refused.contains("erased while analysis run"), "{refused}");
     s.fail_run(running, &refused).unwrap();
     let erased = |table: &str| receipt.rows.iter().find(|(t, _)| t == table).unwrap().1;
-    assert_eq!((erased("events"), erased("surveys"), erased("campaign_touches")), (6, 1, 1));
+    assert_eq!((erased("events"), erased("surveys"), erased("campaign_touches"), erased("order_updates")), (7, 1, 1, 1));
     assert_eq!((count(&mut s, "surveys"), count(&mut s, "campaign_touches")), (1, 0), "keep-me's answer stays");
     assert_eq!(receipt.documents_scrubbed, 3, "both runs' dashboards, the first run's summary");
     assert!(s.erase_customer("erase-me").unwrap().is_none());
@@ -277,10 +342,10 @@ fn whole_shop() -> xinli_core::Shop {
                         o1,c1,2024-05-01 10:00:00,p1,tea,2,10,12.5,SAVE,COD,App,completed,2024-05-03,2024-05-06 12:00:00,true\n\
                         o1,c1,2024-05-01 10:00:00,p2,,1,3,,,COD,App,completed,,,\n\
                         o2,c1,2024-05-08,p1,tea,1,12.5,,,card,web,returned,,,\n"),
-        ("events.csv", "ts,customer_id,anonymous_id,session_id,type,product_id,category,query,value,properties\n\
-                        2024-05-01 09:58:00,c1,,s1,search,,,green tea,,\n\
-                        2024-05-01 09:59:00,,a9,s9,page_view,,,,,\"{\"\"page\"\": \"\"home\"\"}\"\n"),
-        ("reviews.csv", "review_id,customer_id,product_id,ts,rating,text,language,title\nr1,c1,p1,2024-05-07,2,物流太慢,zh,差评\n"),
+        ("events.csv", "ts,customer_id,anonymous_id,session_id,type,product_id,category,query,value,properties,device\n\
+                        2024-05-01 09:58:00,c1,,s1,search,,,green tea,,,ios\n\
+                        2024-05-01 09:59:00,,a9,s9,page_view,,,,,\"{\"\"page\"\": \"\"home\"\"}\",\n"),
+        ("reviews.csv", "review_id,customer_id,product_id,ts,rating,text,language,title\nr1,c1,p1,2024-05-07,2,物流太慢,zh,差评\nr2,,p2,2024-05-09,5,很好喝,zh,\n"),
         ("campaigns.csv", "campaign_id,customer_id,ts,channel,variant,opened,clicked,converted,revenue\nk1,c1,2024-04-30,Email,b,true,false,false,0\n"),
     ];
     for (name, body) in files {
@@ -299,8 +364,10 @@ fn whole_shop_round_trips(db: &TestDb) {
     let mut messages = xinli_store::import::messages_from_shop(&shop);
     messages.push(xinli_store::import::survey_message("c1", T0, answer.clone()));
     s.ingest(&messages).unwrap();
+    assert_eq!(s.put_anonymous_reviews(&shop.reviews).unwrap(), 1, "r2 has no customer");
     let again = s.ingest(&messages).unwrap();
     assert_eq!(again.stored, 0, "importing twice stores once");
+    assert_eq!(s.put_anonymous_reviews(&shop.reviews).unwrap(), 0, "anonymous reviews too");
     assert_eq!(s.put_products(&shop.products).unwrap(), 2, "products are replaced, not repeated");
 
     let (mut back, mut surveys) = (xinli_core::Shop::default(), Vec::new());
@@ -321,7 +388,7 @@ fn whole_shop_round_trips(db: &TestDb) {
         })
         .unwrap();
     assert_eq!(exported.skipped.total(), 0);
-    assert_eq!((exported.products, exported.orders, exported.events, exported.reviews, exported.surveys, exported.campaigns), (2, 3, 2, 1, 1, 1));
+    assert_eq!((exported.products, exported.orders, exported.events, exported.reviews, exported.surveys, exported.campaigns), (2, 3, 2, 2, 1, 1));
     // PII stays sealed in the store: everything else comes back as it was read.
     let customer = xinli_core::Customer { email: None, ..shop.customers[0].clone() };
     assert_eq!(back.customers, [customer]);
@@ -332,7 +399,9 @@ fn whole_shop_round_trips(db: &TestDb) {
     assert_eq!(orders, shop.orders);
     assert_eq!(orders[0].payment_method.as_deref(), Some("cod"));
     assert_eq!(back.events, shop.events);
+    assert_eq!(back.events[0].extra, [("device".to_string(), "ios".to_string())], "an events file's extra column round-trips");
     assert_eq!(back.reviews, shop.reviews);
+    assert_eq!(back.reviews[1].customer_id, None, "an anonymous review stays anonymous");
     assert_eq!(back.reviews[0].extra, [("title".to_string(), "差评".to_string())]);
     assert_eq!(back.campaigns, shop.campaigns);
     let customer_id = xinli_core::CustomerId::parse("c1").unwrap();
@@ -731,6 +800,7 @@ both_backends!(
     orders_update_rfm_and_reversals,
     pii_is_sealed_and_found_by_blind_index,
     erasure_leaves_nothing,
+    order_updates_reach_the_order_before_or_after_it,
     whole_shop_round_trips,
     export_counts_what_it_leaves_out,
     segments_follow_profiles_with_history,
