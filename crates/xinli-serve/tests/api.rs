@@ -82,6 +82,41 @@ fn segment_tracking_api(h: Harness) {
     assert_eq!(ok(r)["stored"], 1);
 }
 
+/// "Order Updated", "Order Shipped", "Order Delivered" and "Payment Info Entered" with an
+/// `order_id` set the stored order's details, before or after the order arrives; each is also
+/// an event, counted once.
+fn later_events_update_the_order(h: Harness) {
+    let mut sdk = h.sdk(&h.write);
+    let track = |id: &str, event: &str, ts: &str, props: Value| json!({"type": "track", "userId": "u1", "event": event, "messageId": id, "timestamp": ts, "properties": props});
+    let order = |id: &str, order_id: &str| track(id, "Order Completed", "2024-05-01T10:00:00Z", json!({"order_id": order_id, "payment_method": "card",
+        "products": [{"product_id": "p1", "price": 10}, {"product_id": "p2", "price": 5}]}));
+    let batch = json!({"batch": [
+        order("m1", "o1"),
+        track("m2", "Payment Info Entered", "2024-05-01T10:01:00Z", json!({"order_id": "o1", "payment_method": "COD"})),
+        track("m3", "Order Shipped", "2024-05-02T08:00:00Z", json!({"order_id": "o1", "promised_delivery_at": "2024-05-03T00:00:00Z"})),
+        // Before its order: kept until the order arrives.
+        track("m4", "Order Delivered", "2024-05-09T12:00:00Z", json!({"order_id": "o2"})),
+    ]});
+    assert_eq!(ok(sdk.post_json("/v1/batch", &batch))["stored"], 4);
+    ok(sdk.post_json("/v1/track", &track("m5", "Order Delivered", "2024-05-06T12:00:00Z", json!({"order_id": "o1"}))));
+    ok(sdk.post_json("/v1/track", &track("m6", "Order Updated", "2024-05-06T13:00:00Z", json!({"order_id": "o1", "channel": "App"}))));
+    assert_eq!(ok(sdk.post_json("/v1/track", &track("m5", "Order Delivered", "2024-05-06T12:00:00Z", json!({"order_id": "o1"}))))["duplicates"], 1);
+    assert_eq!(h.count("order_updates"), 1, "o2's delivery waits for o2");
+    ok(sdk.post_json("/v1/track", &order("m7", "o2")));
+    assert_eq!(h.count("order_updates"), 0);
+    let lines = h.store().raw_query(
+        "SELECT order_id, payment_method, channel, promised_delivery_at, delivered_at FROM orders ORDER BY order_id, line", &[]).unwrap();
+    let lines: Vec<_> = lines.iter().map(|r| (r.text(0), r.opt_text(1), r.opt_text(2), r.opt_int(3), r.opt_int(4))).collect();
+    let (promised, delivered, delivered_o2) = (Some(1_714_694_400_000), Some(1_714_996_800_000), Some(1_715_256_000_000));
+    let o1 = ("o1".to_string(), Some("cod".to_string()), Some("app".to_string()), promised, delivered);
+    let o2 = ("o2".to_string(), Some("card".to_string()), None, None, delivered_o2);
+    assert_eq!(lines, [o1.clone(), o1, o2.clone(), o2]);
+    assert_eq!(h.count("events"), 7, "every update is an event too, counted once");
+    assert_eq!(ok(h.api(&h.analyst).get("/api/customers/u1"))["profile"]["orders"], 2.0);
+    let missing = sdk.post_json("/v1/track", &track("m8", "Order Shipped", "2024-05-02T08:00:00Z", json!({}))).unwrap();
+    assert_eq!(missing.status, 400, "{}", missing.text());
+}
+
 fn hostile_requests_are_refused_and_store_nothing(h: Harness) {
     let body = json!({"userId": "u1", "event": "Product Viewed", "messageId": "h1"});
     let mut anonymous = xinli_serve::client::Client::new(h.addr());
@@ -326,6 +361,7 @@ macro_rules! both_backends {
 
 both_backends!(
     segment_tracking_api,
+    later_events_update_the_order,
     hostile_requests_are_refused_and_store_nothing,
     query_api_segments_erasure_and_audit,
     openapi_documents_every_route,

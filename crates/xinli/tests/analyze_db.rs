@@ -6,7 +6,8 @@
 //! And the acceptance test of the whole-shop store: a shop with every canonical kind (a
 //! simulated one with surveys, campaign touches and review titles added; the Taobao head file
 //! of `shared/data`) analysed from its files and from the store gives the same customers.csv
-//! and evidence.csv.
+//! and evidence.csv, and the same voice of the customer (anonymous reviews included).
+//! Erasure through the server scrubs the files of every run, the CLI's `--out` directories too.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -23,7 +24,8 @@ const PII_KEY: &str = "030303030303030303030303030303030303030303030303030303030
 fn xinli(args: &[&str], dir: &Path) -> (bool, String, String) {
     let store_command = args[0] != "simulate";
     let mut command = Command::new(env!("CARGO_BIN_EXE_xinli"));
-    command.args(args).env("XINLI_PII_KEY", PII_KEY);
+    // Relative paths (`--out run2`) are the scratch directory's.
+    command.args(args).env("XINLI_PII_KEY", PII_KEY).current_dir(dir);
     if store_command {
         command.arg("--data-dir").arg(dir);
     }
@@ -208,7 +210,7 @@ fn analyze_db_writes_back(db: TestDb) {
 
     // A second run replaces the rows, never duplicates them.
     let (evidence_rows, recommendation_rows) = (count(&mut store, "customer_evidence"), count(&mut store, "customer_recommendations"));
-    xinli_ok(&["analyze", "--db", &location, "--out", &d("run2"), "--quiet"], &dir);
+    xinli_ok(&["analyze", "--db", &location, "--out", "run2", "--quiet"], &dir);
     assert_eq!(count(&mut store, "customer_scores"), customers as i64);
     assert_eq!(count(&mut store, "customer_evidence"), evidence_rows);
     assert_eq!(count(&mut store, "customer_recommendations"), recommendation_rows);
@@ -262,10 +264,14 @@ fn analyze_db_writes_back(db: TestDb) {
     assert_eq!(doc.json()["run_id"], run_id);
     assert_eq!(api(&analyst).get("/api/analysis/artifacts/nothing").unwrap().status, 404);
 
-    // Erasure reaches the run's files: before, they name the customer; after, nothing of it
+    // Erasure reaches the runs' files — the server's and those the CLI wrote to its own --out
+    // directories (one given relative): before, they name the customer; after, nothing of it
     // is left in any of them, and the receipt lists the files rewritten.
     let served_dir = dir.join("served");
     assert!(!files_naming_the_erased(&served_dir).is_empty(), "the run analysed {ERASED}");
+    for run in ["run1", "run2"] {
+        assert!(!files_naming_the_erased(&dir.join(run)).is_empty(), "{run} analysed {ERASED}");
+    }
     let erased = api(&admin).request("DELETE", &format!("/api/customers/{ERASED}"), &[], b"").unwrap();
     assert_eq!(erased.status, 200, "{}", erased.text());
     let scrubbed: Vec<String> = serde_json::from_value(erased.json()["receipt"]["files_scrubbed"].clone()).unwrap();
@@ -273,6 +279,12 @@ fn analyze_db_writes_back(db: TestDb) {
         assert!(scrubbed.iter().any(|f| f == file), "{file} rewritten: {scrubbed:?}");
     }
     assert_eq!(files_naming_the_erased(&served_dir), Vec::<String>::new());
+    for run in ["run1", "run2"] {
+        let run_dir = std::fs::canonicalize(dir.join(run)).unwrap();
+        assert_eq!(files_naming_the_erased(&run_dir), Vec::<String>::new(), "{run}");
+        let customers_csv = run_dir.join("customers.csv").display().to_string();
+        assert!(scrubbed.contains(&customers_csv), "{customers_csv} in the receipt: {scrubbed:?}");
+    }
     let kept = read_csv(&served_dir.join("customers.csv"));
     assert_eq!(kept.len(), served.len() - 1, "only the erased customer's row left customers.csv");
     server.stop();
@@ -298,9 +310,10 @@ fn analyze_db_writes_back(db: TestDb) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Adds the kinds and columns the simulator does not write: a surveys file, a campaigns file
-/// and a review `title` (an extra column the sentiment model reads).
-fn complete_the_simulated_shop(sim: &Path) {
+/// Adds the kinds and columns the simulator does not write: a surveys file, a campaigns file,
+/// a review `title` (an extra column the sentiment model reads) and anonymous reviews (every
+/// fourth review loses its customer). Returns the anonymous reviews.
+fn complete_the_simulated_shop(sim: &Path) -> usize {
     let orders = read_csv(&sim.join("orders.csv"));
     let mut surveys = csv::Writer::from_path(sim.join("surveys.csv")).unwrap();
     surveys.write_record(["customer_id", "ts", "score", "scale", "comment", "product_id"]).unwrap();
@@ -321,13 +334,20 @@ fn complete_the_simulated_shop(sim: &Path) {
     let mut header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
     let rows: Vec<Vec<String>> = reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect();
     header.push("title".into());
+    let customer = header.iter().position(|h| h == "customer_id").unwrap();
     let mut writer = csv::Writer::from_path(&reviews_path).unwrap();
     writer.write_record(&header).unwrap();
+    let mut anonymous = 0;
     for (i, mut row) in rows.into_iter().enumerate() {
         row.push(["Terrible, broken on arrival", "Love it", ""][i % 3].to_string());
+        if i % 4 == 1 {
+            row[customer].clear();
+            anonymous += 1;
+        }
         writer.write_record(&row).unwrap();
     }
     writer.flush().unwrap();
+    anonymous
 }
 
 /// Two cells of the runs agree: equal text, or numbers within `relative` of each other.
@@ -368,8 +388,9 @@ fn assert_same_analysis(files: &Path, store: &Path, relative: f64) {
     }
 }
 
-/// A shop analysed from its files and from the store (`import --db`, `analyze --db`).
-fn store_analysis_equals_file_analysis(db: TestDb, name: &str, shop: &Path, import_flags: &[&str], relative: f64) -> (Value, String) {
+/// A shop analysed from its files and from the store (`import --db`, `analyze --db`): the
+/// run's summary, its output, and the reviews stored without a customer.
+fn store_analysis_equals_file_analysis(db: TestDb, name: &str, shop: &Path, import_flags: &[&str], relative: f64) -> (Value, String, i64) {
     let (dir, location) = scratch(&format!("whole-shop-{name}"), &db);
     let d = |name: &str| dir.join(name).display().to_string();
     let shop = shop.display().to_string();
@@ -385,17 +406,25 @@ fn store_analysis_equals_file_analysis(db: TestDb, name: &str, shop: &Path, impo
     let summary: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("store/summary.json")).unwrap()).unwrap();
     let files_summary: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("files/summary.json")).unwrap()).unwrap();
     assert_eq!(summary["surveys"]["answers"], files_summary["surveys"]["answers"], "survey answers read");
+    // The voice of the customer (sentiment, aspects and complaints by product and month) reads
+    // every review, those without a customer too.
+    let voice = |run: &str| -> Value { serde_json::from_str::<Value>(&std::fs::read_to_string(dir.join(run).join("dashboard.json")).unwrap()).unwrap()["voice"].clone() };
+    assert_eq!(voice("store"), voice("files"), "the voice of the customer");
+    let mut store = Store::open(&db.location(), cipher()).unwrap();
+    let anonymous = count(&mut store, "reviews WHERE cid IS NULL");
     let _ = std::fs::remove_dir_all(&dir);
-    (summary, stdout)
+    (summary, stdout, anonymous)
 }
 
 fn simulated_shop_with_every_kind(db: TestDb) {
     let (dir, _) = scratch("whole-sim", &db);
     let sim = dir.join("sim");
     xinli_ok(&["simulate", "--customers", "200", "--days", "365", "--seed", "5", "--out", &sim.display().to_string(), "--quiet"], &dir);
-    complete_the_simulated_shop(&sim);
+    let anonymous = complete_the_simulated_shop(&sim);
+    assert!(anonymous > 10, "{anonymous} anonymous reviews");
     // The simulator writes each kind in time order, as the store lists it: exactly equal.
-    let (summary, stdout) = store_analysis_equals_file_analysis(db, "sim", &sim, &[], 0.0);
+    let (summary, stdout, stored_anonymous) = store_analysis_equals_file_analysis(db, "sim", &sim, &[], 0.0);
+    assert_eq!(stored_anonymous, anonymous as i64, "every anonymous review stored");
     assert!(summary["surveys"]["answers"].as_u64().is_some_and(|n| n > 10), "{summary}");
     for kind in [" products", " survey answers", " campaign touches"] {
         let count = stdout.split(',').find(|part| part.ends_with(kind) || part.contains(&format!("{kind} as of"))).unwrap_or_else(|| panic!("{kind}: {stdout}"));
