@@ -1,9 +1,9 @@
 //! Erasure reaches the files analysis runs wrote — the server's own (`<data-dir>/analysis`) and
 //! every output directory the store recorded for a run (`xinli analyze --db --out DIR`, run
-//! from anywhere): each file that names the erased customer is rewritten without it, atomically (a temporary file in the
-//! same directory, then a rename), inside the store's erasure transaction
-//! ([`xinli_store::Store::erase_customer_and`]) — if a file cannot be rewritten, nothing is
-//! erased and the request fails.
+//! from anywhere): each file that names the erased customer is rewritten without it,
+//! atomically (a temporary file in the same directory, then a rename), inside the store's
+//! erasure transaction ([`xinli_store::Store::erase_customer_and`]) — if a file cannot be
+//! rewritten, nothing is erased and the request fails.
 //!
 //! What names the customer are its `traces` (ids, order and review ids, review texts, survey
 //! comments). A CSV row with a cell equal to a trace, or holding a long trace (a text), is
