@@ -257,6 +257,17 @@ fn order_updates_reach_the_order_before_or_after_it(db: &TestDb) {
     assert_eq!(order_details(&mut s, "o3"), [(None, None, None, Some(late))]);
     assert_eq!(count(&mut s, "order_updates"), 0);
 
+    // A waiting update follows its sender into the customer an identify merges it with.
+    s.ingest(&[track("d1", Some("u4"), None, EventType::Login, T0)]).unwrap();
+    let fourth = OrderUpdate { order_id: "o4".into(), channel: Some("app".into()), ..Default::default() };
+    let mut from_device = order_update("d2", "u4", fourth, T0 + MIN);
+    (from_device.user_id, from_device.anonymous_id) = (None, Some("dev-4".into()));
+    s.ingest(&[from_device, identify("d3", "u4", Some("dev-4"), Pii::default(), T0 + 2 * MIN)]).unwrap();
+    let owner = |s: &mut Store, sql: &str| s.raw_query(sql, &[]).unwrap()[0].int(0);
+    assert_eq!(owner(&mut s, "SELECT cid FROM order_updates"), owner(&mut s, "SELECT cid FROM identities WHERE value = 'u4'"));
+    s.erase_customer("u4").unwrap().unwrap();
+    assert_eq!(count(&mut s, "order_updates"), 0, "erased with its customer");
+
     // The analysis sees the late delivery.
     let mut delivered_at = Vec::new();
     s.export_shop(100, |part| {
