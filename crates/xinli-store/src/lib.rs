@@ -41,6 +41,7 @@ mod query;
 mod segment_sql;
 mod segments;
 pub mod sql;
+mod sqlite_statements;
 pub mod testdb;
 mod wal_vfs;
 

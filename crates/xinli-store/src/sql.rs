@@ -218,13 +218,14 @@ fn placeholder_rows(rows: usize, width: usize) -> String {
 
 /// `$1` → `?1`: SQLite reads `$1` as a *named* parameter numbered by first appearance, which
 /// would silently misbind a statement that mentions `$2` before `$1`.
-fn sqlite_placeholders(sql: &str) -> String {
+pub(crate) fn sqlite_placeholders(sql: &str) -> String {
     map_placeholders(sql, |n| format!("?{n}"))
 }
 
 pub struct SqliteConn {
+    /// Declared first: statements are finalised before their connection closes.
+    statements: crate::sqlite_statements::Statements,
     conn: rusqlite::Connection,
-    rewritten: HashMap<String, String>,
 }
 
 impl SqliteConn {
@@ -241,8 +242,7 @@ impl SqliteConn {
         // statement whenever a parameter it planned with (any `LIMIT $n`, a `LIKE $n`) is
         // bound again, i.e. on every run — 60 % of a customer 360's instructions (callgrind).
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-        conn.set_prepared_statement_cache_capacity(256);
-        Ok(SqliteConn { conn, rewritten: HashMap::new() })
+        Ok(SqliteConn { statements: Default::default(), conn })
     }
 
 }
@@ -325,27 +325,6 @@ impl Drop for Checkpointer {
     }
 }
 
-/// The SQLite spelling of a statement, rewritten once.
-fn rewritten<'a>(cache: &'a mut HashMap<String, String>, sql: &str) -> &'a str {
-    if !cache.contains_key(sql) {
-        cache.insert(sql.to_string(), sqlite_placeholders(sql));
-    }
-    &cache[sql]
-}
-
-impl rusqlite::ToSql for Val {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        use rusqlite::types::{ToSqlOutput, ValueRef};
-        Ok(ToSqlOutput::Borrowed(match self {
-            Val::Null => ValueRef::Null,
-            Val::Int(x) => ValueRef::Integer(*x),
-            Val::Real(x) => ValueRef::Real(*x),
-            Val::Text(s) => ValueRef::Text(s.as_bytes()),
-            Val::Blob(b) => ValueRef::Blob(b),
-        }))
-    }
-}
-
 impl Conn for SqliteConn {
     fn backend(&self) -> Backend {
         Backend::Sqlite
@@ -356,30 +335,15 @@ impl Conn for SqliteConn {
     }
 
     fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
-        let mut stmt = self.conn.prepare_cached(rewritten(&mut self.rewritten, sql))?;
-        Ok(stmt.execute(rusqlite::params_from_iter(params.iter()))? as u64)
+        // SAFETY: the handle is this connection's, used only through `&mut self`.
+        unsafe { self.statements.run(self.conn.handle(), sql, params, |_| {}) }
     }
 
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, StoreError> {
-        use rusqlite::types::ValueRef;
-        let mut stmt = self.conn.prepare_cached(rewritten(&mut self.rewritten, sql))?;
-        let n = stmt.column_count();
-        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            let mut vals = Vec::with_capacity(n);
-            for i in 0..n {
-                vals.push(match row.get_ref(i)? {
-                    ValueRef::Null => Val::Null,
-                    ValueRef::Integer(x) => Val::Int(x),
-                    ValueRef::Real(x) => Val::Real(x),
-                    ValueRef::Text(t) => Val::Text(String::from_utf8_lossy(t).into_owned()),
-                    ValueRef::Blob(b) => Val::Blob(b.to_vec()),
-                });
-            }
-            out.push(Row(vals));
-        }
-        Ok(out)
+        let mut rows = Vec::new();
+        // SAFETY: as in `exec`.
+        unsafe { self.statements.run(self.conn.handle(), sql, params, |row| rows.push(row))? };
+        Ok(rows)
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
