@@ -76,6 +76,11 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
 }
 
+/// The write path's maps and sets, keyed by ids: foldhash (seeded per process) instead of std's
+/// SipHash, which was ~5 % of the writer's instructions (callgrind).
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+pub(crate) type FastSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
+
 /// Where the data lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Location {
@@ -133,13 +138,13 @@ const CACHE_LIMIT: usize = 100_000;
 /// parse. Cleared on rollback and erasure; never used by read connections.
 #[derive(Default)]
 pub(crate) struct WriteCache {
-    profiles: std::collections::HashMap<i64, Profile>,
-    users: std::collections::HashMap<String, i64>,
-    anonymous: std::collections::HashMap<String, i64>,
+    profiles: FastMap<i64, Profile>,
+    users: FastMap<String, i64>,
+    anonymous: FastMap<String, i64>,
 }
 
 impl WriteCache {
-    fn map(&self, kind: &str) -> &std::collections::HashMap<String, i64> {
+    fn map(&self, kind: &str) -> &FastMap<String, i64> {
         if kind == "user" {
             &self.users
         } else {
