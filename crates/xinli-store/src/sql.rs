@@ -230,7 +230,9 @@ pub struct SqliteConn {
 
 impl SqliteConn {
     /// Opens (creating) a database file in WAL mode. `synchronous = FULL` makes every commit
-    /// durable before the writer acknowledges it; `secure_delete` overwrites erased rows.
+    /// durable before the writer acknowledges it (and is what the WAL-gathering VFS relies on);
+    /// `secure_delete` overwrites erased rows; `temp_store = MEMORY` keeps statement journals
+    /// in memory (on disk they cost a write call per page a statement changed).
     pub fn open(path: &std::path::Path) -> Result<SqliteConn, StoreError> {
         let conn = open_sqlite(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -244,7 +246,6 @@ impl SqliteConn {
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         Ok(SqliteConn { statements: Default::default(), conn })
     }
-
 }
 
 /// A connection to a database file through [`crate::wal_vfs`], which writes each WAL commit in
