@@ -1,18 +1,22 @@
 //! Load benchmark of `xinli serve` over loopback HTTP, on SQLite and on PostgreSQL:
 //!
 //! 1. ingestion: client threads send `/v1/batch` requests of mixed e-commerce events as fast as
-//!    the server answers (each answer = committed); prints events/s and request p50/p99;
+//!    the server answers (each answer = committed; closed loop, i.e. at saturation), or paced
+//!    open-loop at a given rate of events per second (latency counted from each request's
+//!    scheduled time); prints events/s and request p50/p99;
 //! 2. customer 360: `GET /api/customers/{id}` paced open-loop at a fixed rate (latency counted
 //!    from each request's scheduled time, so a stall is not hidden); prints p50/p99/p99.9.
 //!
 //! The server runs in this process (its own runtime and threads), the load generator on other
 //! threads of the same 2-core machine. Bounded: a fixed number of events and requests.
 //!
-//! usage: serve-bench [sqlite|postgres|both] [events] [clients] [batch] [rate] [seconds]
-//! defaults: both 400000, then ingestion in two shapes — 16 clients x 100 events (the default:
-//! Segment's SDKs send batches of 15–100 events, from many clients) and 8 x 500 (the shape of
-//! the earlier figures) — then the 360 at 2000 req/s for 10 s. Given clients and batch, only
-//! that shape runs.
+//! usage: serve-bench [sqlite|postgres|both] [events] [clients] [batch] [rate] [seconds] [pace]
+//! defaults: both 400000, then ingestion in three shapes — 16 clients x 100 events as fast as
+//! answered (the default: Segment's SDKs send batches of 15–100 events, from many clients),
+//! 8 x 500 (the shape of the earlier figures), and 16 x 100 paced at 50,000 events/s (the
+//! issue's "sustained" rate: its p99 is the latency at that load, not at saturation) — then the
+//! 360 at 2000 req/s for 10 s. Given clients and batch, only that shape runs, paced at `pace`
+//! events/s when given.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -34,8 +38,9 @@ const EVENTS: [&str; 8] = ["Product Viewed", "Product Viewed", "Product Viewed",
 struct Args {
     backends: Vec<&'static str>,
     events: usize,
-    /// Ingestion shapes (clients, events per batch), each run over `events` events.
-    shapes: Vec<(usize, usize)>,
+    /// Ingestion shapes (clients, events per batch, paced rate in events/s or as fast as
+    /// answered), each run over `events` events.
+    shapes: Vec<(usize, usize, Option<f64>)>,
     rate: usize,
     seconds: u64,
 }
@@ -49,8 +54,8 @@ fn parse_args() -> Args {
         _ => vec!["sqlite", "postgres"],
     };
     let shapes = match (a.get(2), a.get(3)) {
-        (None, None) => vec![(16, 100), (8, 500)],
-        _ => vec![(num(2, 16), num(3, 100))],
+        (None, None) => vec![(16, 100, None), (8, 500, None), (16, 100, Some(50_000.0))],
+        _ => vec![(num(2, 16), num(3, 100), a.get(6).and_then(|p| p.parse().ok()))],
     };
     Args { backends, events: num(1, 400_000), shapes, rate: num(4, 2000), seconds: num(5, 10) as u64 }
 }
@@ -112,9 +117,10 @@ fn thread_cpu(stat: &str) -> Option<(String, f64)> {
     Some((stat[open + 1..close].to_string(), ticks / 100.0))
 }
 
-/// Sends `events` events as `batch`-event requests from `clients` threads; prints and returns
-/// the figures. The server's metrics count from its start, so they are read before and after.
-fn ingest(backend: &str, addr: std::net::SocketAddr, write_key: &str, shape: usize, clients: usize, batch: usize, events: usize) -> Value {
+/// Sends `events` events as `batch`-event requests from `clients` threads, as fast as answered
+/// or at `pace` events/s; prints and returns the figures. The server's metrics count from its
+/// start, so they are read before and after.
+fn ingest(backend: &str, addr: std::net::SocketAddr, write_key: &str, shape: usize, (clients, batch, pace): (usize, usize, Option<f64>), events: usize) -> Value {
     let counters = || {
         let metrics = Client::new(addr).get("/metrics").expect("metrics").text();
         ["xinli_group_commits_total ", "xinli_group_commit_microseconds_total ", "xinli_group_commit_requests_total "]
@@ -125,6 +131,8 @@ fn ingest(backend: &str, addr: std::net::SocketAddr, write_key: &str, shape: usi
     let batches = events.div_ceil(batch);
     let next = Arc::new(AtomicUsize::new(0));
     let generator_cpu = Arc::new(std::sync::Mutex::new(0.0));
+    // Paced: each client sends every `interval`, the clients evenly staggered.
+    let interval = pace.map(|rate| Duration::from_secs_f64((clients * batch) as f64 / rate));
     let started = Instant::now();
     let workers: Vec<_> = (0..clients)
         .map(|c| {
@@ -133,10 +141,18 @@ fn ingest(backend: &str, addr: std::net::SocketAddr, write_key: &str, shape: usi
                 let mut client = Client::new(addr).with_key(&key);
                 let mut latencies = Vec::new();
                 let mut seq = 0;
+                let begin = Instant::now() + interval.map_or(Duration::ZERO, |i| i * c as u32 / clients as u32);
                 while next.fetch_add(1, Ordering::Relaxed) < batches {
                     let body = batch_body(shape, c, seq, batch);
+                    let t = match interval {
+                        Some(i) => {
+                            let scheduled = begin + i * seq as u32;
+                            std::thread::sleep(scheduled.saturating_duration_since(Instant::now()));
+                            scheduled
+                        }
+                        None => Instant::now(),
+                    };
                     seq += 1;
-                    let t = Instant::now();
                     let r = client.request("POST", "/v1/batch", &[("content-type", "application/json")], &body).expect("batch request");
                     assert_eq!(r.status, 200, "{}", r.text());
                     latencies.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -162,13 +178,15 @@ fn ingest(backend: &str, addr: std::net::SocketAddr, write_key: &str, shape: usi
     let requests_per_commit = (after[2] - before[2]) / commits;
     println!("{backend:>8} group commits: {commits} transactions, {requests_per_commit:.1} requests each, {commit_ms:.1} ms each (writer busy {:.0} %)",
         100.0 * commit_ms * commits / 1000.0 / elapsed);
+    let paced = pace.map_or(String::new(), |rate| format!(", paced at {rate:.0} events/s"));
     println!(
-        "{backend:>8} ingest: {events} events in {elapsed:.2} s = {:.0} events/s ({clients} clients x {batch} events/batch); batch p50 {:.1} ms, p99 {:.1} ms",
+        "{backend:>8} ingest: {events} events in {elapsed:.2} s = {:.0} events/s ({clients} clients x {batch} events/batch{paced}); batch p50 {:.1} ms, p99 {:.1} ms",
         events as f64 / elapsed,
         percentile(&batch_ms, 0.5),
         percentile(&batch_ms, 0.99)
     );
     json!({
+        "paced_events_per_second": pace,
         "group_commits": commits, "requests_per_commit": requests_per_commit, "commit_ms": commit_ms,
         "events": events, "seconds": elapsed, "events_per_second": events as f64 / elapsed,
         "clients": clients, "batch": batch, "cpu_us_per_event_by_thread": cpu,
@@ -193,7 +211,7 @@ fn run(backend: &str, args: &Args) -> Value {
 
     // 1. Ingestion, in each shape.
     let shapes: Vec<Value> =
-        args.shapes.iter().enumerate().map(|(shape, &(clients, batch))| ingest(backend, addr, &write_key, shape, clients, batch, args.events)).collect();
+        args.shapes.iter().enumerate().map(|(shape, &shape_args)| ingest(backend, addr, &write_key, shape, shape_args, args.events)).collect();
 
     // 2. Customer 360 at a fixed rate, open loop over 4 threads, over customers the search
     // lists (a short run has not sent events for every bench user).
