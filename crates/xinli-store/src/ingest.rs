@@ -54,6 +54,16 @@ struct KnownOrder {
     completed: bool,
 }
 
+/// The call's messages that are not stored yet.
+fn new_messages<'m>(groups: &'m [&'m [Message]], stored: &'m FastSet<String>) -> impl Iterator<Item = &'m Message> {
+    groups.iter().flat_map(|g| g.iter()).filter(|m| !stored.contains(&m.message_id))
+}
+
+/// The orders those messages carry.
+fn new_orders<'m>(groups: &'m [&'m [Message]], stored: &'m FastSet<String>) -> impl Iterator<Item = &'m OrderInput> {
+    new_messages(groups, stored).filter_map(|m| m.order.as_ref())
+}
+
 const EVENT_COLUMNS: usize = 17;
 const ORDER_COLUMNS: usize = 17;
 
@@ -124,12 +134,7 @@ impl Store {
 
     /// The stored orders that the call's new messages name, one lookup for all.
     fn known_orders(&mut self, groups: &[&[Message]], stored: &FastSet<String>) -> Result<FastMap<String, KnownOrder>, StoreError> {
-        let ids: FastSet<&str> = groups
-            .iter()
-            .flat_map(|g| g.iter())
-            .filter(|m| !stored.contains(&m.message_id))
-            .filter_map(|m| m.order.as_ref().map(|o| o.order_id.as_str()))
-            .collect();
+        let ids: FastSet<&str> = new_orders(groups, stored).map(|o| o.order_id.as_str()).collect();
         if ids.is_empty() {
             return Ok(FastMap::default());
         }
@@ -148,12 +153,9 @@ impl Store {
 
     /// The orders the call's new messages bring that updates sent before them are waiting for.
     fn awaited_orders(&mut self, groups: &[&[Message]], stored: &FastSet<String>, known: &FastMap<String, KnownOrder>) -> Result<FastSet<String>, StoreError> {
-        let ids: FastSet<&str> = groups
-            .iter()
-            .flat_map(|g| g.iter())
-            .filter(|m| !stored.contains(&m.message_id))
-            .filter_map(|m| m.order.as_ref().filter(|o| !o.lines.is_empty()).map(|o| o.order_id.as_str()))
-            .filter(|id| !known.contains_key(*id))
+        let ids: FastSet<&str> = new_orders(groups, stored)
+            .filter(|o| !o.lines.is_empty() && !known.contains_key(&o.order_id))
+            .map(|o| o.order_id.as_str())
             .collect();
         if ids.is_empty() {
             return Ok(FastSet::default());
@@ -180,7 +182,7 @@ impl Store {
     /// the write cache. A user id that an alias of the call names as `previousId` is left to
     /// [`Store::resolve`]: whether it exists when the alias comes decides a merge.
     fn create_first_seen_users(&mut self, groups: &[&[Message]], stored: &FastSet<String>, now: i64) -> Result<(), StoreError> {
-        let messages = || groups.iter().flat_map(|g| g.iter()).filter(|m| !stored.contains(&m.message_id));
+        let messages = || new_messages(groups, stored);
         let aliased: FastSet<&str> = messages().filter_map(|m| m.previous_id.as_deref()).collect();
         let users: FastSet<&str> = messages()
             .filter_map(|m| m.user_id.as_deref())

@@ -249,7 +249,7 @@ impl SqliteConn {
 }
 
 /// A connection to a database file through [`crate::wal_vfs`], which writes each WAL commit in
-/// one system call.
+/// 64 KiB pieces at its sync instead of two system calls per page.
 fn open_sqlite(path: &std::path::Path) -> Result<rusqlite::Connection, StoreError> {
     crate::wal_vfs::register().map_err(|rc| StoreError::Config(format!("registering the SQLite VFS {}: error {rc}", crate::wal_vfs::NAME)))?;
     Ok(rusqlite::Connection::open_with_flags_and_vfs(path, rusqlite::OpenFlags::default(), crate::wal_vfs::NAME)?)

@@ -133,6 +133,21 @@ unsafe fn write_gathered(file: *mut ffi::sqlite3_file) -> c_int {
     rc
 }
 
+/// Writes the gathered run, then forwards the call to the default VFS (for anything but a write
+/// that follows the run: it must see the file as SQLite wrote it).
+unsafe fn after_gathered(
+    file: *mut ffi::sqlite3_file,
+    forward: impl FnOnce(*mut ffi::sqlite3_file, &'static ffi::sqlite3_io_methods) -> c_int,
+) -> c_int {
+    match write_gathered(file) {
+        ffi::SQLITE_OK => {
+            let (real, methods) = real(file);
+            forward(real, methods)
+        }
+        rc => rc,
+    }
+}
+
 unsafe extern "C" fn close(file: *mut ffi::sqlite3_file) -> c_int {
     let written = write_gathered(file);
     let (real, methods) = real(file);
@@ -171,48 +186,23 @@ unsafe extern "C" fn write(file: *mut ffi::sqlite3_file, data: *const c_void, am
 }
 
 unsafe extern "C" fn read(file: *mut ffi::sqlite3_file, data: *mut c_void, amount: c_int, offset: i64) -> c_int {
-    let rc = write_gathered(file);
-    if rc != ffi::SQLITE_OK {
-        return rc;
-    }
-    let (real, methods) = real(file);
-    methods.xRead.map_or(ffi::SQLITE_IOERR_READ, |read| read(real, data, amount, offset))
+    after_gathered(file, |real, methods| methods.xRead.map_or(ffi::SQLITE_IOERR_READ, |read| read(real, data, amount, offset)))
 }
 
 unsafe extern "C" fn truncate(file: *mut ffi::sqlite3_file, size: i64) -> c_int {
-    let rc = write_gathered(file);
-    if rc != ffi::SQLITE_OK {
-        return rc;
-    }
-    let (real, methods) = real(file);
-    methods.xTruncate.map_or(ffi::SQLITE_IOERR_TRUNCATE, |truncate| truncate(real, size))
+    after_gathered(file, |real, methods| methods.xTruncate.map_or(ffi::SQLITE_IOERR_TRUNCATE, |truncate| truncate(real, size)))
 }
 
 unsafe extern "C" fn sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
-    let rc = write_gathered(file);
-    if rc != ffi::SQLITE_OK {
-        return rc;
-    }
-    let (real, methods) = real(file);
-    methods.xSync.map_or(ffi::SQLITE_IOERR_FSYNC, |sync| sync(real, flags))
+    after_gathered(file, |real, methods| methods.xSync.map_or(ffi::SQLITE_IOERR_FSYNC, |sync| sync(real, flags)))
 }
 
 unsafe extern "C" fn file_size(file: *mut ffi::sqlite3_file, size: *mut i64) -> c_int {
-    let rc = write_gathered(file);
-    if rc != ffi::SQLITE_OK {
-        return rc;
-    }
-    let (real, methods) = real(file);
-    methods.xFileSize.map_or(ffi::SQLITE_IOERR_FSTAT, |file_size| file_size(real, size))
+    after_gathered(file, |real, methods| methods.xFileSize.map_or(ffi::SQLITE_IOERR_FSTAT, |file_size| file_size(real, size)))
 }
 
 unsafe extern "C" fn file_control(file: *mut ffi::sqlite3_file, op: c_int, arg: *mut c_void) -> c_int {
-    let rc = write_gathered(file);
-    if rc != ffi::SQLITE_OK {
-        return rc;
-    }
-    let (real, methods) = real(file);
-    methods.xFileControl.map_or(ffi::SQLITE_NOTFOUND, |control| control(real, op, arg))
+    after_gathered(file, |real, methods| methods.xFileControl.map_or(ffi::SQLITE_NOTFOUND, |control| control(real, op, arg)))
 }
 
 unsafe extern "C" fn lock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
