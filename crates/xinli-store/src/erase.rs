@@ -86,9 +86,14 @@ impl Store {
         external: &str,
         scrub_files: impl FnOnce(&HashSet<String>, &[PathBuf]) -> Result<Vec<String>, StoreError>,
     ) -> Result<Option<ErasureReceipt>, StoreError> {
+        let mut erased_ids = Vec::new();
         let receipt = self.transaction(|s| {
             let Some(cid) = s.find_customer(external)? else { return Ok(None) };
             s.clear_cache();
+            if let Some(known) = &s.stored_ids {
+                let rows = s.conn.query("SELECT message_id FROM events WHERE cid = $1", &[cid.into()])?;
+                erased_ids = rows.iter().map(|r| known.fingerprint(&r.text(0))).collect();
+            }
             let traces = s.traces(cid)?;
             let documents_scrubbed = s.scrub_documents(&traces)?;
             let run_dirs = s.run_output_dirs()?;
@@ -122,6 +127,10 @@ impl Store {
             )?;
             Ok(Some(ErasureReceipt { receipt_id, erased_at: now, subject_digest, rows, documents_scrubbed, files_scrubbed }))
         })?;
+        // A replay of an erased message is a new message, as after a restart.
+        if let Some(known) = &mut self.stored_ids {
+            known.deleted(&erased_ids);
+        }
         if receipt.is_some() && self.backend() == crate::sql::Backend::Sqlite {
             self.conn.query("PRAGMA wal_checkpoint(TRUNCATE)", &[])?;
         }

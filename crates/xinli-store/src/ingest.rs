@@ -5,7 +5,8 @@ use std::collections::VecDeque;
 
 use crate::model::{Message, MessageKind, OrderInput, OrderState, OrderUpdate, Pii, Traits};
 use crate::profile::{Activity, Profile, RECENT_ACTIVITIES};
-use crate::sql::{Row, Val};
+use crate::sql::{Backend, Row, Val};
+use crate::stored_ids::StoredIds;
 use crate::{now_ms, FastMap, FastSet, IngestOutcome, Store, StoreError, WriteCache};
 
 /// A customer's PII (opened), consent and other traits.
@@ -95,7 +96,7 @@ impl Store {
     }
 
     fn ingest_in_transaction(&mut self, groups: &[&[Message]]) -> Result<(Vec<IngestOutcome>, u64), StoreError> {
-        self.transaction(|s| {
+        let (outcomes, changes, stored) = self.transaction(|s| {
             let now = now_ms();
             let stored = s.stored_message_ids(groups)?;
             s.create_first_seen_users(groups, &stored, now)?;
@@ -120,13 +121,31 @@ impl Store {
             }
             s.flush_rows(&mut touched)?;
             let changes = s.write_profiles(touched, now)?;
-            Ok((outcomes, changes))
-        })
+            let stored = match &s.stored_ids {
+                Some(known) => {
+                    let through = s.conn.query_one("SELECT MAX(id) FROM events", &[])?.and_then(|r| r.opt_int(0)).unwrap_or(0);
+                    Some((seen.into_iter().map(|id| known.fingerprint(id)).collect(), through))
+                }
+                None => None,
+            };
+            Ok((outcomes, changes, stored))
+        })?;
+        if let (Some(known), Some((fingerprints, through))) = (&mut self.stored_ids, stored) {
+            known.committed(fingerprints, through);
+        }
+        Ok((outcomes, changes))
     }
 
-    /// The message ids of `groups` already stored: one query per few hundred ids.
+    /// The message ids of `groups` already stored: on SQLite from memory ([`StoredIds`], caught
+    /// up first), on PostgreSQL from its unique index, one query per few hundred ids.
     fn stored_message_ids(&mut self, groups: &[&[Message]]) -> Result<FastSet<String>, StoreError> {
-        let ids: FastSet<&str> = groups.iter().flat_map(|g| g.iter()).map(|m| m.message_id.as_str()).collect();
+        let ids = groups.iter().flat_map(|g| g.iter()).map(|m| m.message_id.as_str());
+        if self.conn.backend() == Backend::Sqlite {
+            let known = self.stored_ids.get_or_insert_with(StoredIds::new);
+            known.catch_up(self.conn.as_mut())?;
+            return Ok(ids.filter(|id| known.contains(id)).map(str::to_string).collect());
+        }
+        let ids: FastSet<&str> = ids.collect();
         let ids: Vec<Val> = ids.into_iter().map(Val::from).collect();
         let found = self.look_up_each("(SELECT 1 FROM events e WHERE e.message_id = v.column1)", "", &ids)?;
         Ok(found.into_iter().map(|(id, _)| id).collect())

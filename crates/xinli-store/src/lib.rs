@@ -42,6 +42,7 @@ mod segment_sql;
 mod segments;
 pub mod sql;
 mod sqlite_statements;
+mod stored_ids;
 pub mod testdb;
 mod wal_vfs;
 
@@ -128,6 +129,8 @@ pub struct Store {
     cache: Option<WriteCache>,
     /// The writer's WAL checkpoints, on a thread of their own (SQLite).
     checkpointer: Option<sql::Checkpointer>,
+    /// The stored message ids (SQLite, from this connection's first ingestion on).
+    stored_ids: Option<stored_ids::StoredIds>,
 }
 
 /// Entries the write cache holds at most per map before it starts over.
@@ -210,7 +213,7 @@ impl Store {
             }
             Location::Postgres(url) => Box::new(PgConn::connect(url)?),
         };
-        let mut store = Store { conn, cipher, segments: Vec::new(), cache: None, checkpointer: None };
+        let mut store = Store { conn, cipher, segments: Vec::new(), cache: None, checkpointer: None, stored_ids: None };
         migrate::apply(store.conn.as_mut())?;
         store.reload_segments()?;
         Ok(store)

@@ -4,16 +4,18 @@
 use crate::sql::{Backend, Conn, Val};
 use crate::{now_ms, StoreError};
 
-/// (version, SQL). Append only: an applied version is never edited.
-const MIGRATIONS: [(i64, &str); 8] = [
-    (1, include_str!("../migrations/0001_init.sql")),
-    (2, include_str!("../migrations/0002_analysis.sql")),
-    (3, include_str!("../migrations/0003_events_activity_index.sql")),
-    (4, include_str!("../migrations/0004_events_activity_index_order.sql")),
-    (5, include_str!("../migrations/0005_phone_index.sql")),
-    (6, include_str!("../migrations/0006_profiles_rowid.sql")),
-    (7, include_str!("../migrations/0007_whole_shop.sql")),
-    (8, include_str!("../migrations/0008_live_details.sql")),
+/// (version, SQL, the one backend it runs on, if only one; elsewhere the version is recorded
+/// as applied). Append only: an applied version is never edited.
+const MIGRATIONS: [(i64, &str, Option<Backend>); 9] = [
+    (1, include_str!("../migrations/0001_init.sql"), None),
+    (2, include_str!("../migrations/0002_analysis.sql"), None),
+    (3, include_str!("../migrations/0003_events_activity_index.sql"), None),
+    (4, include_str!("../migrations/0004_events_activity_index_order.sql"), None),
+    (5, include_str!("../migrations/0005_phone_index.sql"), None),
+    (6, include_str!("../migrations/0006_profiles_rowid.sql"), None),
+    (7, include_str!("../migrations/0007_whole_shop.sql"), None),
+    (8, include_str!("../migrations/0008_live_details.sql"), None),
+    (9, include_str!("../migrations/0009_sqlite_message_ids.sql"), Some(Backend::Sqlite)),
 ];
 
 /// Every table of the schema (erasure tests look into each).
@@ -56,10 +58,10 @@ pub fn apply(conn: &mut dyn Conn) -> Result<usize, StoreError> {
     conn.batch("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")?;
     let current = conn.query_one("SELECT MAX(version) FROM schema_migrations", &[])?.and_then(|r| r.opt_int(0)).unwrap_or(0);
     let mut ran = 0;
-    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+    for (version, sql, only_on) in MIGRATIONS.iter().filter(|(v, _, _)| *v > current) {
         conn.batch("BEGIN")?;
-        let step = conn
-            .batch(&render(sql, conn.backend()))
+        let runs_here = only_on.is_none_or(|b| b == conn.backend());
+        let step = (if runs_here { conn.batch(&render(sql, conn.backend())) } else { Ok(()) })
             .and_then(|_| conn.exec("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", &[Val::Int(*version), Val::Int(now_ms())]));
         match step {
             Ok(_) => conn.batch("COMMIT")?,
@@ -71,4 +73,45 @@ pub fn apply(conn: &mut dyn Conn) -> Result<usize, StoreError> {
         ran += 1;
     }
     Ok(ran)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::SqliteConn;
+    use crate::testdb::TestDb;
+    use crate::Location;
+
+    /// Migration 9 rebuilds SQLite's events without the unique index of message ids, keeping
+    /// every row and its id; from then on an id is never given twice (AUTOINCREMENT), which
+    /// is what lets a connection catch up on others' events by id (stored_ids.rs).
+    #[test]
+    fn sqlite_events_lose_the_message_id_index_and_keep_their_rows() {
+        let db = TestDb::sqlite();
+        let Location::Sqlite(path) = db.location() else { unreachable!("a SQLite test database") };
+        let mut conn = SqliteConn::open(&path).unwrap();
+        conn.batch("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)").unwrap();
+        for (version, sql, _) in &MIGRATIONS[..8] {
+            conn.batch(&render(sql, Backend::Sqlite)).unwrap();
+            conn.exec("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)", &[Val::Int(*version)]).unwrap();
+        }
+        for (id, message) in [(7, "m-7"), (9, "m-9")] {
+            conn.exec("INSERT INTO events (id, message_id, cid, kind, ts, received_at) VALUES ($1, $2, 1, 'track', 0, 0)", &[Val::Int(id), message.into()])
+                .unwrap();
+        }
+        conn.exec("DELETE FROM events WHERE id = 9", &[]).unwrap();
+        assert_eq!(apply(&mut conn).unwrap(), 1);
+        let rows = conn.query("SELECT id, message_id FROM events", &[]).unwrap();
+        assert_eq!(rows.iter().map(|r| (r.int(0), r.text(1))).collect::<Vec<_>>(), [(7, "m-7".to_string())]);
+        let unique = conn.query("SELECT name FROM pragma_index_list('events') WHERE \"unique\" = 1", &[]).unwrap();
+        assert!(unique.is_empty(), "a unique index is left: {:?}", unique.iter().map(|r| r.text(0)).collect::<Vec<_>>());
+        assert_eq!(conn.query("SELECT name FROM pragma_index_list('events')", &[]).unwrap().len(), 1);
+        conn.exec("INSERT INTO events (message_id, cid, kind, ts, received_at) VALUES ('m-next', 1, 'track', 0, 0)", &[]).unwrap();
+        let next = conn.query_one("SELECT id FROM events WHERE message_id = 'm-next'", &[]).unwrap().unwrap().int(0);
+        assert_eq!(next, 8, "after the largest id kept");
+        conn.exec("DELETE FROM events WHERE id = 8", &[]).unwrap();
+        conn.exec("INSERT INTO events (message_id, cid, kind, ts, received_at) VALUES ('m-after', 1, 'track', 0, 0)", &[]).unwrap();
+        let after = conn.query_one("SELECT id FROM events WHERE message_id = 'm-after'", &[]).unwrap().unwrap().int(0);
+        assert_eq!(after, 9, "a deleted id is not given again");
+    }
 }

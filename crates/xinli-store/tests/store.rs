@@ -59,7 +59,7 @@ fn migrations_run_once(db: &TestDb) {
     drop(open(db));
     let mut s = open(db);
     let rows = s.raw_query("SELECT version FROM schema_migrations", &[]).unwrap();
-    assert_eq!(rows.len(), 8);
+    assert_eq!(rows.len(), 9);
     assert!(s.table_counts().unwrap().iter().all(|(_, n)| *n == 0));
 }
 
@@ -78,6 +78,30 @@ fn repeated_message_ids_are_stored_once(db: &TestDb) {
     let (outcomes, _) = s.ingest_groups(&[&a, &b]).unwrap();
     assert_eq!((outcomes[0].stored, outcomes[1].stored, outcomes[1].duplicates), (1, 1, 1));
     assert_eq!(field(&mut s, "u1", "count_search"), 2.0);
+}
+
+/// Every connection that ingests knows the ids stored through any other (SQLite keeps them in
+/// memory, PostgreSQL in its unique index), after a reopen too; an erased message is new again.
+fn message_ids_are_known_across_connections_and_erasure(db: &TestDb) {
+    let mut first = open(db);
+    let mut second = open(db);
+    let a = track("x1", Some("ux"), None, EventType::ProductView, T0);
+    let b = track("x2", Some("ux"), None, EventType::ProductView, T0 + MIN);
+    assert_eq!(first.ingest(std::slice::from_ref(&a)).unwrap().stored, 1);
+    // The second connection learns x1 from the table; the first learns x2 from it in turn.
+    let out = second.ingest(&[a.clone(), b.clone()]).unwrap();
+    assert_eq!((out.stored, out.duplicates), (1, 1));
+    let out = first.ingest(&[a.clone(), b.clone()]).unwrap();
+    assert_eq!((out.stored, out.duplicates), (0, 2));
+    drop((first, second));
+    let mut reopened = open(db);
+    let out = reopened.ingest(&[a.clone(), b.clone(), track("x3", Some("ux"), None, EventType::Search, T0 + 2 * MIN)]).unwrap();
+    assert_eq!((out.stored, out.duplicates), (1, 2));
+    assert_eq!(count(&mut reopened, "events"), 3);
+    reopened.erase_customer("ux").unwrap().expect("a receipt");
+    let out = reopened.ingest(&[a, b]).unwrap();
+    assert_eq!((out.stored, out.duplicates), (2, 0));
+    assert_eq!(count(&mut reopened, "events"), 2);
 }
 
 fn identify_and_alias_merge_histories_without_loss(db: &TestDb) {
@@ -807,6 +831,7 @@ macro_rules! both_backends {
 both_backends!(
     migrations_run_once,
     repeated_message_ids_are_stored_once,
+    message_ids_are_known_across_connections_and_erasure,
     identify_and_alias_merge_histories_without_loss,
     orders_update_rfm_and_reversals,
     pii_is_sealed_and_found_by_blind_index,

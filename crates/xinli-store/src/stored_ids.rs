@@ -1,0 +1,79 @@
+//! The message ids a SQLite store holds, known in memory: the duplicate check of ingestion.
+//!
+//! A unique index of `events.message_id` made every new event write one random page of that
+//! index into the WAL, because Segment libraries send random ids (UUIDs): 4 KB of disk writes
+//! an event on top of ~3 KB for everything else, which at 50,000 events/s is more than this
+//! machine's disk takes (bench/serve.sh, docs/serve.md). Instead, each connection that ingests
+//! keeps a keyed 128-bit fingerprint of every stored id: loaded from the events table at its
+//! first ingestion, brought up to date inside each write transaction with the rows other
+//! connections added since (`events.id` is AUTOINCREMENT, so never reused: "after the last id
+//! seen" is exact, and the transaction's write lock keeps it so until the commit).
+//!
+//! Two different ids share a fingerprint with probability about n²/2¹²⁹ among n ids (10⁻²¹
+//! at 10⁹ events); the key is random per process, so no sender can aim for a collision. The
+//! cost is memory, ~26 bytes per stored event in each ingesting process, and the first
+//! ingestion's read of every id. PostgreSQL keeps the unique index: its WAL records an index
+//! entry, not the page.
+
+use rand::rngs::OsRng;
+use rand::RngCore;
+use siphasher::sip128::{Hasher128, SipHasher13};
+
+use crate::sql::{Conn, Val};
+use crate::{FastSet, StoreError};
+
+/// Rows read per statement while catching up.
+const CATCH_UP_ROWS: i64 = 10_000;
+
+pub(crate) struct StoredIds {
+    key: (u64, u64),
+    fingerprints: FastSet<u128>,
+    /// The events row up to which `fingerprints` covers the table.
+    through: i64,
+}
+
+impl StoredIds {
+    /// Knows nothing yet: the first [`StoredIds::catch_up`] reads every stored id.
+    pub(crate) fn new() -> StoredIds {
+        StoredIds { key: (OsRng.next_u64(), OsRng.next_u64()), fingerprints: FastSet::default(), through: 0 }
+    }
+
+    pub(crate) fn fingerprint(&self, message_id: &str) -> u128 {
+        let mut h = SipHasher13::new_with_keys(self.key.0, self.key.1);
+        std::hash::Hasher::write(&mut h, message_id.as_bytes());
+        u128::from(h.finish128())
+    }
+
+    pub(crate) fn contains(&self, message_id: &str) -> bool {
+        self.fingerprints.contains(&self.fingerprint(message_id))
+    }
+
+    /// Adds the events stored after the last one known (all of them, the first time). Inside
+    /// a write transaction, so that none can be added behind it before the commit.
+    pub(crate) fn catch_up(&mut self, conn: &mut dyn Conn) -> Result<(), StoreError> {
+        loop {
+            let rows = conn.query("SELECT id, message_id FROM events WHERE id > $1 ORDER BY id LIMIT $2", &[self.through.into(), Val::Int(CATCH_UP_ROWS)])?;
+            for row in &rows {
+                let fingerprint = self.fingerprint(&row.text(1));
+                self.fingerprints.insert(fingerprint);
+                self.through = row.int(0);
+            }
+            if (rows.len() as i64) < CATCH_UP_ROWS {
+                return Ok(());
+            }
+        }
+    }
+
+    /// After a commit that stored events under these fingerprints, the last of them `through`.
+    pub(crate) fn committed(&mut self, fingerprints: Vec<u128>, through: i64) {
+        self.fingerprints.extend(fingerprints);
+        self.through = self.through.max(through);
+    }
+
+    /// After a commit that deleted events (an erasure): their ids may be stored again.
+    pub(crate) fn deleted(&mut self, fingerprints: &[u128]) {
+        for f in fingerprints {
+            self.fingerprints.remove(f);
+        }
+    }
+}
