@@ -7,7 +7,9 @@
 //! keeps a keyed 128-bit fingerprint of every stored id: loaded from the events table at its
 //! first ingestion, brought up to date inside each write transaction with the rows other
 //! connections added since (`events.id` is AUTOINCREMENT, so never reused: "after the last id
-//! seen" is exact, and the transaction's write lock keeps it so until the commit).
+//! seen" is exact). The catch-up is the transaction's first read; should another connection
+//! commit after it, this transaction's first write fails (SQLITE_BUSY_SNAPSHOT) and nothing is
+//! stored, so no duplicate slips in between.
 //!
 //! Two different ids share a fingerprint with probability about n²/2¹²⁹ among n ids (10⁻²¹
 //! at 10⁹ events); the key is random per process, so no sender can aim for a collision. The
@@ -48,8 +50,8 @@ impl StoredIds {
         self.fingerprints.contains(&self.fingerprint(message_id))
     }
 
-    /// Adds the events stored after the last one known (all of them, the first time). Inside
-    /// a write transaction, so that none can be added behind it before the commit.
+    /// Adds the events stored after the last one known (all of them, the first time). As the
+    /// first read of a write transaction, so that none can be added behind it before the commit.
     pub(crate) fn catch_up(&mut self, conn: &mut dyn Conn) -> Result<(), StoreError> {
         loop {
             let rows = conn.query("SELECT id, message_id FROM events WHERE id > $1 ORDER BY id LIMIT $2", &[self.through.into(), Val::Int(CATCH_UP_ROWS)])?;
