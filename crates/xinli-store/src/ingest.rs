@@ -96,7 +96,7 @@ impl Store {
     }
 
     fn ingest_in_transaction(&mut self, groups: &[&[Message]]) -> Result<(Vec<IngestOutcome>, u64), StoreError> {
-        let (outcomes, changes, stored) = self.transaction(|s| {
+        let (outcomes, changes, newly_stored) = self.transaction(|s| {
             let now = now_ms();
             let stored = s.stored_message_ids(groups)?;
             s.create_first_seen_users(groups, &stored, now)?;
@@ -121,16 +121,18 @@ impl Store {
             }
             s.flush_rows(&mut touched)?;
             let changes = s.write_profiles(touched, now)?;
-            let stored = match &s.stored_ids {
+            // SQLite: the fingerprints of the ids stored now, and the last events row, for
+            // the in-memory check once this commits.
+            let newly_stored = match &s.stored_ids {
                 Some(known) => {
                     let through = s.conn.query_one("SELECT MAX(id) FROM events", &[])?.and_then(|r| r.opt_int(0)).unwrap_or(0);
                     Some((seen.into_iter().map(|id| known.fingerprint(id)).collect(), through))
                 }
                 None => None,
             };
-            Ok((outcomes, changes, stored))
+            Ok((outcomes, changes, newly_stored))
         })?;
-        if let (Some(known), Some((fingerprints, through))) = (&mut self.stored_ids, stored) {
+        if let (Some(known), Some((fingerprints, through))) = (&mut self.stored_ids, newly_stored) {
             known.committed(fingerprints, through);
         }
         Ok((outcomes, changes))

@@ -55,10 +55,15 @@ pub fn render(sql: &str, backend: Backend) -> String {
 
 /// Applies the migrations newer than the database's version; returns how many ran.
 pub fn apply(conn: &mut dyn Conn) -> Result<usize, StoreError> {
+    apply_these(conn, &MIGRATIONS)
+}
+
+/// [`apply`] over `migrations` (a prefix of [`MIGRATIONS`] in tests of a later one).
+fn apply_these(conn: &mut dyn Conn, migrations: &[(i64, &str, Option<Backend>)]) -> Result<usize, StoreError> {
     conn.batch("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")?;
     let current = conn.query_one("SELECT MAX(version) FROM schema_migrations", &[])?.and_then(|r| r.opt_int(0)).unwrap_or(0);
     let mut ran = 0;
-    for (version, sql, only_on) in MIGRATIONS.iter().filter(|(v, _, _)| *v > current) {
+    for (version, sql, only_on) in migrations.iter().filter(|(v, _, _)| *v > current) {
         conn.batch("BEGIN")?;
         let runs_here = only_on.is_none_or(|b| b == conn.backend());
         let step = (if runs_here { conn.batch(&render(sql, conn.backend())) } else { Ok(()) })
@@ -90,11 +95,7 @@ mod tests {
         let db = TestDb::sqlite();
         let Location::Sqlite(path) = db.location() else { unreachable!("a SQLite test database") };
         let mut conn = SqliteConn::open(&path).unwrap();
-        conn.batch("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)").unwrap();
-        for (version, sql, _) in &MIGRATIONS[..8] {
-            conn.batch(&render(sql, Backend::Sqlite)).unwrap();
-            conn.exec("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)", &[Val::Int(*version)]).unwrap();
-        }
+        assert_eq!(apply_these(&mut conn, &MIGRATIONS[..8]).unwrap(), 8);
         for (id, message) in [(7, "m-7"), (9, "m-9")] {
             conn.exec("INSERT INTO events (id, message_id, cid, kind, ts, received_at) VALUES ($1, $2, 1, 'track', 0, 0)", &[Val::Int(id), message.into()])
                 .unwrap();
