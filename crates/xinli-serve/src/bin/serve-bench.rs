@@ -12,7 +12,9 @@
 //!    the p99 of each second.
 //!
 //! The server runs in this process (its own runtime and threads), the load generator on other
-//! threads of the same 2-core machine. Bounded: a fixed number of events and requests.
+//! threads of the same 2-core machine. Bounded: a fixed number of events and requests. The
+//! request bodies are built before the clock starts, as wrk or vegeta send prepared bodies, so
+//! the generator's share of the CPU during a run is its HTTP exchanges.
 //!
 //! usage: serve-bench [sqlite|postgres|both] [events] [clients] [batch] [rate] [seconds] [pace] [ids]
 //! defaults: both 400000, then ingestion in two shapes, each as fast as answered — 16 clients
@@ -27,7 +29,7 @@
 //! (time-prefixed, as @segment/analytics-node sends); see [`MessageIds`].
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -123,8 +125,9 @@ fn join_latencies(workers: Vec<std::thread::JoinHandle<Vec<(Instant, f64)>>>, st
     Latencies { sorted_ms, elapsed, p99_ms_by_second }
 }
 
-/// How the load generator names its messages, as real Segment libraries do. It matters: the
-/// store keeps a unique index of message ids, where a random id lands on a random page.
+/// How the load generator names its messages, as real Segment libraries do. It matters: on
+/// PostgreSQL the store keeps a unique index of message ids, where a random id lands on a random
+/// page (SQLite checks them in memory).
 #[derive(Clone, Copy, Debug)]
 enum MessageIds {
     /// A random UUID, as segment-analytics-python sends (`str(uuid4())`).
@@ -149,9 +152,9 @@ impl MessageIds {
         }
     }
 
-    /// The id of message `n` of `client` in `shape`: unique, the same on every run.
-    fn name(self, shape: usize, client: usize, n: usize) -> String {
-        let (high, low) = (splitmix64(((shape as u64) << 56) ^ ((client as u64) << 40) ^ n as u64), splitmix64(!(n as u64) ^ ((client as u64) << 24)));
+    /// The id of message `n` of `shape`: unique, the same on every run.
+    fn name(self, shape: usize, n: usize) -> String {
+        let (high, low) = (splitmix64(((shape as u64) << 56) ^ n as u64), splitmix64(!(n as u64) ^ ((shape as u64) << 48)));
         let uuid = format!(
             "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
             high >> 32,
@@ -175,17 +178,17 @@ fn splitmix64(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// A batch of mixed events; every 20th message is an order. `shape` keeps the message ids of
-/// one ingestion shape apart from another's.
-fn batch_body(ids: MessageIds, shape: usize, client: usize, seq: usize, size: usize) -> Vec<u8> {
+/// Batch `index` of mixed events; every 20th message is an order. `shape` keeps the message ids
+/// of one ingestion shape apart from another's.
+fn batch_body(ids: MessageIds, shape: usize, index: usize, size: usize) -> Vec<u8> {
     let items: Vec<Value> = (0..size)
         .map(|i| {
-            let n = seq * size + i;
-            let user = format!("bench-{}", (n * 7919 + client * 104_729) % USERS);
-            let id = ids.name(shape, client, n);
+            let n = index * size + i;
+            let user = format!("bench-{}", (n * 7919) % USERS);
+            let id = ids.name(shape, n);
             if n % 20 == 0 {
                 json!({"type": "track", "userId": user, "event": "Order Completed", "messageId": id,
-                       "properties": {"order_id": format!("o{shape}-{client}-{n}"), "products": [{"product_id": format!("p{}", n % 500), "price": 19.9, "quantity": 1 + n % 3}]}})
+                       "properties": {"order_id": format!("o{shape}-{n}"), "products": [{"product_id": format!("p{}", n % 500), "price": 19.9, "quantity": 1 + n % 3}]}})
             } else {
                 json!({"type": "track", "userId": user, "event": EVENTS[n % EVENTS.len()], "messageId": id,
                        "properties": {"product_id": format!("p{}", n % 500), "price": 19.9, "category": format!("c{}", n % 12)}})
@@ -208,6 +211,11 @@ fn cpu_by_thread() -> std::collections::BTreeMap<String, f64> {
     by_name
 }
 
+/// CPU seconds of the calling thread so far (0 where /proc is not there).
+fn this_thread_cpu() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/stat").ok().as_deref().and_then(thread_cpu).map_or(0.0, |(_, secs)| secs)
+}
+
 /// (name, CPU seconds) from a thread's /proc stat line "tid (name) state …" (the name may hold
 /// spaces, the fields after it do not; utime and stime are the 14th and 15th, in 1/100 s).
 fn thread_cpu(stat: &str) -> Option<(String, f64)> {
@@ -228,6 +236,9 @@ fn ingest(backend: &str, addr: std::net::SocketAddr, write_key: &str, ids: Messa
     };
     let batches = events.div_ceil(batch);
     let next = Arc::new(AtomicUsize::new(0));
+    // Every request body is built before the clock starts, as wrk or vegeta send prepared
+    // bodies: during the run the load generator's CPU is the HTTP exchange alone.
+    let bodies: Arc<Vec<OnceLock<Vec<u8>>>> = Arc::new((0..batches).map(|_| OnceLock::new()).collect());
     let generator_cpu = Arc::new(std::sync::Mutex::new(0.0));
     // Paced: each client sends every `interval`, the clients evenly staggered.
     let interval = pace.map(|rate| Duration::from_secs_f64((clients * batch) as f64 / rate));
@@ -237,20 +248,25 @@ fn ingest(backend: &str, addr: std::net::SocketAddr, write_key: &str, ids: Messa
     let go = Arc::new(std::sync::Barrier::new(clients + 1));
     let workers: Vec<_> = (0..clients)
         .map(|c| {
-            let (next, key, generator_cpu) = (Arc::clone(&next), write_key.to_string(), Arc::clone(&generator_cpu));
+            let (next, key, generator_cpu, bodies) = (Arc::clone(&next), write_key.to_string(), Arc::clone(&generator_cpu), Arc::clone(&bodies));
             let (warmed_up, go) = (Arc::clone(&warmed_up), Arc::clone(&go));
             std::thread::spawn(move || {
+                for index in (c..batches).step_by(clients) {
+                    bodies[index].get_or_init(|| batch_body(ids, shape, index, batch));
+                }
                 let mut client = Client::new(addr).with_key(&key);
                 let warm_up = json!({"batch": [{"type": "identify", "userId": format!("bench-warm-up-{c}"), "messageId": format!("w{shape}-{c}")}]});
                 let r = client.request("POST", "/v1/batch", &[("content-type", "application/json")], warm_up.to_string().as_bytes()).expect("warm-up request");
                 assert_eq!(r.status, 200, "{}", r.text());
                 warmed_up.wait();
                 go.wait();
+                let cpu_at_go = this_thread_cpu();
                 let mut latencies = Vec::new();
                 let mut seq = 0;
                 let begin = Instant::now() + interval.map_or(Duration::ZERO, |i| i * c as u32 / clients as u32);
-                while next.fetch_add(1, Ordering::Relaxed) < batches {
-                    let body = batch_body(ids, shape, c, seq, batch);
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(body) = bodies.get(index).and_then(OnceLock::get) else { break };
                     let t = match interval {
                         Some(i) => {
                             let scheduled = begin + i * seq as u32;
@@ -260,13 +276,11 @@ fn ingest(backend: &str, addr: std::net::SocketAddr, write_key: &str, ids: Messa
                         None => Instant::now(),
                     };
                     seq += 1;
-                    let r = client.request("POST", "/v1/batch", &[("content-type", "application/json")], &body).expect("batch request");
+                    let r = client.request("POST", "/v1/batch", &[("content-type", "application/json")], body).expect("batch request");
                     assert_eq!(r.status, 200, "{}", r.text());
                     latencies.push((t, t.elapsed().as_secs_f64() * 1000.0));
                 }
-                if let Some((_, secs)) = std::fs::read_to_string("/proc/thread-self/stat").ok().as_deref().and_then(thread_cpu) {
-                    *generator_cpu.lock().unwrap() += secs;
-                }
+                *generator_cpu.lock().unwrap() += this_thread_cpu() - cpu_at_go;
                 latencies
             })
         })
