@@ -37,7 +37,10 @@ pub struct WriterGone;
 impl Writer {
     /// Starts the writer thread on `store`.
     pub fn start(mut store: Store, metrics: Arc<Metrics>) -> (Writer, std::thread::JoinHandle<()>) {
-        store.enable_write_cache();
+        if let Err(e) = store.enable_write_cache() {
+            // The cache is on; only the page cache keeps its default size.
+            eprintln!("xinli serve: the writer's page cache keeps its size: {e}");
+        }
         if let Err(e) = store.checkpoint_in_background() {
             // The writer then checkpoints inside its commits, as SQLite does by default.
             eprintln!("xinli serve: WAL checkpoints stay on the writer: {e}");

@@ -133,6 +133,9 @@ pub struct Store {
     stored_ids: Option<stored_ids::StoredIds>,
 }
 
+/// The writer's SQLite page cache (see [`Store::enable_write_cache`]).
+const WRITER_PAGE_CACHE: &str = "PRAGMA cache_size = -8192";
+
 /// Entries the write cache holds at most per map before it starts over.
 const CACHE_LIMIT: usize = 100_000;
 
@@ -221,8 +224,19 @@ impl Store {
 
     /// Keeps committed profiles and identities in memory. Only for the single connection that
     /// performs every write (the server's writer).
-    pub fn enable_write_cache(&mut self) {
+    ///
+    /// On SQLite it also gives the writer a smaller page cache (8 MB) than the readers' 64 MB:
+    /// when a B-tree split reorders its new pages, SQLite parks one at the page after the
+    /// 1 GB "pending byte" (`balance_nonroot`), and the commit then drops cached pages beyond the
+    /// file's end by scanning every cached page (`pcache1TruncateUnsafe`: 6 % of the writer's
+    /// time at 64 MB, perf). The pages the writer misses are in the OS cache; paced ingest at
+    /// 50,000 events/s had the lower p99 in 5 of 6 alternating runs.
+    pub fn enable_write_cache(&mut self) -> Result<(), StoreError> {
         self.cache = Some(WriteCache::sized());
+        if self.conn.backend() == Backend::Sqlite {
+            self.conn.batch(WRITER_PAGE_CACHE)?;
+        }
+        Ok(())
     }
 
     /// Checkpoints the SQLite WAL on a background thread instead of inside the commits of this

@@ -17,7 +17,7 @@ const MIN: i64 = 60_000;
 /// profiles and identities give the same answers as the tables.
 fn open(db: &TestDb) -> Store {
     let mut store = Store::open(&db.location(), PiiCipher::new([3; 32], &[])).expect("opening the test store");
-    store.enable_write_cache();
+    store.enable_write_cache().expect("the writer's settings");
     store
 }
 
