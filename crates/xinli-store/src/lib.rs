@@ -31,6 +31,7 @@ pub mod analysis;
 pub mod crypto;
 pub mod erase;
 pub mod export;
+mod generations;
 pub mod import;
 mod ingest;
 pub mod keys;
@@ -59,6 +60,7 @@ pub use model::{
 pub use profile::{live_schema, Activity, Field, Profile, ProfileRecord};
 pub use query::{CustomerSummary, Customer360, EventView, OrderView, ReviewView, SearchQuery};
 pub use segments::{PreviewMethod, SegmentDef, SegmentError, SegmentPreview, SizePoint};
+use generations::Generations;
 use sql::{Backend, Conn, PgConn, SqliteConn};
 
 #[derive(Debug, thiserror::Error)]
@@ -136,29 +138,30 @@ pub struct Store {
 /// The writer's SQLite page cache (see [`Store::enable_write_cache`]).
 const WRITER_PAGE_CACHE: &str = "PRAGMA cache_size = -8192";
 
-/// Entries the write cache holds at most per map before it starts over.
-const CACHE_LIMIT: usize = 100_000;
+/// Entries per generation of each map of the write cache (see [`generations`]): a profile stays
+/// cached while it is written at least once per this many others; an identity, which is only
+/// read once cached, is looked up again after at most two generations.
+const CACHE_GENERATION: usize = 50_000;
 
 /// Profiles and identities as last committed, kept by the one connection that writes (so
 /// nothing else can change them behind its back): an event then costs no profile read or JSON
 /// parse. Cleared on rollback and erasure; never used by read connections.
 #[derive(Default)]
 pub(crate) struct WriteCache {
-    profiles: FastMap<i64, Profile>,
-    users: FastMap<String, i64>,
-    anonymous: FastMap<String, i64>,
+    profiles: Generations<i64, Profile>,
+    users: Generations<String, i64>,
+    anonymous: Generations<String, i64>,
 }
 
 impl WriteCache {
-    /// Room for CACHE_LIMIT entries per map from the start: growing them as a new server meets
-    /// its customers rehashed every profile again at each doubling (~6 % of the writer's first
+    /// Room for both generations from the start: growing the maps as a new server meets its
+    /// customers rehashed every profile again at each doubling (~6 % of the writer's first
     /// second, perf). The memory is touched only as entries arrive.
     fn sized() -> WriteCache {
-        let room = || foldhash::fast::RandomState::default();
         WriteCache {
-            profiles: FastMap::with_capacity_and_hasher(CACHE_LIMIT, room()),
-            users: FastMap::with_capacity_and_hasher(CACHE_LIMIT, room()),
-            anonymous: FastMap::with_capacity_and_hasher(CACHE_LIMIT, room()),
+            profiles: Generations::new(CACHE_GENERATION),
+            users: Generations::new(CACHE_GENERATION),
+            anonymous: Generations::new(CACHE_GENERATION),
         }
     }
 
@@ -169,30 +172,24 @@ impl WriteCache {
         self.anonymous.clear();
     }
 
-    fn map(&self, kind: &str) -> &FastMap<String, i64> {
+    fn map(&mut self, kind: &str) -> &mut Generations<String, i64> {
         if kind == "user" {
-            &self.users
+            &mut self.users
         } else {
-            &self.anonymous
+            &mut self.anonymous
         }
     }
 
     pub(crate) fn identity(&self, kind: &str, value: &str) -> Option<i64> {
-        self.map(kind).get(value).copied()
+        let map = if kind == "user" { &self.users } else { &self.anonymous };
+        map.get(value).copied()
     }
 
     pub(crate) fn remember_identity(&mut self, kind: &str, value: &str, cid: i64) {
-        let map = if kind == "user" { &mut self.users } else { &mut self.anonymous };
-        if map.len() >= CACHE_LIMIT {
-            map.clear();
-        }
-        map.insert(value.to_string(), cid);
+        self.map(kind).insert(value.to_string(), cid);
     }
 
     pub(crate) fn remember_profile(&mut self, cid: i64, profile: Profile) {
-        if self.profiles.len() >= CACHE_LIMIT {
-            self.profiles.clear();
-        }
         self.profiles.insert(cid, profile);
     }
 
