@@ -123,7 +123,7 @@ async fn ingest(State(st): St, headers: HeaderMap, body: Body, kind: Option<Mess
         Some(kind) => {
             let v: Value = serde_json::from_slice(&bytes)
                 .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON: {e}"), format!("JSON 无效：{e}")))?;
-            vec![segment_api::parse_message(&v, Some(kind), now, || st.fresh_message_id()).map_err(rejected)?]
+            vec![segment_api::parse_message(v, Some(kind), now, || st.fresh_message_id()).map_err(rejected)?]
         }
     };
     let outcome = st

@@ -89,10 +89,10 @@ fn take_pii(obj: &mut Map<String, Value>) -> Pii {
     Pii { email, phone, name, address }
 }
 
-fn object(v: Option<&Value>, field: &str) -> Result<Option<Map<String, Value>>, Rejection> {
+fn object(v: Option<Value>, field: &str) -> Result<Option<Map<String, Value>>, Rejection> {
     match v {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(m)) => Ok(Some(m.clone())),
+        Some(Value::Object(m)) => Ok(Some(m)),
         Some(_) => Err(Rejection::new(field, format!("{field} must be a JSON object"), format!("{field} 必须是 JSON 对象"))),
     }
 }
@@ -222,8 +222,8 @@ fn non_negative(x: f64, field: &str) -> Result<f64, Rejection> {
 }
 
 /// One message object. `kind` is the endpoint's kind, or `None` inside a batch (read `type`).
-pub fn parse_message(v: &Value, kind: Option<MessageKind>, now_ms: i64, fallback_id: impl FnOnce() -> String) -> Result<Message, Rejection> {
-    let Value::Object(obj) = v else {
+pub fn parse_message(v: Value, kind: Option<MessageKind>, now_ms: i64, fallback_id: impl FnOnce() -> String) -> Result<Message, Rejection> {
+    let Value::Object(mut obj) = v else {
         return Err(Rejection::new("", "a message must be a JSON object", "消息必须是 JSON 对象"));
     };
     let kind = match kind {
@@ -258,9 +258,10 @@ pub fn parse_message(v: &Value, kind: Option<MessageKind>, now_ms: i64, fallback
         Some(t) => t,
         None => timestamp_ms(obj.get("originalTimestamp"), "originalTimestamp")?.unwrap_or(now_ms),
     };
-    let mut properties = object(obj.get("properties"), "properties")?;
-    let mut traits = object(obj.get("traits"), "traits")?;
-    let mut context = object(obj.get("context"), "context")?;
+    // Taken out of the message, not copied: a copy of each map was ~5 % of the HTTP threads.
+    let mut properties = object(obj.remove("properties"), "properties")?;
+    let mut traits = object(obj.remove("traits"), "traits")?;
+    let mut context = object(obj.remove("context"), "context")?;
     let mut pii = Pii::default();
     if let Some(ctx) = context.as_mut() {
         ctx.remove("ip");
@@ -284,7 +285,8 @@ pub fn parse_message(v: &Value, kind: Option<MessageKind>, now_ms: i64, fallback
         MessageKind::Page | MessageKind::Screen => Some(EventType::PageView),
         _ => None,
     };
-    let props = properties.clone().unwrap_or_default();
+    let no_properties = Map::new();
+    let props = properties.as_ref().unwrap_or(&no_properties);
     let order = match name.as_deref() {
         Some(event @ ("Order Completed" | "Order Refunded" | "Order Cancelled")) => {
             let order_id = text(props.get("order_id"))
@@ -294,11 +296,11 @@ pub fn parse_message(v: &Value, kind: Option<MessageKind>, now_ms: i64, fallback
                 "Order Refunded" => OrderState::Returned,
                 _ => OrderState::Cancelled,
             };
-            Some(OrderInput { order_id, state, lines: order_lines(&props)? })
+            Some(OrderInput { order_id, state, lines: order_lines(props)? })
         }
         _ => None,
     };
-    let order_update = order_update(name.as_deref(), &props, ts_ms)?;
+    let order_update = order_update(name.as_deref(), props, ts_ms)?;
     let review = match name.as_deref() {
         Some("Product Reviewed") => {
             let rating = number(props.get("rating"), "properties.rating")?;
@@ -316,6 +318,13 @@ pub fn parse_message(v: &Value, kind: Option<MessageKind>, now_ms: i64, fallback
         }
         _ => None,
     };
+    let value = match &order {
+        Some(o) => Some(o.lines.iter().map(|l| l.quantity * l.unit_price).sum()),
+        None => number(props.get("price"), "properties.price")?.or(number(props.get("value"), "properties.value")?),
+    };
+    let session_id = text(props.get("session_id")).or_else(|| context.as_ref().and_then(|c| text(c.get("sessionId"))));
+    let product_id = text(props.get("product_id")).or_else(|| text(props.get("sku")));
+    let (category, query) = (text(props.get("category")), text(props.get("query")));
     let mut page_props = properties;
     if matches!(kind, MessageKind::Page | MessageKind::Screen) {
         if let Some(n) = &name {
@@ -335,10 +344,6 @@ pub fn parse_message(v: &Value, kind: Option<MessageKind>, now_ms: i64, fallback
         (_, None) if !pii.is_empty() => Some(Traits { pii, ..Traits::default() }),
         _ => None,
     };
-    let value = match &order {
-        Some(o) => Some(o.lines.iter().map(|l| l.quantity * l.unit_price).sum()),
-        None => number(props.get("price"), "properties.price")?.or(number(props.get("value"), "properties.value")?),
-    };
     Ok(Message {
         message_id,
         kind,
@@ -348,13 +353,13 @@ pub fn parse_message(v: &Value, kind: Option<MessageKind>, now_ms: i64, fallback
         name,
         event_type,
         ts_ms,
-        session_id: text(props.get("session_id")).or_else(|| context.as_ref().and_then(|c| text(c.get("sessionId")))),
-        product_id: text(props.get("product_id")).or_else(|| text(props.get("sku"))),
-        category: text(props.get("category")),
-        query: text(props.get("query")),
+        session_id,
+        product_id,
+        category,
+        query,
         value,
-        properties: page_props.map(|p| Value::Object(p).to_string()),
-        context: context.map(|c| Value::Object(c).to_string()),
+        properties: page_props.map(|p| json_text(&p)),
+        context: context.map(|c| json_text(&c)),
         traits,
         order,
         order_update,
@@ -363,6 +368,12 @@ pub fn parse_message(v: &Value, kind: Option<MessageKind>, now_ms: i64, fallback
         campaign: None,
         extra: None,
     })
+}
+
+/// A JSON object as text: serde_json's writer, without `Display`'s formatting machinery (which
+/// was ~10 % of the HTTP threads, perf).
+fn json_text(map: &Map<String, Value>) -> String {
+    serde_json::to_string(map).expect("a JSON map serialises")
 }
 
 /// What an event sent after an order says about it: "Order Updated" (the spec's), "Order
@@ -420,7 +431,7 @@ pub fn parse_batch(body: &[u8], now_ms: i64, mut fallback_id: impl FnMut() -> St
             if let (Some(ctx), Value::Object(m)) = (&parsed.context, &mut v) {
                 m.entry("context").or_insert_with(|| ctx.clone());
             }
-            parse_message(&v, None, now_ms, &mut fallback_id).map_err(at)
+            parse_message(v, None, now_ms, &mut fallback_id).map_err(at)
         })
         .collect()
 }
@@ -446,7 +457,7 @@ mod tests {
     use serde_json::json;
 
     fn parse(v: Value) -> Result<Message, Rejection> {
-        parse_message(&v, None, 1_000, || "generated".into())
+        parse_message(v, None, 1_000, || "generated".into())
     }
 
     #[test]
