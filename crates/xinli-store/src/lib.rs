@@ -151,6 +151,8 @@ pub(crate) struct WriteCache {
     profiles: Generations<i64, Profile>,
     users: Generations<String, i64>,
     anonymous: Generations<String, i64>,
+    /// An empty map with room, lent to each ingest call for the profiles it touches.
+    pub(crate) profile_room: FastMap<i64, Profile>,
 }
 
 impl WriteCache {
@@ -162,6 +164,7 @@ impl WriteCache {
             profiles: Generations::new(CACHE_GENERATION),
             users: Generations::new(CACHE_GENERATION),
             anonymous: Generations::new(CACHE_GENERATION),
+            profile_room: FastMap::default(),
         }
     }
 
