@@ -131,6 +131,41 @@ struct Activity {
     act: Act,
 }
 
+/// The seed of the session hash: fixed, so a run's stages do not depend on the process.
+const SESSION_SEED: u64 = 0x5eed;
+
+/// An event's session id as the rules read it: blank is none.
+fn event_session(session_id: Option<&str>) -> Option<&str> {
+    session_id.map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl Activity {
+    /// An activity at `ts` (unix seconds) relative to the cut `cut`.
+    fn new(cut: i64, ts: i64, act: Act, session: Option<&str>, subject: u32) -> Activity {
+        let hasher = foldhash::fast::FixedState::with_seed(SESSION_SEED);
+        let session = session.map_or(0, |s| (std::hash::BuildHasher::hash_one(&hasher, s) as u32) | 1);
+        let ts = (ts - cut).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
+        Activity { ts, session, subject, act }
+    }
+}
+
+/// The stage of one subject that has only these events, (unix seconds, type, session id) each:
+/// what [`JourneyFold`] gives it, without the fold's bookkeeping for many subjects (a live
+/// profile classifies one customer at a time: the fold's subject map, names and output were
+/// most of a profile update's journey cost). `None` when no event is at or before `as_of`.
+pub fn stage_of_one<'a>(
+    as_of: Timestamp,
+    config: &JourneyConfig,
+    events: impl IntoIterator<Item = (i64, EventType, Option<&'a str>)>,
+) -> Option<JourneyStage> {
+    let cut = as_of.unix_seconds();
+    let mut acts: Vec<Activity> = events.into_iter().map(|(ts, t, session)| Activity::new(cut, ts, Act::Event(t), event_session(session), 0)).collect();
+    // Stable, as the fold's sort: events of one second keep their order.
+    acts.sort_by_key(|a| a.ts);
+    let run = &acts[..acts.partition_point(|a| a.ts <= 0)];
+    (!run.is_empty()).then(|| classify(run, config).0)
+}
+
 /// [`journey_stages`] with the events streamed: [`JourneyFold::observe`] takes each event,
 /// [`JourneyFold::finish`] adds the shop's order lines and reviews and classifies. The same log
 /// of activities also gives an ordered funnel ([`JourneyFold::finish_with_funnel`]), so a
@@ -141,7 +176,6 @@ pub struct JourneyFold {
     subjects: foldhash::HashMap<Subject, u32>,
     names: Vec<Subject>,
     acts: Vec<Activity>,
-    hasher: foldhash::fast::FixedState,
     last: Option<(Subject, u32)>,
 }
 
@@ -153,7 +187,6 @@ impl JourneyFold {
             subjects: foldhash::HashMap::default(),
             names: Vec::new(),
             acts: Vec::new(),
-            hasher: foldhash::fast::FixedState::with_seed(0x5eed),
             last: None,
         }
     }
@@ -179,15 +212,12 @@ impl JourneyFold {
 
     fn push(&mut self, subject: &Subject, ts: i64, act: Act, session: Option<&str>) {
         let subject = self.subject(subject);
-        let session = session.map_or(0, |s| (std::hash::BuildHasher::hash_one(&self.hasher, s) as u32) | 1);
-        let ts = (ts - self.cut).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
-        self.acts.push(Activity { ts, session, subject, act });
+        self.acts.push(Activity::new(self.cut, ts, act, session, subject));
     }
 
     /// Takes one event (events after `as_of` are kept for the funnel only).
     pub fn observe(&mut self, e: &Event) {
-        let session = e.session_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
-        self.push(&e.subject, e.ts.unix_seconds(), Act::Event(e.event_type), session);
+        self.push(&e.subject, e.ts.unix_seconds(), Act::Event(e.event_type), event_session(e.session_id.as_deref()));
     }
 
     /// Adds `shop`'s order lines and reviews (its `events` are not read) and classifies.

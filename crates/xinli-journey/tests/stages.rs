@@ -194,3 +194,36 @@ fn taobao_head_stages() {
     assert!(!tally.contains_key("need_recognition"));
     assert_eq!(tally.values().sum::<i32>(), 43);
 }
+
+/// `stage_of_one` (a live profile's path) gives what the fold gives the same lone customer, over
+/// pseudo-random histories: event types of every rule, named and unnamed sessions, gaps around
+/// the session and dormancy bounds, events after `as_of`, several events in one second.
+#[test]
+fn one_customer_path_matches_the_fold() {
+    const TYPES: [EventType; 9] = [ProductView, Search, ReviewRead, Compare, AddToCart, CheckoutStart, Purchase, Share, CouponClaim];
+    const GAPS: [i64; 6] = [0, 1, 600, 1_900, 3 * DAY, 20 * DAY];
+    let a = customer("a");
+    let mut state: u64 = 7;
+    let mut next = |n: usize| {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize % n
+    };
+    let mut stages = std::collections::BTreeSet::new();
+    for _ in 0..2_000 {
+        let mut ts = 0;
+        let list: Vec<Event> = (0..1 + next(12))
+            .map(|_| {
+                ts += GAPS[next(GAPS.len())];
+                let session = [None, Some("s1"), Some("s2"), Some(" ")][next(4)];
+                ev(&a, ts, TYPES[next(TYPES.len())], session)
+            })
+            .collect();
+        let as_of = Timestamp::from_unix_seconds(T0 + ts + [-DAY, 0, 60, 10 * DAY, 40 * DAY][next(5)]);
+        let config = JourneyConfig::default();
+        let fold = journey_stages(&events(list.clone()), as_of, &config).first().map(|j| j.stage);
+        let one = xinli_journey::stage_of_one(as_of, &config, list.iter().map(|e| (e.ts.unix_seconds(), e.event_type, e.session_id.as_deref())));
+        assert_eq!(one, fold, "{list:?} at {as_of:?}");
+        stages.insert(format!("{one:?}"));
+    }
+    assert!(stages.len() >= 6, "the histories reach most stages: {stages:?}");
+}

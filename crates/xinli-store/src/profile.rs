@@ -12,8 +12,8 @@ use std::cell::OnceCell;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
-use xinli_core::{CustomerId, Event, EventType, Shop, Subject, Timestamp};
-use xinli_journey::{JourneyConfig, JourneyFold};
+use xinli_core::{EventType, Timestamp};
+use xinli_journey::JourneyConfig;
 use xinli_segment::{Record, Schema, Type, Value};
 
 /// Activities kept for the journey rules: enough for the two latest sessions of any shopper
@@ -130,28 +130,10 @@ impl Profile {
 
     /// The journey stage as of `as_of_ms`, by `xinli-journey`'s rules over the recent activities.
     pub fn journey_stage(&self, as_of_ms: i64) -> Option<&'static str> {
+        static CONFIG: OnceLock<JourneyConfig> = OnceLock::new();
         let as_of = Timestamp::from_unix_seconds(as_of_ms.div_euclid(1000));
-        let mut fold = JourneyFold::new(as_of, &JourneyConfig::default());
-        // One event value, refilled per activity: the fold reads only its time, type and session.
-        let mut event = Event {
-            ts: as_of,
-            subject: Subject::Customer(CustomerId::parse("c").expect("a constant id")),
-            session_id: None,
-            event_type: EventType::PageView,
-            product_id: None,
-            category: None,
-            query: None,
-            value: None,
-            properties: None,
-            extra: Default::default(),
-        };
-        for a in &self.recent {
-            event.ts = Timestamp::from_unix_seconds(a.ts_ms.div_euclid(1000));
-            event.event_type = a.event_type;
-            event.session_id.clone_from(&a.session);
-            fold.observe(&event);
-        }
-        fold.finish(&Shop::default()).first().map(|j| j.stage.name())
+        let events = self.recent.iter().map(|a| (a.ts_ms.div_euclid(1000), a.event_type, a.session.as_deref()));
+        xinli_journey::stage_of_one(as_of, CONFIG.get_or_init(JourneyConfig::default), events).map(|s| s.name())
     }
 
     /// Raw trait signals: shares of the customer's own behaviour, before the batch analysis
