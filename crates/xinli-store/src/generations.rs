@@ -24,6 +24,11 @@ impl<K: Hash + Eq, V> Generations<K, V> {
         Generations { recent: room(), older: room(), generation }
     }
 
+    /// The same bound, with maps that grow as entries arrive (a cache that lives one call).
+    pub(crate) fn growing(generation: usize) -> Self {
+        Generations { recent: FastMap::default(), older: FastMap::default(), generation }
+    }
+
     pub(crate) fn get<Q>(&self, key: &Q) -> Option<&V>
     where
         K: std::borrow::Borrow<Q>,
@@ -66,13 +71,6 @@ impl<K: Hash + Eq, V> Generations<K, V> {
     #[cfg(test)]
     fn len(&self) -> usize {
         self.recent.len() + self.older.len()
-    }
-}
-
-impl<K: Hash + Eq, V> Default for Generations<K, V> {
-    /// Small generations, for a cache that lives one call (an import, a test).
-    fn default() -> Self {
-        Generations::new(1024)
     }
 }
 

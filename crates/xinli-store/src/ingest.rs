@@ -86,7 +86,7 @@ impl Store {
         // for the call: inside its transaction they change only through it.
         let call_cache = self.cache.is_none();
         if call_cache {
-            self.cache = Some(WriteCache::default());
+            self.cache = Some(WriteCache::for_one_call());
         }
         let result = self.ingest_in_transaction(groups);
         if call_cache {

@@ -148,7 +148,6 @@ const CACHE_GENERATION: usize = 50_000;
 /// Profiles and identities as last committed, kept by the one connection that writes (so
 /// nothing else can change them behind its back): an event then costs no profile read or JSON
 /// parse. Cleared on rollback and erasure; never used by read connections.
-#[derive(Default)]
 pub(crate) struct WriteCache {
     profiles: Generations<i64, Profile>,
     users: Generations<String, i64>,
@@ -166,6 +165,16 @@ impl WriteCache {
             profiles: Generations::new(CACHE_GENERATION),
             users: Generations::new(CACHE_GENERATION),
             anonymous: Generations::new(CACHE_GENERATION),
+            profile_room: FastMap::default(),
+        }
+    }
+
+    /// A cache for one call (an import, a test): the same bounds, no room reserved up front.
+    fn for_one_call() -> WriteCache {
+        WriteCache {
+            profiles: Generations::growing(CACHE_GENERATION),
+            users: Generations::growing(CACHE_GENERATION),
+            anonymous: Generations::growing(CACHE_GENERATION),
             profile_room: FastMap::default(),
         }
     }
