@@ -42,9 +42,8 @@ impl<K: Hash + Eq, V> Generations<K, V> {
         K: std::borrow::Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let recent = self.recent.remove(key);
-        let older = self.older.remove(key);
-        recent.or(older)
+        // A key is in one generation at most: `insert` takes it out of the older one.
+        self.recent.remove(key).or_else(|| self.older.remove(key))
     }
 
     /// Inserts into the recent generation, starting a new one first when it is full.
