@@ -130,10 +130,9 @@ impl Profile {
 
     /// The journey stage as of `as_of_ms`, by `xinli-journey`'s rules over the recent activities.
     pub fn journey_stage(&self, as_of_ms: i64) -> Option<&'static str> {
-        static CONFIG: OnceLock<JourneyConfig> = OnceLock::new();
         let as_of = Timestamp::from_unix_seconds(as_of_ms.div_euclid(1000));
         let events = self.recent.iter().map(|a| (a.ts_ms.div_euclid(1000), a.event_type, a.session.as_deref()));
-        xinli_journey::stage_of_one(as_of, CONFIG.get_or_init(JourneyConfig::default), events).map(|s| s.name())
+        xinli_journey::stage_of_one(as_of, &JourneyConfig::default(), events).map(|s| s.name())
     }
 
     /// Raw trait signals: shares of the customer's own behaviour, before the batch analysis
