@@ -132,8 +132,9 @@ fn join_latencies(workers: Vec<std::thread::JoinHandle<Vec<(Instant, f64)>>>, st
 enum MessageIds {
     /// A random UUID, as segment-analytics-python sends (`str(uuid4())`).
     Random,
-    /// The sending time, then a random part, as @segment/analytics-node sends
-    /// (`node-next-<ms>-<uuid>`): new ids land at the end of the index.
+    /// A time, then a random part, as @segment/analytics-node sends (`node-next-<ms>-<uuid>`):
+    /// new ids land at the end of the index. The time is when the body is built, before the
+    /// run starts, so it grows with the batch's index rather than with the sending.
     TimePrefixed,
 }
 
