@@ -108,7 +108,8 @@ impl Store {
     /// The customer 360 of an external id (user id or anonymous id), as of `now_ms`. Nine
     /// statements: the customer (by user id first) with its details, profile and scores; then
     /// one per list, starting with its ids. PostgreSQL runs them as one statement: one round
-    /// trip instead of nine ([`crate::sql::Conn::query_row_with_lists`]).
+    /// trip instead of nine; SQLite runs them in one read transaction: one snapshot
+    /// ([`crate::sql::Conn::query_row_with_lists`]).
     pub fn customer_360(&mut self, external: &str, reveal_pii: bool, now_ms: i64, recent: i64) -> Result<Option<Customer360>, StoreError> {
         static CUSTOMER: OnceLock<String> = OnceLock::new();
         let customer = CUSTOMER.get_or_init(|| {
