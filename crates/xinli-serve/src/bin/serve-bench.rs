@@ -212,6 +212,28 @@ fn cpu_by_thread() -> std::collections::BTreeMap<String, f64> {
     by_name
 }
 
+/// The machine's CPU time so far, from /proc/stat's first line: (taken by the hypervisor for
+/// other guests — "steal" —, all), in ticks. None where /proc is not there.
+fn machine_cpu() -> Option<(f64, f64)> {
+    let text = std::fs::read_to_string("/proc/stat").ok()?;
+    let ticks: Vec<f64> = text.lines().next()?.split_whitespace().skip(1).take(8).filter_map(|t| t.parse().ok()).collect();
+    (ticks.len() == 8).then(|| (ticks[7], ticks.iter().sum()))
+}
+
+/// The share of the machine's CPU time, in percent, that the hypervisor took since `before`:
+/// on a shared virtual machine it moves from run to run, and the latency tails with it.
+fn steal_since(before: Option<(f64, f64)>) -> Option<f64> {
+    let ((stolen_before, all_before), (stolen, all)) = (before?, machine_cpu()?);
+    (all > all_before).then(|| (1000.0 * (stolen - stolen_before) / (all - all_before)).round() / 10.0)
+}
+
+/// Prints a phase's steal figure.
+fn print_steal(backend: &str, steal: Option<f64>) {
+    if let Some(percent) = steal {
+        println!("{backend:>8} CPU time taken by the host (steal) during the run: {percent} %");
+    }
+}
+
 /// CPU seconds of the calling thread so far (0 where /proc is not there).
 fn this_thread_cpu() -> f64 {
     std::fs::read_to_string("/proc/thread-self/stat").ok().as_deref().and_then(thread_cpu).map_or(0.0, |(_, secs)| secs)
@@ -289,11 +311,13 @@ fn ingest(backend: &str, addr: std::net::SocketAddr, write_key: &str, ids: Messa
     warmed_up.wait();
     let before = counters();
     let cpu_before = cpu_by_thread();
+    let machine_before = machine_cpu();
     go.wait();
     let started = Instant::now();
     let Latencies { sorted_ms: batch_ms, elapsed, p99_ms_by_second } = join_latencies(workers, started);
     let events = batch_ms.len() * batch;
     let after = counters();
+    let steal = steal_since(machine_before);
     let mut spent: Vec<(String, f64)> =
         cpu_by_thread().into_iter().map(|(name, secs)| (name.clone(), secs - cpu_before.get(&name).copied().unwrap_or(0.0))).collect();
     spent.push(("load generator".into(), *generator_cpu.lock().unwrap()));
@@ -314,13 +338,14 @@ fn ingest(backend: &str, addr: std::net::SocketAddr, write_key: &str, ids: Messa
         percentile(&batch_ms, 0.99)
     );
     println!("{backend:>8} ingest p99 by second of the run, ms: {p99_ms_by_second:?}");
+    print_steal(backend, steal);
     json!({
         "paced_events_per_second": pace, "message_ids": ids.label(),
         "group_commits": commits, "requests_per_commit": requests_per_commit, "commit_ms": commit_ms,
         "events": events, "seconds": elapsed, "events_per_second": events as f64 / elapsed,
         "clients": clients, "batch": batch, "cpu_us_per_event_by_thread": cpu,
         "batch_p50_ms": percentile(&batch_ms, 0.5), "batch_p99_ms": percentile(&batch_ms, 0.99), "batch_max_ms": percentile(&batch_ms, 1.0),
-        "batch_p99_ms_by_second": p99_ms_by_second,
+        "batch_p99_ms_by_second": p99_ms_by_second, "cpu_steal_percent": steal,
     })
 }
 
@@ -369,6 +394,7 @@ fn run(backend: &str, args: &Args) -> Value {
     let threads = 4;
     let per_thread = args.rate as f64 / threads as f64;
     let total = args.rate as u64 * args.seconds;
+    let machine_before = machine_cpu();
     let started = Instant::now();
     let workers: Vec<_> = (0..threads)
         .map(|t| {
@@ -396,10 +422,11 @@ fn run(backend: &str, args: &Args) -> Value {
         })
         .collect();
     let Latencies { sorted_ms: ms, elapsed, p99_ms_by_second } = join_latencies(workers, started);
+    let steal = steal_since(machine_before);
     let reads = json!({
         "requests": ms.len(), "target_rate": args.rate, "achieved_rate": ms.len() as f64 / elapsed,
         "p50_ms": percentile(&ms, 0.5), "p99_ms": percentile(&ms, 0.99), "p999_ms": percentile(&ms, 0.999), "max_ms": percentile(&ms, 1.0),
-        "p99_ms_by_second": p99_ms_by_second,
+        "p99_ms_by_second": p99_ms_by_second, "cpu_steal_percent": steal,
     });
     println!(
         "{backend:>8} customer 360: {} requests at {} req/s target ({:.0} achieved): p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
@@ -411,6 +438,7 @@ fn run(backend: &str, args: &Args) -> Value {
         percentile(&ms, 0.999)
     );
     println!("{backend:>8} customer 360 p99 by second of the run, ms: {p99_ms_by_second:?}");
+    print_steal(backend, steal);
     server.stop();
 
     // A restarted writer's first ingestion: on SQLite it first reads every stored message id
