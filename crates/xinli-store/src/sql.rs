@@ -150,7 +150,8 @@ pub trait Conn: Send {
     /// A row and the lists that belong to it: runs `main` (at most one row, whose first column
     /// is the key the lists read by) with `params`, and each list statement with `$1` bound to
     /// that key and `$2`, … to its own values. Returns the row and each list's rows (`None`:
-    /// `main` found no row). This runs the statements one by one; PostgreSQL runs them as one.
+    /// `main` found no row). This runs the statements one by one; SQLite runs them inside one
+    /// read transaction, PostgreSQL as one statement.
     fn query_row_with_lists(&mut self, main: &str, params: &[Val], lists: &[(&str, &[Val])]) -> Result<Option<RowWithLists>, StoreError> {
         row_with_lists_one_by_one(self, main, params, lists)
     }
