@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load benchmark of `xinli serve` (ingest events/s through /v1/batch with p99, customer-360 p99
-# at a fixed request rate) on SQLite and PostgreSQL; saves the figures in bench/results/.
+# at a fixed request rate, and /healthz at the same rate as the machine's floor) on SQLite and
+# PostgreSQL; saves the figures in bench/results/.
 # usage: bench/serve.sh [sqlite|postgres|both] [events] [clients] [batch] [rate] [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
