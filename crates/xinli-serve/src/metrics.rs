@@ -31,6 +31,9 @@ pub struct Metrics {
     grouped_requests: AtomicU64,
     commit_micros: AtomicU64,
     ingest_failures: AtomicU64,
+    wal_syncs: AtomicU64,
+    wal_synced_groups: AtomicU64,
+    wal_sync_micros: AtomicU64,
     key_verifications: AtomicU64,
 }
 
@@ -59,6 +62,13 @@ impl Metrics {
         }
     }
 
+    /// One fsync of the SQLite WAL for `groups` group commits, off the writer thread.
+    pub fn wal_synced(&self, groups: usize, elapsed: Duration) {
+        self.wal_syncs.fetch_add(1, Relaxed);
+        self.wal_synced_groups.fetch_add(groups as u64, Relaxed);
+        self.wal_sync_micros.fetch_add(elapsed.as_micros() as u64, Relaxed);
+    }
+
     pub fn ingest_failed(&self) {
         self.ingest_failures.fetch_add(1, Relaxed);
     }
@@ -81,6 +91,9 @@ impl Metrics {
         counter("xinli_group_commits_total", "Ingest transactions (group commits).", self.groups.load(Relaxed));
         counter("xinli_group_commit_requests_total", "Requests committed by group commits.", self.grouped_requests.load(Relaxed));
         counter("xinli_group_commit_microseconds_total", "Time spent in group commits.", self.commit_micros.load(Relaxed));
+        counter("xinli_wal_syncs_total", "fsyncs of the SQLite WAL made for group commits, off the writer.", self.wal_syncs.load(Relaxed));
+        counter("xinli_wal_sync_groups_total", "Group commits made durable by those fsyncs.", self.wal_synced_groups.load(Relaxed));
+        counter("xinli_wal_sync_microseconds_total", "Time spent in those fsyncs.", self.wal_sync_micros.load(Relaxed));
         counter("xinli_ingest_failures_total", "Group commits that failed.", self.ingest_failures.load(Relaxed));
         counter("xinli_api_key_verifications_total", "argon2 verifications of presented API keys (first presentations).", self.key_verifications.load(Relaxed));
         let _ = writeln!(out, "# HELP xinli_http_requests_total HTTP requests by route and status.\n# TYPE xinli_http_requests_total counter");

@@ -1,12 +1,17 @@
 //! The single writer: one thread owns the write connection, so every mutation is serialised
 //! (SQLite has one writer anyway) and concurrent ingest requests are committed together —
 //! group commit: one transaction and one fsync for all the requests waiting at that moment.
-//! A request is answered only after the transaction holding its messages has committed.
+//! A request is answered only after the transaction holding its messages is durable.
+//!
+//! On SQLite the writer does not wait for that durability itself: its commits write the WAL
+//! and defer the fsync ([`Store::deferring_wal_sync`]); a second thread, `xinli-wal-sync`,
+//! performs one fsync for every group committed meanwhile and then answers their requests.
+//! The writer builds the next transaction during the fsync instead of idling through it.
 
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
-use xinli_store::{IngestOutcome, Message, Store};
+use xinli_store::{IngestOutcome, Message, Store, WalSync};
 
 use crate::metrics::Metrics;
 
@@ -49,13 +54,19 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("xinli-writer".into())
             .spawn(move || {
+                let (owed, syncs) = std::sync::mpsc::channel::<Owed>();
+                let sync_metrics = Arc::clone(&metrics);
+                let syncer = std::thread::Builder::new()
+                    .name("xinli-wal-sync".into())
+                    .spawn(move || answer_when_durable(syncs, &sync_metrics))
+                    .expect("spawning the WAL sync thread");
                 let mut pending: Option<Job> = None;
                 loop {
                     let job = match pending.take() {
                         Some(j) => j,
                         None => match rx.blocking_recv() {
                             Some(j) => j,
-                            None => return,
+                            None => break,
                         },
                     };
                     match job {
@@ -76,10 +87,19 @@ impl Writer {
                                     Err(_) => break,
                                 }
                             }
-                            commit_group(&mut store, group, &metrics);
+                            match store.deferring_wal_sync(|store| commit_group(store, group, &metrics)) {
+                                (answers, Some(sync)) => {
+                                    // The sync thread lives until `owed` is dropped, below.
+                                    let _ = owed.send(Owed { sync, answers });
+                                }
+                                (answers, None) => answer(answers, Ok(())),
+                            }
                         }
                     }
                 }
+                // Shutting down: the sync thread answers what it still owes, then stops.
+                drop(owed);
+                let _ = syncer.join();
             })
             .expect("spawning the writer thread");
         (Writer { jobs: tx }, thread)
@@ -107,31 +127,93 @@ impl Writer {
 
 type Waiting = (Vec<Message>, oneshot::Sender<Reply>);
 
-fn commit_group(store: &mut Store, group: Vec<Waiting>, metrics: &Metrics) {
+/// The answers to a group's requests, not sent yet.
+type Answers = Vec<(oneshot::Sender<Reply>, Reply)>;
+
+/// A group's answers, waiting for the WAL sync its commits skipped.
+struct Owed {
+    sync: WalSync,
+    answers: Answers,
+}
+
+/// Commits a group; returns the answers to send once the commits are durable.
+fn commit_group(store: &mut Store, group: Vec<Waiting>, metrics: &Metrics) -> Answers {
     let started = std::time::Instant::now();
     let slices: Vec<&[Message]> = group.iter().map(|(m, _)| m.as_slice()).collect();
     match store.ingest_groups(&slices) {
         Ok((outcomes, changes)) => {
             metrics.group_committed(group.len(), &outcomes, changes, started.elapsed());
-            for ((messages, reply), outcome) in group.into_iter().zip(outcomes) {
-                let _ = reply.send((Ok(outcome), messages));
-            }
+            group.into_iter().zip(outcomes).map(|((messages, reply), outcome)| (reply, (Ok(outcome), messages))).collect()
         }
         // One request's failure must not fail the others: retry each alone.
-        Err(_) if group.len() > 1 => {
-            for (messages, reply) in group {
+        Err(_) if group.len() > 1 => group
+            .into_iter()
+            .map(|(messages, reply)| {
                 let result = store.ingest(&messages);
                 if let Ok(o) = &result {
                     metrics.group_committed(1, std::slice::from_ref(o), o.membership_changes, started.elapsed());
                 }
-                let _ = reply.send((result.map_err(|e| e.to_string()), messages));
-            }
-        }
+                (reply, (result.map_err(|e| e.to_string()), messages))
+            })
+            .collect(),
         Err(e) => {
             metrics.ingest_failed();
-            for (messages, reply) in group {
-                let _ = reply.send((Err(e.to_string()), messages));
-            }
+            group.into_iter().map(|(messages, reply)| (reply, (Err(e.to_string()), messages))).collect()
         }
+    }
+}
+
+/// Sends the answers, or the failed sync's error in place of each success.
+fn answer(answers: Answers, durable: Result<(), &str>) {
+    for (reply, (result, messages)) in answers {
+        let result = match durable {
+            Ok(()) => result,
+            Err(e) => result.and(Err(e.to_string())),
+        };
+        let _ = reply.send((result, messages));
+    }
+}
+
+/// The `xinli-wal-sync` thread: one fsync for every group owed so far, then their answers.
+/// After a failed fsync it answers every later group with that error, as PostgreSQL stops at
+/// one: the kernel may have dropped the pages it could not write, and a later fsync that
+/// succeeds would not bring them back. The server then needs a restart (which recovers from
+/// what is on disk); the message is on its standard error.
+fn answer_when_durable(owed: std::sync::mpsc::Receiver<Owed>, metrics: &Metrics) {
+    let mut failed: Option<String> = None;
+    while let Ok(first) = owed.recv() {
+        let groups: Vec<Owed> = std::iter::once(first).chain(owed.try_iter()).collect();
+        if failed.is_none() {
+            let started = std::time::Instant::now();
+            if let Err(e) = groups[0].sync.perform() {
+                let message = format!("the WAL could not be synced ({e}); restart the server");
+                eprintln!("xinli serve: {message}");
+                failed = Some(message);
+            }
+            metrics.wal_synced(groups.len(), started.elapsed());
+        }
+        for group in groups {
+            answer(group.answers, failed.as_deref().map_or(Ok(()), Err));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A failed fsync turns every success it was owed into that error; a request that had
+    /// failed keeps its own error.
+    #[test]
+    fn a_failed_sync_fails_the_successes_it_owed() {
+        let stored = || Ok(IngestOutcome { stored: 1, ..Default::default() });
+        let (ok_tx, ok_rx) = oneshot::channel();
+        let (err_tx, err_rx) = oneshot::channel();
+        answer(vec![(ok_tx, (stored(), Vec::new())), (err_tx, (Err("bad message".into()), Vec::new()))], Err("the WAL could not be synced"));
+        assert_eq!(ok_rx.blocking_recv().unwrap().0.unwrap_err(), "the WAL could not be synced");
+        assert_eq!(err_rx.blocking_recv().unwrap().0.unwrap_err(), "bad message");
+        let (tx, rx) = oneshot::channel();
+        answer(vec![(tx, (stored(), Vec::new()))], Ok(()));
+        assert_eq!(rx.blocking_recv().unwrap().0.unwrap().stored, 1);
     }
 }

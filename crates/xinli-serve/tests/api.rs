@@ -259,6 +259,12 @@ fn query_api_segments_erasure_and_audit(h: Harness) {
     let metrics = xinli_serve::client::Client::new(h.addr()).get("/metrics").unwrap().text();
     assert!(metrics.contains("xinli_messages_stored_total 4"), "{metrics}");
     assert!(metrics.contains("xinli_http_requests_total{route=\"/v1/batch\",status=\"200\"}"));
+    // On SQLite every ingest answer waited for a WAL fsync made off the writer thread.
+    let synced_groups = metrics.lines().find_map(|l| l.strip_prefix("xinli_wal_sync_groups_total ")).unwrap().parse::<u64>().unwrap();
+    match h.db.location() {
+        xinli_store::Location::Sqlite(_) => assert!(synced_groups >= 1, "{metrics}"),
+        _ => assert_eq!(synced_groups, 0, "PostgreSQL's commits sync themselves"),
+    }
 }
 
 fn openapi_documents_every_route(h: Harness) {

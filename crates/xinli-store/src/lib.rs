@@ -49,6 +49,18 @@ mod wal_vfs;
 
 use std::path::PathBuf;
 
+/// The WAL sync that commits made inside [`Store::deferring_wal_sync`] owe.
+#[derive(Clone, Debug)]
+pub struct WalSync(std::sync::Arc<std::fs::File>);
+
+impl WalSync {
+    /// Makes those commits durable (`fdatasync` of the WAL file: it covers the file's data,
+    /// whichever descriptor wrote it, so one sync serves every commit made before it).
+    pub fn perform(&self) -> std::io::Result<()> {
+        self.0.sync_data()
+    }
+}
+
 pub use analysis::{AnalysisOutput, AnalysisRun, CustomerScores, Evidence, Recommendation, ScoreInput};
 pub use crypto::PiiCipher;
 pub use erase::ErasureReceipt;
@@ -255,6 +267,26 @@ impl Store {
     pub fn checkpoint_in_background(&mut self) -> Result<(), StoreError> {
         self.checkpointer = self.conn.checkpoint_in_background()?;
         Ok(())
+    }
+
+    /// Runs `f` with this connection's SQLite commits written to the WAL but not synced: the
+    /// returned [`WalSync`], when there is one, is owed before anything `f` committed may be
+    /// acknowledged as durable. The server's writer hands it to a thread of its own and goes
+    /// on to its next transaction meanwhile, instead of waiting for each fsync.
+    ///
+    /// Readers may see those commits before they are durable. A crash of the process loses
+    /// none of them (their frames are in the OS's cache); a crash of the machine may lose
+    /// commits whose sync had not been performed — never an acknowledged one. Checkpoints and
+    /// a new WAL generation's header still sync at once (see `wal_vfs`). On PostgreSQL, whose
+    /// commits sync themselves, it only runs `f`.
+    pub fn deferring_wal_sync<T>(&mut self, f: impl FnOnce(&mut Store) -> T) -> (T, Option<WalSync>) {
+        match self.conn.wal_for_sync() {
+            Some(wal) => {
+                let (out, owed) = wal_vfs::deferring_syncs(|| f(self));
+                (out, owed.then_some(WalSync(wal)))
+            }
+            None => (f(self), None),
+        }
     }
 
     /// For the server's connections, whose statements are index probes and small reads and

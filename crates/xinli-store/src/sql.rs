@@ -123,6 +123,13 @@ pub trait Conn: Send {
         Ok(None)
     }
 
+    /// This database's WAL file, opened to sync commits that deferred their syncs
+    /// ([`crate::Store::deferring_wal_sync`]); None where commits sync themselves (PostgreSQL,
+    /// an in-memory database, a WAL file that cannot be opened).
+    fn wal_for_sync(&mut self) -> Option<std::sync::Arc<std::fs::File>> {
+        None
+    }
+
     /// How an `INSERT` starts whose failure fails the caller's whole transaction (the
     /// writer's multi-row statements). SQLite: `INSERT OR FAIL`, which keeps no statement
     /// journal — a copy of every page the statement changes, kept to undo that statement alone
@@ -232,6 +239,8 @@ pub struct SqliteConn {
     /// Declared first: statements are finalised before their connection closes.
     statements: crate::sqlite_statements::Statements,
     conn: rusqlite::Connection,
+    /// The WAL file, once [`Conn::wal_for_sync`] opened it.
+    wal: Option<std::sync::Arc<std::fs::File>>,
 }
 
 impl SqliteConn {
@@ -250,7 +259,7 @@ impl SqliteConn {
         // statement whenever a parameter it planned with (any `LIMIT $n`, a `LIKE $n`) is
         // bound again, i.e. on every run — 60 % of a customer 360's instructions (callgrind).
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-        Ok(SqliteConn { statements: Default::default(), conn })
+        Ok(SqliteConn { statements: Default::default(), conn, wal: None })
     }
 }
 
@@ -372,6 +381,16 @@ impl Conn for SqliteConn {
         let read = read?;
         end?;
         Ok(read)
+    }
+
+    fn wal_for_sync(&mut self) -> Option<std::sync::Arc<std::fs::File>> {
+        if self.wal.is_none() {
+            let path = self.conn.path().filter(|p| !p.is_empty())?;
+            // Opened for writing (never written): a sync through a read-only descriptor is not
+            // defined everywhere. The WAL exists: migrations have written through it.
+            self.wal = std::fs::OpenOptions::new().write(true).open(format!("{path}-wal")).ok().map(std::sync::Arc::new);
+        }
+        self.wal.clone()
     }
 
     fn checkpoint_in_background(&mut self) -> Result<Option<Checkpointer>, StoreError> {

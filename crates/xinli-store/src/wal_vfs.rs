@@ -15,12 +15,63 @@
 //! It relies on every commit syncing the WAL (`synchronous = FULL`, which
 //! [`crate::sql::SqliteConn`] sets): with `NORMAL`, a commit would become visible to readers
 //! (through the shared-memory index) before its frames reached the file.
+//!
+//! A thread may also defer its commits' syncs ([`deferring_syncs`]): the sync writes the
+//! gathered frames (so readers find them) and records the sync as owed instead of performing
+//! it; the caller then has it performed on another thread before it tells anyone the commits
+//! are durable, and goes on to the next transaction meanwhile. Two syncs are never deferred,
+//! because what follows them on disk depends on them:
+//! - the sync of a new WAL generation's header (a run starting at offset 0): until the new
+//!   salt is on disk, the old generation's frames behind it would still pass recovery's checks;
+//! - any sync owed when the thread writes or syncs the database file itself (a checkpoint):
+//!   a page must not reach the database before its WAL frame is durable.
 
+use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::OnceLock;
 
 use rusqlite::ffi;
+
+thread_local! {
+    /// Set inside [`deferring_syncs`]: this thread's WAL syncs are written, not performed.
+    static DEFERRING: Cell<bool> = const { Cell::new(false) };
+    /// The WAL file (and sync flags) whose sync this thread skipped and still owes.
+    static OWED: Cell<(*mut ffi::sqlite3_file, c_int)> = const { Cell::new((std::ptr::null_mut(), 0)) };
+}
+
+/// Runs `f` with this thread's WAL commit syncs deferred (see the module's documentation);
+/// returns whether a sync is still owed at its end: the caller must then sync the WAL file
+/// (any descriptor of it: a sync covers the file's data, whoever wrote it) before it
+/// acknowledges what `f` committed.
+pub(crate) fn deferring_syncs<T>(f: impl FnOnce() -> T) -> (T, bool) {
+    /// Ends the deferral even if `f` unwinds; a sync owed then is performed at once.
+    struct Deferral;
+    impl Drop for Deferral {
+        fn drop(&mut self) {
+            DEFERRING.set(false);
+            // SAFETY: OWED is only set, on this thread, to a WAL file of a connection this
+            // thread is using inside the deferral; it is still open.
+            unsafe { settle_owed() };
+        }
+    }
+    DEFERRING.set(true);
+    let deferral = Deferral;
+    let out = f();
+    let owed = !OWED.replace((std::ptr::null_mut(), 0)).0.is_null();
+    drop(deferral);
+    (out, owed)
+}
+
+/// Performs the sync this thread owes, if any.
+unsafe fn settle_owed() -> c_int {
+    let (file, flags) = OWED.replace((std::ptr::null_mut(), 0));
+    if file.is_null() {
+        return ffi::SQLITE_OK;
+    }
+    let (real, methods) = real(file);
+    methods.xSync.map_or(ffi::SQLITE_IOERR_FSYNC, |sync| sync(real, flags))
+}
 
 /// The name connections open the database with.
 pub(crate) const NAME: &str = "xinli-wal-gather";
@@ -149,7 +200,10 @@ unsafe fn after_gathered(
 }
 
 unsafe extern "C" fn close(file: *mut ffi::sqlite3_file) -> c_int {
-    let written = write_gathered(file);
+    let written = match write_gathered(file) {
+        ffi::SQLITE_OK if OWED.get().0 == file => settle_owed(),
+        rc => rc,
+    };
     let (real, methods) = real(file);
     let closed = methods.xClose.map_or(ffi::SQLITE_OK, |close| close(real));
     let this = file.cast::<File>();
@@ -167,6 +221,11 @@ unsafe extern "C" fn close(file: *mut ffi::sqlite3_file) -> c_int {
 unsafe extern "C" fn write(file: *mut ffi::sqlite3_file, data: *const c_void, amount: c_int, offset: i64) -> c_int {
     let gathered = (*file.cast::<File>()).gathered;
     if gathered.is_null() {
+        // The database file (a checkpoint): the WAL frames it copies must be durable first.
+        let rc = settle_owed();
+        if rc != ffi::SQLITE_OK {
+            return rc;
+        }
         let (real, methods) = real(file);
         return methods.xWrite.map_or(ffi::SQLITE_IOERR_WRITE, |write| write(real, data, amount, offset));
     }
@@ -194,7 +253,32 @@ unsafe extern "C" fn truncate(file: *mut ffi::sqlite3_file, size: i64) -> c_int 
 }
 
 unsafe extern "C" fn sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
-    after_gathered(file, |real, methods| methods.xSync.map_or(ffi::SQLITE_IOERR_FSYNC, |sync| sync(real, flags)))
+    let gathered = (*file.cast::<File>()).gathered;
+    let is_wal = !gathered.is_null();
+    let new_generation = is_wal && !(*gathered).bytes.is_empty() && (*gathered).offset == 0;
+    if is_wal && DEFERRING.get() && !new_generation {
+        let rc = write_gathered(file);
+        if rc == ffi::SQLITE_OK {
+            OWED.set((file, flags));
+        }
+        return rc;
+    }
+    let owed = OWED.get();
+    if owed.0 == file {
+        // This sync covers what was owed, unless it fails.
+        OWED.set((std::ptr::null_mut(), 0));
+    } else if !is_wal && !owed.0.is_null() {
+        // The database file's sync must come after the WAL's.
+        let rc = settle_owed();
+        if rc != ffi::SQLITE_OK {
+            return rc;
+        }
+    }
+    let rc = after_gathered(file, |real, methods| methods.xSync.map_or(ffi::SQLITE_IOERR_FSYNC, |sync| sync(real, flags)));
+    if rc != ffi::SQLITE_OK && owed.0 == file {
+        OWED.set(owed);
+    }
+    rc
 }
 
 unsafe extern "C" fn file_size(file: *mut ffi::sqlite3_file, size: *mut i64) -> c_int {
@@ -360,22 +444,42 @@ mod tests {
     /// not committed: every committed transaction is there after recovery, the open one is not.
     #[test]
     fn a_writer_killed_mid_transaction_keeps_exactly_its_commits() {
+        killed_mid_transaction("a_writer_killed_mid_transaction_keeps_exactly_its_commits", false);
+    }
+
+    /// The same with the commits' syncs deferred and never performed: a process crash loses
+    /// none of them (their frames are in the OS's cache).
+    #[test]
+    fn a_writer_killed_owing_syncs_keeps_exactly_its_commits() {
+        killed_mid_transaction("a_writer_killed_owing_syncs_keeps_exactly_its_commits", true);
+    }
+
+    /// Runs the test `name` in a child process that commits three transactions (with their
+    /// syncs deferred when `deferring`), opens a fourth and aborts; checks what recovery finds.
+    fn killed_mid_transaction(name: &str, deferring: bool) {
         const CHILD: &str = "XINLI_WAL_VFS_CHILD_DB";
         if let Ok(path) = std::env::var(CHILD) {
             let mut writer = SqliteConn::open(std::path::Path::new(&path)).unwrap();
             writer.batch("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)").unwrap();
-            for round in 0..3 {
+            let mut commits = || {
+                for round in 0..3 {
+                    writer.batch("BEGIN").unwrap();
+                    insert(&mut writer, round * 1_000, (round + 1) * 1_000, 100);
+                    writer.batch("COMMIT").unwrap();
+                }
                 writer.batch("BEGIN").unwrap();
-                insert(&mut writer, round * 1_000, (round + 1) * 1_000, 100);
-                writer.batch("COMMIT").unwrap();
+                insert(&mut writer, 3_000, 4_000, 100);
+                std::process::abort();
+            };
+            if deferring {
+                super::deferring_syncs(commits);
+            } else {
+                commits();
             }
-            writer.batch("BEGIN").unwrap();
-            insert(&mut writer, 3_000, 4_000, 100);
-            std::process::abort();
         }
-        let path = fresh_db("killed");
+        let path = fresh_db(name);
         let status = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "wal_vfs::tests::a_writer_killed_mid_transaction_keeps_exactly_its_commits", "--nocapture"])
+            .args(["--exact", &format!("wal_vfs::tests::{name}"), "--nocapture"])
             .env(CHILD, &path)
             .stderr(std::process::Stdio::null())
             .status()
@@ -384,5 +488,40 @@ mod tests {
         let mut recovered = SqliteConn::open(&path).unwrap();
         intact(&mut recovered);
         assert_eq!(count(&mut recovered), 3_000);
+    }
+
+    /// Deferred commits are seen by readers at once and leave a sync owed; a checkpoint run on
+    /// the deferring thread performs it before it writes the database file, so none is owed
+    /// after it; and once the deferral ends, this thread's syncs are performed again.
+    #[test]
+    fn deferred_syncs_are_owed_until_a_checkpoint_or_the_caller_performs_them() {
+        let path = fresh_db("deferred");
+        let mut writer = SqliteConn::open(&path).unwrap();
+        writer.batch("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)").unwrap();
+        let mut reader = SqliteConn::open(&path).unwrap();
+        let ((), owed) = super::deferring_syncs(|| {
+            writer.batch("BEGIN").unwrap();
+            insert(&mut writer, 0, 2_000, 40);
+            writer.batch("COMMIT").unwrap();
+        });
+        assert!(owed, "the commit's sync is owed");
+        assert_eq!(count(&mut reader), 2_000, "readers see a deferred commit at once");
+        let ((), owed) = super::deferring_syncs(|| {
+            writer.batch("BEGIN").unwrap();
+            insert(&mut writer, 2_000, 4_000, 40);
+            writer.batch("COMMIT").unwrap();
+            let checkpointed = writer.query_one("PRAGMA wal_checkpoint(PASSIVE)", &[]).unwrap().unwrap();
+            assert_eq!(checkpointed.int(0), 0, "the checkpoint ran");
+            assert!(checkpointed.int(2) > 0, "the checkpoint copied pages to the database");
+        });
+        assert!(!owed, "the checkpoint performed the owed sync before writing the database");
+        assert!(super::OWED.get().0.is_null());
+        assert!(!super::DEFERRING.get());
+        insert(&mut writer, 4_000, 4_001, 40);
+        assert!(super::OWED.get().0.is_null(), "outside a deferral, commits sync themselves");
+        drop(writer);
+        let mut reopened = SqliteConn::open(&path).unwrap();
+        intact(&mut reopened);
+        assert_eq!(count(&mut reopened), 4_001);
     }
 }

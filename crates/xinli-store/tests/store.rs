@@ -80,6 +80,25 @@ fn repeated_message_ids_are_stored_once(db: &TestDb) {
     assert_eq!(field(&mut s, "u1", "count_search"), 2.0);
 }
 
+/// The writer's commits with their WAL syncs deferred: on SQLite a sync is owed, other
+/// connections see the events at once, and performing it succeeds; PostgreSQL's commits sync
+/// themselves, so none is owed there.
+fn deferred_wal_syncs_are_owed_on_sqlite_only(db: &TestDb) {
+    let mut writer = open(db);
+    writer.enable_write_cache().unwrap();
+    let mut reader = open(db);
+    let (outcome, owed) = writer.deferring_wal_sync(|s| s.ingest(&[track("w1", Some("uw"), None, EventType::ProductView, T0)]));
+    assert_eq!(outcome.unwrap().stored, 1);
+    assert_eq!(count(&mut reader, "events"), 1);
+    match db.location() {
+        xinli_store::Location::Sqlite(_) => owed.expect("a sync owed on SQLite").perform().unwrap(),
+        _ => assert!(owed.is_none(), "PostgreSQL's commits sync themselves"),
+    }
+    // Nothing committed: nothing owed.
+    let ((), owed) = writer.deferring_wal_sync(|_| ());
+    assert!(owed.is_none());
+}
+
 /// Every connection that ingests knows the ids stored through any other (SQLite keeps them in
 /// memory, PostgreSQL in its unique index), after a reopen too; an erased message is new again.
 fn message_ids_are_known_across_connections_and_erasure(db: &TestDb) {
@@ -831,6 +850,7 @@ macro_rules! both_backends {
 both_backends!(
     migrations_run_once,
     repeated_message_ids_are_stored_once,
+    deferred_wal_syncs_are_owed_on_sqlite_only,
     message_ids_are_known_across_connections_and_erasure,
     identify_and_alias_merge_histories_without_loss,
     orders_update_rfm_and_reversals,
