@@ -318,7 +318,7 @@ impl Store {
 
     /// Runs `f` in one transaction: committed when it returns Ok, rolled back otherwise.
     pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        self.conn.batch("BEGIN")?;
+        self.conn.batch(self.conn.begin_write())?;
         match f(self).and_then(|v| self.conn.batch("COMMIT").map(|_| v)) {
             Ok(v) => {
                 if let Some(c) = &self.checkpointer {

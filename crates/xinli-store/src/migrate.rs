@@ -64,7 +64,7 @@ fn apply_these(conn: &mut dyn Conn, migrations: &[(i64, &str, Option<Backend>)])
     let current = conn.query_one("SELECT MAX(version) FROM schema_migrations", &[])?.and_then(|r| r.opt_int(0)).unwrap_or(0);
     let mut ran = 0;
     for (version, sql, only_on) in migrations.iter().filter(|(v, _, _)| *v > current) {
-        conn.batch("BEGIN")?;
+        conn.batch(conn.begin_write())?;
         let runs_here = only_on.is_none_or(|b| b == conn.backend());
         let step = (if runs_here { conn.batch(&render(sql, conn.backend())) } else { Ok(()) })
             .and_then(|_| conn.exec("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", &[Val::Int(*version), Val::Int(now_ms())]));

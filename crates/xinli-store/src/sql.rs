@@ -130,6 +130,15 @@ pub trait Conn: Send {
         None
     }
 
+    /// How a write transaction starts. SQLite: `BEGIN IMMEDIATE`, which takes the write lock at
+    /// once, waiting for it as the busy timeout allows; a plain `BEGIN` takes it at the first
+    /// write, and if another connection (a checkpoint, `xinli import --db` beside the server)
+    /// holds it after this transaction has read, SQLite fails at once with "database is locked"
+    /// rather than wait, since waiting inside a read transaction could deadlock.
+    fn begin_write(&self) -> &'static str {
+        "BEGIN"
+    }
+
     /// How an `INSERT` starts whose failure fails the caller's whole transaction (the
     /// writer's multi-row statements). SQLite: `INSERT OR FAIL`, which keeps no statement
     /// journal — a copy of every page the statement changes, kept to undo that statement alone
@@ -381,6 +390,10 @@ impl Conn for SqliteConn {
         let read = read?;
         end?;
         Ok(read)
+    }
+
+    fn begin_write(&self) -> &'static str {
+        "BEGIN IMMEDIATE"
     }
 
     fn wal_for_sync(&mut self) -> Option<std::sync::Arc<std::fs::File>> {

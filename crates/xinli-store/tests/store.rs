@@ -99,6 +99,31 @@ fn deferred_wal_syncs_are_owed_on_sqlite_only(db: &TestDb) {
     assert!(owed.is_none());
 }
 
+/// Two connections write at once (the server's writer and `xinli import --db` beside it): the
+/// second waits for the first's transaction instead of failing with "database is locked", even
+/// though its own transaction reads before it writes.
+fn concurrent_writers_wait_for_each_other(db: &TestDb) {
+    let mut first = open(db);
+    let mut second = open(db);
+    first.ingest(&[track("c0", Some("uc"), None, EventType::ProductView, T0)]).unwrap();
+    let (held_tx, held) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        first
+            .transaction(|s| {
+                s.raw_query("UPDATE profiles SET stage = stage WHERE cid = (SELECT MIN(cid) FROM profiles)", &[])?;
+                held_tx.send(()).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                Ok(())
+            })
+            .unwrap();
+    });
+    held.recv().unwrap();
+    let out = second.ingest(&[track("c1", Some("uc"), None, EventType::ProductView, T0 + MIN)]).unwrap();
+    assert_eq!(out.stored, 1);
+    holder.join().unwrap();
+    assert_eq!(count(&mut second, "events"), 2);
+}
+
 /// Every connection that ingests knows the ids stored through any other (SQLite keeps them in
 /// memory, PostgreSQL in its unique index), after a reopen too; an erased message is new again.
 fn message_ids_are_known_across_connections_and_erasure(db: &TestDb) {
@@ -851,6 +876,7 @@ both_backends!(
     migrations_run_once,
     repeated_message_ids_are_stored_once,
     deferred_wal_syncs_are_owed_on_sqlite_only,
+    concurrent_writers_wait_for_each_other,
     message_ids_are_known_across_connections_and_erasure,
     identify_and_alias_merge_histories_without_loss,
     orders_update_rfm_and_reversals,
