@@ -7,9 +7,9 @@
 //! keeps a keyed 128-bit fingerprint of every stored id: loaded from the events table at its
 //! first ingestion, brought up to date inside each write transaction with the rows other
 //! connections added since (`events.id` is AUTOINCREMENT, so never reused: "after the last id
-//! seen" is exact). The catch-up is the transaction's first read; should another connection
-//! commit after it, this transaction's first write fails (SQLITE_BUSY_SNAPSHOT) and nothing is
-//! stored, so no duplicate slips in between.
+//! seen" is exact). The catch-up is the transaction's first read, and the transaction began
+//! `IMMEDIATE`, holding the write lock: no other connection commits between the catch-up and
+//! this transaction's end, so no duplicate slips in between.
 //!
 //! Two different ids share a fingerprint with probability about n²/2¹²⁹ among n ids (10⁻²¹
 //! at 10⁹ events); the key is random per process, so no sender can aim for a collision. The

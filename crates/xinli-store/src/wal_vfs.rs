@@ -6,11 +6,12 @@
 //! customer index of events at random places): 3,600 system calls per commit, and a third of
 //! the writer thread's time in the kernel (perf, `bench/serve.sh`).
 //!
-//! This VFS is the platform default with one change: a WAL file gathers consecutive writes in
-//! memory and writes them as one run (in 64 KiB pieces) when anything else touches the file — a sync, a read, a
-//! truncation, a size query, a file control, a write elsewhere, or closing. Durability is
-//! unchanged: a commit is acknowledged after SQLite's sync of the WAL, and that sync writes the
-//! gathered frames first; a crash before it loses only frames SQLite had not committed.
+//! This VFS is the platform default with two changes. First, a WAL file gathers consecutive
+//! writes in memory and writes them as one run (in 64 KiB pieces) when anything else touches the
+//! file — a sync, a read, a truncation, a size query, a file control, a write elsewhere, or
+//! closing. Durability is unchanged: a commit is acknowledged after SQLite's sync of the WAL,
+//! and that sync writes the gathered frames first; a crash before it loses only frames SQLite
+//! had not committed. Second, the deferred syncs below.
 //!
 //! It relies on every commit syncing the WAL (`synchronous = FULL`, which
 //! [`crate::sql::SqliteConn`] sets): with `NORMAL`, a commit would become visible to readers
