@@ -401,12 +401,18 @@ mod tests {
         }
     }
 
-    #[test]
-    fn each_commit_is_seen_by_another_connection() {
-        let path = fresh_db("seen");
+    /// A fresh database with an empty table `t`: its path, a writer and a reader.
+    fn writer_and_reader(name: &str) -> (std::path::PathBuf, SqliteConn, SqliteConn) {
+        let path = fresh_db(name);
         let mut writer = SqliteConn::open(&path).unwrap();
         writer.batch("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)").unwrap();
-        let mut reader = SqliteConn::open(&path).unwrap();
+        let reader = SqliteConn::open(&path).unwrap();
+        (path, writer, reader)
+    }
+
+    #[test]
+    fn each_commit_is_seen_by_another_connection() {
+        let (_, mut writer, mut reader) = writer_and_reader("seen");
         for round in 0..5 {
             writer.batch("BEGIN").unwrap();
             insert(&mut writer, round * 2_000, (round + 1) * 2_000, 40);
@@ -496,10 +502,7 @@ mod tests {
     /// after it; and once the deferral ends, this thread's syncs are performed again.
     #[test]
     fn deferred_syncs_are_owed_until_a_checkpoint_or_the_caller_performs_them() {
-        let path = fresh_db("deferred");
-        let mut writer = SqliteConn::open(&path).unwrap();
-        writer.batch("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)").unwrap();
-        let mut reader = SqliteConn::open(&path).unwrap();
+        let (path, mut writer, mut reader) = writer_and_reader("deferred");
         let ((), owed) = super::deferring_syncs(|| {
             writer.batch("BEGIN").unwrap();
             insert(&mut writer, 0, 2_000, 40);
