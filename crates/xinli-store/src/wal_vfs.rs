@@ -258,6 +258,13 @@ unsafe extern "C" fn sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
     let is_wal = !gathered.is_null();
     let new_generation = is_wal && !(*gathered).bytes.is_empty() && (*gathered).offset == 0;
     if is_wal && DEFERRING.get() && !new_generation {
+        // One owed sync at a time: another WAL's (another connection's) is performed first.
+        if !OWED.get().0.is_null() && OWED.get().0 != file {
+            let rc = settle_owed();
+            if rc != ffi::SQLITE_OK {
+                return rc;
+            }
+        }
         let rc = write_gathered(file);
         if rc == ffi::SQLITE_OK {
             OWED.set((file, flags));
