@@ -124,6 +124,24 @@ fn concurrent_writers_wait_for_each_other(db: &TestDb) {
     assert_eq!(count(&mut second, "events"), 2);
 }
 
+/// After a bulk load the tables have statistics on PostgreSQL (its planner needs them; this
+/// machine's server runs without autovacuum); SQLite is left as it was tuned, without them.
+fn bulk_loads_gather_statistics(db: &TestDb) {
+    let mut s = open(db);
+    s.ingest(&[track("a1", Some("ua"), None, EventType::ProductView, T0)]).unwrap();
+    s.gather_statistics().unwrap();
+    match db.location() {
+        xinli_store::Location::Sqlite(_) => {
+            let stat_tables = s.raw_query("SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_stat1'", &[]).unwrap();
+            assert_eq!(stat_tables[0].int(0), 0);
+        }
+        _ => {
+            let analyzed = s.raw_query("SELECT COUNT(*) FROM pg_stat_user_tables WHERE relname = 'events' AND last_analyze IS NOT NULL", &[]).unwrap();
+            assert_eq!(analyzed[0].int(0), 1);
+        }
+    }
+}
+
 /// Every connection that ingests knows the ids stored through any other (SQLite keeps them in
 /// memory, PostgreSQL in its unique index), after a reopen too; an erased message is new again.
 fn message_ids_are_known_across_connections_and_erasure(db: &TestDb) {
@@ -877,6 +895,7 @@ both_backends!(
     repeated_message_ids_are_stored_once,
     deferred_wal_syncs_are_owed_on_sqlite_only,
     concurrent_writers_wait_for_each_other,
+    bulk_loads_gather_statistics,
     message_ids_are_known_across_connections_and_erasure,
     identify_and_alias_merge_histories_without_loss,
     orders_update_rfm_and_reversals,

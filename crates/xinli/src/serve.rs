@@ -296,6 +296,7 @@ pub fn load_store(shop: &xinli_core::Shop, surveys: &[xinli_text::satisfaction::
         let outcome = store.ingest(chunk).map_err(loading)?;
         total.add(&outcome);
     }
+    store.gather_statistics().map_err(loading)?;
     if !quiet {
         say(format_args!(
             "store {}: {} products; {} reviews without a customer newly stored; {} messages = stored {} + already stored {} ({} merges)",
