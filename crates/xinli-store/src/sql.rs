@@ -270,6 +270,11 @@ impl SqliteConn {
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         Ok(SqliteConn { statements: Default::default(), conn, wal: None })
     }
+
+    /// The database file's path; None for an in-memory database (SQLite reports it as "").
+    fn file_path(&self) -> Option<&str> {
+        self.conn.path().filter(|p| !p.is_empty())
+    }
 }
 
 /// A connection to a database file through [`crate::wal_vfs`], which writes each WAL commit in
@@ -398,7 +403,7 @@ impl Conn for SqliteConn {
 
     fn wal_for_sync(&mut self) -> Option<std::sync::Arc<std::fs::File>> {
         if self.wal.is_none() {
-            let path = self.conn.path().filter(|p| !p.is_empty())?;
+            let path = self.file_path()?;
             // Opened for writing (never written): a sync through a read-only descriptor is not
             // defined everywhere. The WAL exists: migrations have written through it.
             self.wal = std::fs::OpenOptions::new().write(true).open(format!("{path}-wal")).ok().map(std::sync::Arc::new);
@@ -407,7 +412,7 @@ impl Conn for SqliteConn {
     }
 
     fn checkpoint_in_background(&mut self) -> Result<Option<Checkpointer>, StoreError> {
-        let Some(path) = self.conn.path().filter(|p| !p.is_empty()).map(std::path::PathBuf::from) else { return Ok(None) };
+        let Some(path) = self.file_path().map(std::path::PathBuf::from) else { return Ok(None) };
         let checkpointer = Checkpointer::start(&path)?;
         self.conn.pragma_update(None, "wal_autocheckpoint", WAL_BOUND_PAGES)?;
         Ok(Some(checkpointer))
