@@ -146,7 +146,7 @@ impl Store {
         if self.conn.backend() == Backend::Sqlite {
             let known = self.stored_ids.get_or_insert_with(StoredIds::new);
             known.catch_up(self.conn.as_mut())?;
-            return Ok(ids.filter(|id| known.contains(id)).map(str::to_string).collect());
+            return Ok(known.stored(ids));
         }
         let ids: FastSet<&str> = ids.collect();
         let ids: Vec<Val> = ids.into_iter().map(Val::from).collect();

@@ -72,6 +72,7 @@ pub use model::{
 pub use profile::{live_schema, Activity, Field, Profile, ProfileRecord};
 pub use query::{CustomerSummary, Customer360, EventView, OrderView, ReviewView, SearchQuery};
 pub use segments::{PreviewMethod, SegmentDef, SegmentError, SegmentPreview, SizePoint};
+pub use stored_ids::MessageIds;
 use generations::Generations;
 use sql::{Backend, Conn, PgConn, SqliteConn};
 

@@ -85,7 +85,7 @@ impl Consent {
 }
 
 /// Traits of an identify call, split into PII, consent and the rest (JSON object text).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Traits {
     pub pii: Pii,
     pub consent: Consent,
@@ -110,7 +110,7 @@ impl OrderState {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OrderLineInput {
     pub product_id: Option<String>,
     pub category: Option<String>,
@@ -125,7 +125,7 @@ pub struct OrderLineInput {
 /// What an order line may say beyond product, price and coupon (data contract v1 `orders`): the
 /// analysis reads it as trait and barrier evidence (list price → discount, `cod` → trust,
 /// late delivery → logistics, app channel → convenience).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LineDetails {
     /// Regular unit price; finite and non-negative.
     pub list_price: Option<f64>,
@@ -149,7 +149,7 @@ pub fn extra_from_json(text: Option<&str>) -> Vec<(String, String)> {
 }
 
 /// An order carried by a message ("Order Completed" and friends).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OrderInput {
     pub order_id: String,
     pub state: OrderState,
@@ -160,7 +160,7 @@ pub struct OrderInput {
 /// What a message sent after an order may say about it ("Order Updated", "Order Shipped",
 /// "Order Delivered", "Payment Info Entered" with an `order_id`): each stated field replaces
 /// the stored one on every line of the order; an order not stored yet gets them when it arrives.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct OrderUpdate {
     pub order_id: String,
     pub payment_method: Option<String>,
@@ -198,7 +198,7 @@ impl OrderUpdate {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReviewInput {
     pub review_id: String,
     pub product_id: Option<String>,
@@ -210,7 +210,7 @@ pub struct ReviewInput {
 }
 
 /// A survey answer (data contract v1 `surveys`, read by `xinli-text`).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SurveyInput {
     /// Whole number within the scale.
     pub score: i64,
@@ -221,7 +221,7 @@ pub struct SurveyInput {
 }
 
 /// One customer touched (or held out) by a campaign (data contract v1 `campaigns`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CampaignInput {
     pub campaign_id: String,
     pub channel: Option<String>,
@@ -236,37 +236,59 @@ pub struct CampaignInput {
 }
 
 /// One tracking message, typed. At least one of `user_id` / `anonymous_id` is set.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// The server's ingest log keeps messages as their JSON (serde), leaving out the fields not
+/// set: a field added here must read records written before it (`#[serde(default)]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Message {
     pub message_id: String,
     pub kind: MessageKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anonymous_id: Option<String>,
     /// alias: the earlier id (an anonymous id or an older user id) merged into `user_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_id: Option<String>,
     /// The track event's name, or the page/screen name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The canonical event type it maps to (`None`: a custom event, kept and counted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_type: Option<EventType>,
     /// Milliseconds since the Unix epoch.
     pub ts_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
     /// JSON object text, PII removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub properties: Option<String>,
     /// JSON object text, PII removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traits: Option<Traits>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<OrderInput>,
     /// Details of an order sent after it (see [`OrderUpdate`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_update: Option<OrderUpdate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<ReviewInput>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub survey: Option<SurveyInput>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign: Option<CampaignInput>,
     /// An imported event's columns beyond the contract, as [`extra_json`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<String>,
 }
 
