@@ -3,6 +3,8 @@
 # at a fixed request rate, and /healthz at the same rate as the machine's floor) on SQLite and
 # PostgreSQL; saves the figures in bench/results/.
 # usage: bench/serve.sh [sqlite|postgres|both] [events] [clients] [batch] [rate] [seconds]
+# XINLI_BENCH_ACK_AFTER_COMMIT=1: SQLite answers after the writer's commit, not from the
+# ingest log (`xinli serve --ack-after-commit`), for comparison.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if command -v pg_ctlcluster >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

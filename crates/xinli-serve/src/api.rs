@@ -65,7 +65,11 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
 }
 
 async fn healthz(State(st): St) -> Response {
-    match st.read(|s| s.key_active("")).await {
+    // A writer that gave up on logged messages needs a restart (which replays them).
+    if let Some(why) = st.log.as_ref().and_then(|log| log.progress.failure()) {
+        return ApiError::internal(why).into_response();
+    }
+    match st.read_now(|s| s.key_active("")).await {
         Ok(_) => Json(json!({"status": "ok", "backend": st.backend})).into_response(),
         Err(e) => e.into_response(),
     }
@@ -126,12 +130,11 @@ async fn ingest(State(st): St, headers: HeaderMap, body: Body, kind: Option<Mess
             vec![segment_api::parse_message(v, Some(kind), now, || st.fresh_message_id()).map_err(rejected)?]
         }
     };
-    let outcome = st
-        .writer
-        .ingest(messages)
-        .await
-        .map_err(|_| ApiError::internal("the writer stopped"))?
-        .map_err(ApiError::internal)?;
+    let outcome = match &st.log {
+        Some(log) => log.append(messages).await,
+        None => st.writer.ingest(messages).await.map_err(|_| ApiError::internal("the writer stopped"))?,
+    }
+    .map_err(ApiError::internal)?;
     Ok(Json(json!({"success": true, "stored": outcome.stored, "duplicates": outcome.duplicates})))
 }
 
@@ -199,6 +202,12 @@ async fn erase_customer(State(st): St, headers: HeaderMap, Path(id): Path<String
     // Every run's files (the server's and those of `xinli analyze --db --out DIR`) are
     // scrubbed on the writer too: no run's write-back (also on the writer) can interleave.
     let analysis_dir = st.analysis.config.out_dir.clone();
+    // The ingest log may hold the customer's events: the writer applies them first, and the
+    // segments that held them go once the erasure is committed.
+    let logged = match &st.log {
+        Some(log) => Some(log.settle_for_erasure().await.map_err(ApiError::internal)?),
+        None => None,
+    };
     let receipt = st
         .write(move |s| {
             let receipt = s.erase_customer_and(&id, |traces, runs| Ok(crate::erasure::scrub_run_files(&analysis_dir, runs, traces)?))?;
@@ -208,6 +217,10 @@ async fn erase_customer(State(st): St, headers: HeaderMap, Path(id): Path<String
             Ok::<_, xinli_store::StoreError>(receipt)
         })
         .await??;
+    if let (Some(log), Some(through), Some(_)) = (&st.log, logged, &receipt) {
+        // The erasure's commit synced the WAL behind every record through `through`.
+        log.forget_through(through).map_err(ApiError::internal)?;
+    }
     st.dashboard.clear();
     match receipt {
         Some(r) => Ok(Json(json!({"success": true, "receipt": r}))),

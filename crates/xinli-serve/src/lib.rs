@@ -1,8 +1,9 @@
 //! `xinli serve`: the live service over [`xinli_store`].
 //!
 //! * `/v1/*`: the Segment HTTP Tracking API (write key as the HTTP Basic user), so the Segment
-//!   SDKs send here unchanged ([`segment_api`]); a request is answered after its messages are
-//!   committed (group commit in [`writer`]).
+//!   SDKs send here unchanged ([`segment_api`]); a request is answered once its messages are
+//!   durable: on SQLite in the ingest log, which the writer applies behind ([`ingest_log`]); on
+//!   PostgreSQL in the store (group commit in [`writer`]).
 //! * `/api/*`: the JSON query API (customer 360, search, segments, keys, audit, erasure),
 //!   documented by `/api/openapi.json`, with the dashboard's aggregates under `/api/dashboard`.
 //! * `/` and `/ui/*`: the dashboard's web UI, embedded in the binary ([`dashboard`]).
@@ -23,6 +24,7 @@ pub mod analysis;
 mod analysis_api;
 mod erasure;
 mod api;
+pub mod ingest_log;
 pub mod auth;
 pub mod client;
 mod dashboard;
@@ -43,6 +45,7 @@ use serde_json::{json, Value};
 use xinli_store::{ApiKey, Location, PiiCipher, Role, Store, StoreError};
 
 use crate::auth::{KeyCache, Known, RateLimiter};
+use crate::ingest_log::IngestLog;
 use crate::metrics::Metrics;
 use crate::writer::Writer;
 
@@ -74,6 +77,9 @@ pub struct ServeConfig {
     pub analysis: analysis::AnalysisSettings,
     /// Run the analysis this often in the background.
     pub refresh_every: Option<Duration>,
+    /// SQLite: answer ingestion once it is durable in the ingest log (`<db>-log/`), not once
+    /// the writer has committed it ([`ingest_log`]). Ignored on PostgreSQL.
+    pub ingest_log: bool,
 }
 
 impl ServeConfig {
@@ -89,12 +95,14 @@ impl ServeConfig {
             stop_on_signal: false,
             analysis: analysis::AnalysisSettings::new(std::env::temp_dir().join("xinli-analysis")),
             refresh_every: None,
+            ingest_log: true,
         }
     }
 }
 
 pub(crate) struct AppState {
     writer: Writer,
+    log: Option<IngestLog>,
     readers: Vec<Mutex<Store>>,
     next_reader: AtomicUsize,
     keys: KeyCache,
@@ -169,8 +177,19 @@ impl IntoResponse for ApiError {
 }
 
 impl AppState {
-    /// Runs a read on one of the read connections, off the async threads.
+    /// Runs a read on one of the read connections, off the async threads, once the store holds
+    /// every message acknowledged before it.
     pub(crate) async fn read<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        self.caught_up().await?;
+        self.read_now(f).await
+    }
+
+    /// [`AppState::read`] without waiting for acknowledged messages: for what ingestion does
+    /// not change (keys, health).
+    pub(crate) async fn read_now<T: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, ApiError> {
@@ -198,13 +217,31 @@ impl AppState {
         self: &Arc<Self>,
         f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, ApiError> {
+        self.caught_up().await?;
+        self.read_short_now(f).await
+    }
+
+    /// [`AppState::read_short`] without waiting for acknowledged messages (a key's revocation).
+    async fn read_short_now<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, ApiError> {
         if self.backend == "sqlite" {
             let start = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
             if let Some(mut store) = self.idle_reader(start) {
                 return f(&mut store).map_err(ApiError::from);
             }
         }
-        self.read(f).await
+        self.read_now(f).await
+    }
+
+    /// Waits until the store holds every message acknowledged before now (with the ingest
+    /// log, the writer applies behind the acknowledgements).
+    async fn caught_up(&self) -> Result<(), ApiError> {
+        match &self.log {
+            Some(log) => log.progress.caught_up().await.map_err(ApiError::internal),
+            None => Ok(()),
+        }
     }
 
     /// The first idle read connection from `start` on, if any.
@@ -240,7 +277,7 @@ impl AppState {
                 // Only revocation can change a verified key: one indexed read, not argon2, and
                 // no lock, so the key's other requests go on meanwhile.
                 let id = k.id.clone();
-                if self.read_short(move |s| s.key_active(&id)).await? {
+                if self.read_short_now(move |s| s.key_active(&id)).await? {
                     self.keys.remember(digest, Some(k.clone()));
                     Some(k)
                 } else {
@@ -257,7 +294,7 @@ impl AppState {
                     Known::Invalid => None,
                     Known::Unknown => {
                         self.metrics.key_verified();
-                        let key = self.read(move |s| s.verify_key(&presented)).await?;
+                        let key = self.read_now(move |s| s.verify_key(&presented)).await?;
                         self.keys.remember(digest, key.clone());
                         key
                     }
@@ -354,12 +391,25 @@ pub fn spawn(config: ServeConfig) -> Result<RunningServer, String> {
         Ok::<_, String>(Mutex::new(reader))
     };
     let readers = (0..config.readers.max(1)).map(|_| open_reader()).collect::<Result<Vec<_>, _>>()?;
-    let (writer, writer_thread) = Writer::start(write_store, Arc::clone(&metrics));
+    let recovered = match &config.location {
+        Location::Sqlite(path) if config.ingest_log => Some(ingest_log::recover(&ingest_log::log_dir_for(path), &mut write_store, &config.cipher)?),
+        _ => None,
+    };
+    let progress = recovered.as_ref().map(|r| Arc::clone(&r.progress));
+    let (writer, writer_thread) = Writer::start(write_store, Arc::clone(&metrics), progress);
+    let (log, log_thread) = match recovered {
+        Some(r) => {
+            let (log, thread) = IngestLog::start(r, writer.clone(), config.cipher.clone(), Arc::clone(&metrics))?;
+            (Some(log), Some(thread))
+        }
+        None => (None, None),
+    };
     let listener = std::net::TcpListener::bind(config.bind).map_err(|e| format!("binding {}: {e}", config.bind))?;
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let state = Arc::new(AppState {
         writer,
+        log,
         readers,
         next_reader: AtomicUsize::new(0),
         keys: KeyCache::new(config.key_recheck),
@@ -410,8 +460,12 @@ pub fn spawn(config: ServeConfig) -> Result<RunningServer, String> {
                 axum::serve(listener, app).with_graceful_shutdown(stop).await.map_err(|e| e.to_string())
             });
             drop(runtime);
-            // The writer ends when the last handle (in the state) goes.
+            // The log thread ends when its handle (in the state) goes, once the writer has
+            // made everything it acknowledged durable; the writer when the last handle goes.
             drop(keep);
+            if let Some(t) = log_thread {
+                t.join().map_err(|_| "the ingest log thread panicked".to_string())?;
+            }
             writer_thread.join().map_err(|_| "the writer thread panicked".to_string())?;
             result
         })

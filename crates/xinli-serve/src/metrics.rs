@@ -35,6 +35,11 @@ pub struct Metrics {
     wal_synced_groups: AtomicU64,
     wal_sync_micros: AtomicU64,
     key_verifications: AtomicU64,
+    log_appends: AtomicU64,
+    log_requests: AtomicU64,
+    log_stored: AtomicU64,
+    log_bytes: AtomicU64,
+    log_append_micros: AtomicU64,
 }
 
 impl Metrics {
@@ -69,6 +74,16 @@ impl Metrics {
         self.wal_sync_micros.fetch_add(elapsed.as_micros() as u64, Relaxed);
     }
 
+    /// One durable append (write and fdatasync) to the ingest log of `requests` holding
+    /// `stored` new messages.
+    pub fn log_appended(&self, requests: usize, stored: u64, bytes: usize, elapsed: Duration) {
+        self.log_appends.fetch_add(1, Relaxed);
+        self.log_requests.fetch_add(requests as u64, Relaxed);
+        self.log_stored.fetch_add(stored, Relaxed);
+        self.log_bytes.fetch_add(bytes as u64, Relaxed);
+        self.log_append_micros.fetch_add(elapsed.as_micros() as u64, Relaxed);
+    }
+
     pub fn ingest_failed(&self) {
         self.ingest_failures.fetch_add(1, Relaxed);
     }
@@ -95,6 +110,11 @@ impl Metrics {
         counter("xinli_wal_sync_groups_total", "Group commits made durable by those fsyncs.", self.wal_synced_groups.load(Relaxed));
         counter("xinli_wal_sync_microseconds_total", "Time spent in those fsyncs.", self.wal_sync_micros.load(Relaxed));
         counter("xinli_ingest_failures_total", "Group commits that failed.", self.ingest_failures.load(Relaxed));
+        counter("xinli_ingest_log_appends_total", "Durable appends (write and fdatasync) to the ingest log.", self.log_appends.load(Relaxed));
+        counter("xinli_ingest_log_requests_total", "Requests acknowledged from the ingest log.", self.log_requests.load(Relaxed));
+        counter("xinli_ingest_log_stored_total", "New messages acknowledged from the ingest log (the writer's xinli_messages_stored_total follows).", self.log_stored.load(Relaxed));
+        counter("xinli_ingest_log_bytes_total", "Bytes appended to the ingest log.", self.log_bytes.load(Relaxed));
+        counter("xinli_ingest_log_append_microseconds_total", "Time spent in those appends.", self.log_append_micros.load(Relaxed));
         counter("xinli_api_key_verifications_total", "argon2 verifications of presented API keys (first presentations).", self.key_verifications.load(Relaxed));
         let _ = writeln!(out, "# HELP xinli_http_requests_total HTTP requests by route and status.\n# TYPE xinli_http_requests_total counter");
         for ((route, status), n) in self.requests.lock().expect("metrics lock").iter() {

@@ -7,12 +7,18 @@
 //! and defer the fsync ([`Store::deferring_wal_sync`]); a second thread, `xinli-wal-sync`,
 //! performs one fsync for every group committed meanwhile and then answers their requests.
 //! The writer builds the next transaction during the fsync instead of idling through it.
+//!
+//! With the ingest log (SQLite, [`crate::ingest_log`]) requests are answered by the log, and
+//! the writer applies what the log hands it ([`Writer::apply_blocking`]), publishing how far it
+//! has applied (readers wait for that) and, through the sync thread, how far that is durable
+//! (the log deletes segments behind it).
 
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 use xinli_store::{IngestOutcome, Message, Store, WalSync};
 
+use crate::ingest_log::Progress;
 use crate::metrics::Metrics;
 
 type Task = Box<dyn FnOnce(&mut Store) + Send>;
@@ -24,6 +30,8 @@ type Reply = (Result<IngestOutcome, String>, Vec<Message>);
 
 enum Job {
     Ingest { messages: Vec<Message>, reply: oneshot::Sender<Reply> },
+    /// Messages the ingest log acknowledged, through its record `through`.
+    Apply { through: u64, messages: Vec<Message> },
     Run(Task),
 }
 
@@ -40,8 +48,8 @@ pub struct Writer {
 pub struct WriterGone;
 
 impl Writer {
-    /// Starts the writer thread on `store`.
-    pub fn start(mut store: Store, metrics: Arc<Metrics>) -> (Writer, std::thread::JoinHandle<()>) {
+    /// Starts the writer thread on `store`; `progress`: the ingest log's, when there is one.
+    pub(crate) fn start(mut store: Store, metrics: Arc<Metrics>, progress: Option<Arc<Progress>>) -> (Writer, std::thread::JoinHandle<()>) {
         if let Err(e) = store.enable_write_cache() {
             // The cache is on; only the page cache keeps its default size.
             eprintln!("xinli serve: the writer's page cache keeps its size: {e}");
@@ -71,6 +79,28 @@ impl Writer {
                     };
                     match job {
                         Job::Run(task) => task(&mut store),
+                        Job::Apply { through, messages } => {
+                            let mut group = vec![messages];
+                            let (mut through, mut size) = (through, group[0].len());
+                            while size < MAX_GROUP_MESSAGES {
+                                match rx.try_recv() {
+                                    Ok(Job::Apply { through: later, messages }) => {
+                                        size += messages.len();
+                                        through = later;
+                                        group.push(messages);
+                                    }
+                                    Ok(other) => {
+                                        pending = Some(other);
+                                        break;
+                                    }
+                                    Err(_) => break,
+                                }
+                            }
+                            let progress = progress.as_ref().expect("records are applied only with an ingest log");
+                            if let Some(sync) = apply_group(&mut store, &group, through, progress, &metrics) {
+                                let _ = owed.send(Owed { sync, answers: Vec::new(), durable: Some((Arc::clone(progress), through)) });
+                            }
+                        }
                         Job::Ingest { messages, reply } => {
                             let mut group = vec![(messages, reply)];
                             let mut size = group[0].0.len();
@@ -90,7 +120,7 @@ impl Writer {
                             match store.deferring_wal_sync(|store| commit_group(store, group, &metrics)) {
                                 (answers, Some(sync)) => {
                                     // The sync thread lives until `owed` is dropped, below.
-                                    let _ = owed.send(Owed { sync, answers });
+                                    let _ = owed.send(Owed { sync: Some(sync), answers, durable: None });
                                 }
                                 (answers, None) => answer(answers, Ok(())),
                             }
@@ -113,6 +143,12 @@ impl Writer {
         Ok(result)
     }
 
+    /// Hands the writer messages the ingest log acknowledged (from its thread, which waits
+    /// while the writer's queue is full).
+    pub(crate) fn apply_blocking(&self, through: u64, messages: Vec<Message>) -> Result<(), WriterGone> {
+        self.jobs.blocking_send(Job::Apply { through, messages }).map_err(|_| WriterGone)
+    }
+
     /// Runs a mutation on the write connection (segments, erasure, keys, consent).
     pub async fn run<T: Send + 'static>(&self, f: impl FnOnce(&mut Store) -> T + Send + 'static) -> Result<T, WriterGone> {
         let (tx, rx) = oneshot::channel();
@@ -130,10 +166,58 @@ type Waiting = (Vec<Message>, oneshot::Sender<Reply>);
 /// The answers to a group's requests, not sent yet.
 type Answers = Vec<(oneshot::Sender<Reply>, Reply)>;
 
-/// A group's answers, waiting for the WAL sync its commits skipped.
+/// A group's answers, waiting for the WAL sync its commits skipped; with the ingest log, the
+/// record through which the group is durable once synced. Also sent with no sync to publish
+/// that in order, behind the syncs queued before it.
 struct Owed {
-    sync: WalSync,
+    sync: Option<WalSync>,
     answers: Answers,
+    durable: Option<(Arc<Progress>, u64)>,
+}
+
+/// Pauses between attempts to apply logged records that failed (another process holding the
+/// write lock past its timeout, a full disk): ~1 minute in all before the writer gives up.
+const APPLY_RETRIES: [u64; 8] = [50, 100, 250, 500, 1_000, 5_000, 15_000, 40_000];
+
+/// Applies records the log acknowledged (retrying a failure that may pass) and publishes how
+/// far the writer got; returns the WAL sync the commit deferred, or `None` when the group is
+/// already durable or nothing was applied. After a failure that persists nothing more is
+/// applied: the records stay in the log for a restart to replay.
+fn apply_group(store: &mut Store, group: &[Vec<Message>], through: u64, progress: &Progress, metrics: &Metrics) -> Option<Option<WalSync>> {
+    if progress.is_failed() {
+        return None;
+    }
+    let started = std::time::Instant::now();
+    let slices: Vec<&[Message]> = group.iter().map(Vec::as_slice).filter(|g| !g.is_empty()).collect();
+    let mut retries = APPLY_RETRIES.iter();
+    loop {
+        if slices.is_empty() {
+            progress.applied(through);
+            return Some(None);
+        }
+        match store.deferring_wal_sync(|s| s.ingest_groups(&slices)) {
+            (Ok((outcomes, changes)), sync) => {
+                metrics.group_committed(slices.len(), &outcomes, changes, started.elapsed());
+                progress.applied(through);
+                return Some(sync);
+            }
+            (Err(e), _) => {
+                metrics.ingest_failed();
+                match retries.next() {
+                    Some(ms) => {
+                        eprintln!("xinli serve: applying logged messages failed ({e}); retrying in {ms} ms");
+                        std::thread::sleep(std::time::Duration::from_millis(*ms));
+                    }
+                    None => {
+                        let why = format!("logged messages could not be applied ({e}); restart the server, which replays them");
+                        eprintln!("xinli serve: {why}");
+                        progress.failed(why);
+                        return None;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Commits a group; returns the answers to send once the commits are durable.
@@ -183,16 +267,24 @@ fn answer_when_durable(owed: std::sync::mpsc::Receiver<Owed>, metrics: &Metrics)
     let mut failed: Option<String> = None;
     while let Ok(first) = owed.recv() {
         let groups: Vec<Owed> = std::iter::once(first).chain(owed.try_iter()).collect();
-        if failed.is_none() {
+        // Every owed sync names the same WAL (the writer has one connection): one covers all.
+        let sync = groups.iter().find_map(|g| g.sync.as_ref());
+        if let (None, Some(sync)) = (&failed, sync) {
             let started = std::time::Instant::now();
-            if let Err(e) = groups[0].sync.perform() {
+            if let Err(e) = sync.perform() {
                 let message = format!("the WAL could not be synced ({e}); restart the server");
                 eprintln!("xinli serve: {message}");
                 failed = Some(message);
             }
-            metrics.wal_synced(groups.len(), started.elapsed());
+            metrics.wal_synced(groups.iter().filter(|g| g.sync.is_some()).count(), started.elapsed());
         }
         for group in groups {
+            if let Some((progress, through)) = &group.durable {
+                match &failed {
+                    None => progress.durable(*through),
+                    Some(why) => progress.failed(why.clone()),
+                }
+            }
             answer(group.answers, failed.as_deref().map_or(Ok(()), Err));
         }
     }

@@ -222,6 +222,15 @@ fn query_api_segments_erasure_and_audit(h: Harness) {
     store.write_analysis(xinli_store::testdb::documents_run(documents)).unwrap();
     assert_eq!(ok(admin.get("/api/dashboard/voice"))["complaints"], complaints);
 
+    // The ingest log (SQLite) holds the customer's records, sealed, until the erasure.
+    let log_records = || -> u64 {
+        let xinli_store::Location::Sqlite(path) = h.db.location() else { return 0 };
+        let dir = xinli_serve::ingest_log::log_dir_for(&path);
+        let segments = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "log"));
+        // A segment without records is its 16-byte header.
+        segments.map(|p| std::fs::metadata(p).unwrap().len().saturating_sub(16)).sum()
+    };
+    let logged_before = log_records();
     // Erasure: a receipt, then nothing of the customer anywhere, stored documents included.
     let erased = admin.request("DELETE", "/api/customers/a", &[], b"").unwrap();
     assert_eq!(erased.status, 200, "{}", erased.text());
@@ -242,6 +251,10 @@ fn query_api_segments_erasure_and_audit(h: Harness) {
             }
         }
     }
+    if let xinli_store::Location::Sqlite(_) = h.db.location() {
+        assert!(logged_before > 0, "the log held the batches");
+        assert_eq!(log_records(), 0, "no ingest log segment keeps a record from before the erasure");
+    }
     let audit = ok(admin.get("/api/audit"));
     let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["erase_customer", "set_consent", "update_segment", "create_segment"]);
@@ -259,11 +272,13 @@ fn query_api_segments_erasure_and_audit(h: Harness) {
     let metrics = xinli_serve::client::Client::new(h.addr()).get("/metrics").unwrap().text();
     assert!(metrics.contains("xinli_messages_stored_total 4"), "{metrics}");
     assert!(metrics.contains("xinli_http_requests_total{route=\"/v1/batch\",status=\"200\"}"));
-    // On SQLite every ingest answer waited for a WAL fsync made off the writer thread.
-    let synced_groups = metrics.lines().find_map(|l| l.strip_prefix("xinli_wal_sync_groups_total ")).unwrap().parse::<u64>().unwrap();
+    // On SQLite every ingest answer came from the ingest log, and the writer's commits behind
+    // it were synced off the writer thread.
+    let counter = |name: &str| metrics.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<u64>().ok()).unwrap();
+    let (synced_groups, logged) = (counter("xinli_wal_sync_groups_total"), counter("xinli_ingest_log_requests_total"));
     match h.db.location() {
-        xinli_store::Location::Sqlite(_) => assert!(synced_groups >= 1, "{metrics}"),
-        _ => assert_eq!(synced_groups, 0, "PostgreSQL's commits sync themselves"),
+        xinli_store::Location::Sqlite(_) => assert!(synced_groups >= 1 && logged == 2, "{metrics}"),
+        _ => assert_eq!((synced_groups, logged), (0, 0), "PostgreSQL's commits sync themselves"),
     }
 }
 
@@ -346,6 +361,13 @@ fn concurrent_batches_are_group_committed_exactly_once(h: Harness) {
         .map(|r| serde_json::from_str::<Value>(&r.text(0)).unwrap()["events"].as_i64().unwrap())
         .sum();
     assert_eq!(total, 6000, "profiles count every event once");
+    // A stop waits for the writer, then leaves the ingest log empty: nothing to replay.
+    let mut h = h;
+    h.stop();
+    if let xinli_store::Location::Sqlite(path) = h.db.location() {
+        let left: Vec<_> = std::fs::read_dir(xinli_serve::ingest_log::log_dir_for(&path)).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["lock"], "segments left after a clean stop");
+    }
 }
 
 macro_rules! both_backends {

@@ -104,7 +104,9 @@ xinli serve --db postgres://postgres@127.0.0.1:5432/shop --bind 0.0.0.0:8600\n  
 XINLI_PII_KEY=$(cat pii.key) xinli serve --data-dir /var/lib/xinli\n\n\
 The first start prints an admin key. Point a Segment SDK at the URL with a write key \
 (xinli keys create --role write); the API is described at /api/openapi.json. \
-首次启动会打印管理员密钥；Segment SDK 使用 write 密钥即可直接上报。")]
+On SQLite a request is answered once its events are synced to the ingest log (<db>-log/), \
+which the writer applies behind; a restart replays what a crash left there. \
+首次启动会打印管理员密钥；Segment SDK 使用 write 密钥即可直接上报。SQLite 下事件写入并同步到摄取日志后即确认，崩溃后重启会重放。")]
     Serve(crate::serve::ServeArgs),
     /// Manage the live service's API keys (create, list, revoke) and rotate the PII key.
     #[command(after_help = "Examples:\n  \

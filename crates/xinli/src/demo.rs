@@ -46,7 +46,7 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
          xinli 演示：模拟店铺（{} 位客户）的仪表盘 —— 打开下面的地址，用管理员密钥登录（Ctrl-C 停止）",
         args.customers, args.customers
     ))?;
-    crate::serve::serve(ServeArgs { store, bind: args.bind.clone(), rate_limit: 5000.0, timeout: 30, readers: 4, refresh_every: None })
+    crate::serve::serve(ServeArgs { store, bind: args.bind.clone(), rate_limit: 5000.0, timeout: 30, readers: 4, refresh_every: None, ack_after_commit: false })
 }
 
 /// The CDNOW 1/10 sample: the published BG/NBD fit and its report.
@@ -104,6 +104,11 @@ fn remove_store_files(dir: &Path) -> Result<(), Failure> {
         if path.exists() {
             std::fs::remove_file(&path).map_err(|e| Failure::internal(format!("cannot remove {}: {e}", path.display())))?;
         }
+    }
+    // The server's ingest log: what a killed demo server left would be replayed into the new store.
+    let log = xinli_serve::ingest_log::log_dir_for(&dir.join("xinli.db"));
+    if log.exists() {
+        std::fs::remove_dir_all(&log).map_err(|e| Failure::internal(format!("cannot remove {}: {e}", log.display())))?;
     }
     Ok(())
 }

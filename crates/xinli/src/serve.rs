@@ -45,6 +45,11 @@ pub struct ServeArgs {
     /// Analyse the store this often in the background and write the scores back (e.g. 30m, 1h, 1d).
     #[arg(long, value_name = "DURATION")]
     pub refresh_every: Option<String>,
+    /// SQLite: answer ingestion once the writer has committed it, not once it is durable in
+    /// the ingest log (<db>-log/). Slower under load; a process reading the database file
+    /// directly then sees an event as soon as its request is answered.
+    #[arg(long)]
+    pub ack_after_commit: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -165,6 +170,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
     config.stop_on_signal = true;
     config.analysis = xinli_serve::analysis::AnalysisSettings::new(args.store.analysis_dir());
     config.refresh_every = args.refresh_every.as_deref().map(refresh_interval).transpose()?;
+    config.ingest_log = !args.ack_after_commit;
     let server = xinli_serve::spawn(config).map_err(Failure::input)?;
     say(format_args!("xinli serve: listening on http://{} (store: {})", server.addr, location.display()))?;
     say(format_args!("dashboard / 仪表盘: http://{}/", server.addr))?;

@@ -257,7 +257,13 @@ fn thread_cpu(stat: &str) -> Option<(String, f64)> {
 fn ingest(backend: &str, addr: std::net::SocketAddr, write_key: &str, ids: MessageIds, shape: usize, (clients, batch, pace): (usize, usize, Option<f64>), events: usize) -> Value {
     let counters = || {
         let metrics = Client::new(addr).get("/metrics").expect("metrics").text();
-        ["xinli_group_commits_total ", "xinli_group_commit_microseconds_total ", "xinli_group_commit_requests_total "]
+        [
+            "xinli_group_commits_total ",
+            "xinli_group_commit_microseconds_total ",
+            "xinli_group_commit_requests_total ",
+            "xinli_messages_stored_total ",
+            "xinli_ingest_log_stored_total ",
+        ]
             .map(|name| metrics.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse::<f64>().ok())).unwrap_or(f64::NAN))
     };
     let batches = events.div_ceil(batch);
@@ -320,6 +326,18 @@ fn ingest(backend: &str, addr: std::net::SocketAddr, write_key: &str, ids: Messa
     let Latencies { sorted_ms: batch_ms, elapsed, p99_ms_by_second } = join_latencies(workers, started);
     let events = batch_ms.len() * batch;
     let after = counters();
+    // With the ingest log (SQLite) requests are answered before the writer applies them: how
+    // long after the last answer it had applied everything tells whether it kept up.
+    let last_answer = Instant::now();
+    let mut applied = after;
+    while applied[3] < applied[4] {
+        std::thread::sleep(Duration::from_millis(5));
+        applied = counters();
+    }
+    let catch_up_ms = (after[4] > 0.0).then(|| last_answer.elapsed().as_secs_f64() * 1000.0);
+    if let Some(ms) = catch_up_ms {
+        println!("{backend:>8} the writer had applied everything acknowledged {ms:.0} ms after the last answer ({:.0} events behind then)", after[4] - after[3]);
+    }
     let steal = steal_since(machine_before);
     let mut spent: Vec<(String, f64)> =
         cpu_by_thread().into_iter().map(|(name, secs)| (name.clone(), secs - cpu_before.get(&name).copied().unwrap_or(0.0))).collect();
@@ -348,7 +366,7 @@ fn ingest(backend: &str, addr: std::net::SocketAddr, write_key: &str, ids: Messa
         "events": events, "seconds": elapsed, "events_per_second": events as f64 / elapsed,
         "clients": clients, "batch": batch, "cpu_us_per_event_by_thread": cpu,
         "batch_p50_ms": percentile(&batch_ms, 0.5), "batch_p99_ms": percentile(&batch_ms, 0.99), "batch_max_ms": percentile(&batch_ms, 1.0),
-        "batch_p99_ms_by_second": p99_ms_by_second, "cpu_steal_percent": steal,
+        "batch_p99_ms_by_second": p99_ms_by_second, "cpu_steal_percent": steal, "writer_caught_up_ms": catch_up_ms,
     })
 }
 
@@ -431,6 +449,8 @@ fn start(backend: &str) -> Bench {
     drop(admin_store);
     let mut config = ServeConfig::new(db.location(), cipher);
     config.rate_limit = 1e9;
+    // To compare with answering after the commit (the ingest log's alternative on SQLite).
+    config.ingest_log = std::env::var_os("XINLI_BENCH_ACK_AFTER_COMMIT").is_none();
     let server = spawn(config).expect("starting the server");
     Bench { server, write_key, read_key, db }
 }

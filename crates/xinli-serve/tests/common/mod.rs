@@ -52,8 +52,14 @@ impl Harness {
         Client::new(self.addr()).with_key(key)
     }
 
-    /// A separate connection for checking what was stored.
+    /// A separate connection for checking what was stored. An API read first: it returns only
+    /// once the store holds every event acknowledged before it (on SQLite the writer applies
+    /// behind the ingest log's acknowledgements); a bare connection could look too early.
     pub fn store(&self) -> Store {
+        if let Some(server) = &self.server {
+            let answer = Client::new(server.addr).with_key(&self.analyst).get("/api/segments").expect("an API read");
+            assert_eq!(answer.status, 200, "{}", answer.text());
+        }
         Store::open(&self.db.location(), PiiCipher::new(PII_KEY, &[])).unwrap()
     }
 
