@@ -329,21 +329,15 @@ impl Appender {
                     let _ = reply.send(through);
                 }
                 Command::Append(first) => {
-                    let mut group = vec![first];
-                    let mut size = group[0].messages.len();
-                    while size < MAX_APPEND_MESSAGES {
-                        match rx.try_recv() {
-                            Ok(Command::Append(a)) => {
-                                size += a.messages.len();
-                                group.push(a);
-                            }
-                            Ok(other) => {
-                                next = Some(other);
-                                break;
-                            }
-                            Err(_) => break,
+                    let size = first.messages.len();
+                    let (group, later) = crate::writer::gather(&mut rx, first, size, MAX_APPEND_MESSAGES, |command| match command {
+                        Command::Append(a) => {
+                            let n = a.messages.len();
+                            Ok((a, n))
                         }
-                    }
+                        other => Err(other),
+                    });
+                    next = later;
                     self.append(group);
                 }
             }
@@ -435,6 +429,11 @@ impl Appender {
     /// Closes the current segment (if it holds anything) and begins the next; returns the last
     /// sequence number acknowledged.
     fn rotate(&mut self) -> u64 {
+        // After a failed write the segment may end in a torn record: it stays the newest, so
+        // that a restart cuts the tail off instead of refusing a damaged older segment.
+        if self.failed.is_some() {
+            return self.next_seq - 1;
+        }
         if let Some(last_seq) = self.current.last_seq {
             match self.dir.create(self.next_seq) {
                 Ok(next) => {

@@ -80,43 +80,32 @@ impl Writer {
                     match job {
                         Job::Run(task) => task(&mut store),
                         Job::Apply { through, messages } => {
-                            let mut group = vec![messages];
-                            let (mut through, mut size) = (through, group[0].len());
-                            while size < MAX_GROUP_MESSAGES {
-                                match rx.try_recv() {
-                                    Ok(Job::Apply { through: later, messages }) => {
-                                        size += messages.len();
-                                        through = later;
-                                        group.push(messages);
-                                    }
-                                    Ok(other) => {
-                                        pending = Some(other);
-                                        break;
-                                    }
-                                    Err(_) => break,
+                            let size = messages.len();
+                            let (group, next) = gather(&mut rx, (through, messages), size, MAX_GROUP_MESSAGES, |job| match job {
+                                Job::Apply { through, messages } => {
+                                    let n = messages.len();
+                                    Ok(((through, messages), n))
                                 }
-                            }
+                                other => Err(other),
+                            });
+                            pending = next;
+                            let through = group.last().map_or(through, |(t, _)| *t);
+                            let group: Vec<Vec<Message>> = group.into_iter().map(|(_, m)| m).collect();
                             let progress = progress.as_ref().expect("records are applied only with an ingest log");
                             if let Some(sync) = apply_group(&mut store, &group, through, progress, &metrics) {
                                 let _ = owed.send(Owed { sync, answers: Vec::new(), durable: Some((Arc::clone(progress), through)) });
                             }
                         }
                         Job::Ingest { messages, reply } => {
-                            let mut group = vec![(messages, reply)];
-                            let mut size = group[0].0.len();
-                            while size < MAX_GROUP_MESSAGES {
-                                match rx.try_recv() {
-                                    Ok(Job::Ingest { messages, reply }) => {
-                                        size += messages.len();
-                                        group.push((messages, reply));
-                                    }
-                                    Ok(other) => {
-                                        pending = Some(other);
-                                        break;
-                                    }
-                                    Err(_) => break,
+                            let size = messages.len();
+                            let (group, next) = gather(&mut rx, (messages, reply), size, MAX_GROUP_MESSAGES, |job| match job {
+                                Job::Ingest { messages, reply } => {
+                                    let n = messages.len();
+                                    Ok(((messages, reply), n))
                                 }
-                            }
+                                other => Err(other),
+                            });
+                            pending = next;
                             match store.deferring_wal_sync(|store| commit_group(store, group, &metrics)) {
                                 (answers, Some(sync)) => {
                                     // The sync thread lives until `owed` is dropped, below.
@@ -159,6 +148,24 @@ impl Writer {
         self.jobs.send(Job::Run(task)).await.map_err(|_| WriterGone)?;
         rx.await.map_err(|_| WriterGone)
     }
+}
+
+/// `first` and the jobs queued behind it that `take` accepts, until their messages reach
+/// `limit`: `take` gives an accepted job's item and message count, or gives back a job of
+/// another kind, which ends the group and is returned to run next (jobs keep their order).
+pub(crate) fn gather<J, T>(rx: &mut mpsc::Receiver<J>, first: T, mut size: usize, limit: usize, take: impl Fn(J) -> Result<(T, usize), J>) -> (Vec<T>, Option<J>) {
+    let mut group = vec![first];
+    while size < limit {
+        let Ok(job) = rx.try_recv() else { break };
+        match take(job) {
+            Ok((item, n)) => {
+                size += n;
+                group.push(item);
+            }
+            Err(other) => return (group, Some(other)),
+        }
+    }
+    (group, None)
 }
 
 type Waiting = (Vec<Message>, oneshot::Sender<Reply>);
