@@ -14,6 +14,8 @@ cargo build --release --locked -p xinli-serve --bin serve-bench >&2
 out="bench/results/serve-${1:-both}-$(date -u +%Y-%m-%d-%H%M%S).txt"
 {
     echo "# xinli serve load benchmark, $(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    if [ -n "${XINLI_BENCH_ACK_AFTER_COMMIT:-}" ]; then ack="after the writer's commit (XINLI_BENCH_ACK_AFTER_COMMIT)"; else ack="from the ingest log"; fi
+    echo "# SQLite answers ingestion $ack; at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
     "${CARGO_TARGET_DIR:-target}/release/serve-bench" "$@"
 } | tee "$out"
 echo "saved $out" >&2
