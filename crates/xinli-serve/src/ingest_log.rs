@@ -70,7 +70,8 @@ struct Applied {
 }
 
 impl Progress {
-    fn new(through: u64) -> Progress {
+    /// Everything through record `through` acknowledged, applied and durable.
+    pub(crate) fn new(through: u64) -> Progress {
         Progress {
             acknowledged: AtomicU64::new(through),
             applied: watch::Sender::new(Applied { through, failed: None }),
@@ -101,7 +102,7 @@ impl Progress {
         self.applied.borrow().failed.clone()
     }
 
-    fn applied_through(&self) -> u64 {
+    pub(crate) fn applied_through(&self) -> u64 {
         self.applied.borrow().through
     }
 

@@ -92,7 +92,7 @@ impl Writer {
                             let through = group.last().map_or(through, |(t, _)| *t);
                             let group: Vec<Vec<Message>> = group.into_iter().map(|(_, m)| m).collect();
                             let progress = progress.as_ref().expect("records are applied only with an ingest log");
-                            if let Some(sync) = apply_group(&mut store, &group, through, progress, &metrics) {
+                            if let Some(sync) = apply_group(&mut store, &group, through, progress, &metrics, &APPLY_RETRIES) {
                                 let _ = owed.send(Owed { sync, answers: Vec::new(), durable: Some((Arc::clone(progress), through)) });
                             }
                         }
@@ -187,16 +187,16 @@ struct Owed {
 const APPLY_RETRIES: [u64; 8] = [50, 100, 250, 500, 1_000, 5_000, 15_000, 40_000];
 
 /// Applies records the log acknowledged (retrying a failure that may pass) and publishes how
-/// far the writer got; returns the WAL sync the commit deferred, or `None` when the group is
-/// already durable or nothing was applied. After a failure that persists nothing more is
-/// applied: the records stay in the log for a restart to replay.
-fn apply_group(store: &mut Store, group: &[Vec<Message>], through: u64, progress: &Progress, metrics: &Metrics) -> Option<Option<WalSync>> {
+/// far the writer got. `Some(sync)`: applied, with the WAL sync its commit deferred, if any;
+/// `None`: not applied — after a failure that persists nothing more is, and the records stay
+/// in the log for a restart to replay.
+fn apply_group(store: &mut Store, group: &[Vec<Message>], through: u64, progress: &Progress, metrics: &Metrics, pauses_ms: &[u64]) -> Option<Option<WalSync>> {
     if progress.is_failed() {
         return None;
     }
     let started = std::time::Instant::now();
     let slices: Vec<&[Message]> = group.iter().map(Vec::as_slice).filter(|g| !g.is_empty()).collect();
-    let mut retries = APPLY_RETRIES.iter();
+    let mut retries = pauses_ms.iter();
     loop {
         if slices.is_empty() {
             progress.applied(through);
@@ -300,6 +300,29 @@ fn answer_when_durable(owed: std::sync::mpsc::Receiver<Owed>, metrics: &Metrics)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use xinli_store::testdb::TestDb;
+    use xinli_store::{MessageKind, PiiCipher};
+
+    /// Logged messages that keep failing to apply: after its retries the writer gives up,
+    /// publishes why (reads and `/healthz` answer with it), applies nothing more and leaves
+    /// the records to the log; ones that apply move "applied" on.
+    #[test]
+    fn the_writer_gives_up_on_logged_messages_that_keep_failing() {
+        let db = TestDb::sqlite();
+        let mut store = Store::open(&db.location(), PiiCipher::new([3; 32], &[])).unwrap();
+        let progress = Progress::new(0);
+        let metrics = Metrics::default();
+        let track = |id: &str| vec![Message::new(id, MessageKind::Track, Some("u"), None, 1_700_000_000_000)];
+        assert!(apply_group(&mut store, &[track("m1")], 1, &progress, &metrics, &[1]).is_some());
+        assert_eq!(progress.applied_through(), 1);
+        store.raw_query("DROP TABLE events", &[]).unwrap();
+        assert!(apply_group(&mut store, &[track("m2")], 2, &progress, &metrics, &[1, 1]).is_none());
+        let why = progress.failure().expect("the writer gave up");
+        assert!(why.contains("restart the server") && why.contains("events"), "{why}");
+        assert_eq!(progress.applied_through(), 1, "nothing more is applied");
+        assert!(apply_group(&mut store, &[track("m3")], 3, &progress, &metrics, &[1]).is_none());
+        assert!(metrics.render().contains("xinli_ingest_failures_total 3"), "each failed attempt is counted");
+    }
 
     /// A failed fsync turns every success it was owed into that error; a request that had
     /// failed keeps its own error.
