@@ -70,6 +70,8 @@ pub(crate) async fn start_run(st: &Arc<AppState>, source: String) -> Result<i64,
 }
 
 async fn run(st: &Arc<AppState>, run_id: i64, source: String) -> Result<RunReport, String> {
+    // The run reads every event acknowledged before it started, as any API read does.
+    st.caught_up().await.map_err(|e| e.message().to_string())?;
     let (location, cipher, settings) = (st.location.clone(), st.cipher.clone(), st.analysis.clone());
     let prepared = tokio::task::spawn_blocking(move || {
         let mut store = Store::open(&location, cipher).map_err(|e| format!("opening the store for the analysis: {e}"))?;

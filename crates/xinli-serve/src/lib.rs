@@ -237,7 +237,7 @@ impl AppState {
 
     /// Waits until the store holds every message acknowledged before now (with the ingest
     /// log, the writer applies behind the acknowledgements).
-    async fn caught_up(&self) -> Result<(), ApiError> {
+    pub(crate) async fn caught_up(&self) -> Result<(), ApiError> {
         match &self.log {
             Some(log) => log.progress.caught_up().await.map_err(ApiError::internal),
             None => Ok(()),
