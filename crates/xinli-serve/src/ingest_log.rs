@@ -317,13 +317,7 @@ impl Appender {
     fn run(mut self, mut rx: mpsc::Receiver<Command>) {
         let mut next: Option<Command> = None;
         loop {
-            let command = match next.take() {
-                Some(c) => c,
-                None => match rx.blocking_recv() {
-                    Some(c) => c,
-                    None => break,
-                },
-            };
+            let Some(command) = next.take().or_else(|| rx.blocking_recv()) else { break };
             match command {
                 Command::Rotate(reply) => {
                     let through = self.rotate();

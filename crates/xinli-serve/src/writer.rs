@@ -64,19 +64,14 @@ impl Writer {
             .spawn(move || {
                 let (owed, syncs) = std::sync::mpsc::channel::<Owed>();
                 let sync_metrics = Arc::clone(&metrics);
+                let sync_progress = progress.clone();
                 let syncer = std::thread::Builder::new()
                     .name("xinli-wal-sync".into())
-                    .spawn(move || answer_when_durable(syncs, &sync_metrics))
+                    .spawn(move || answer_when_durable(syncs, &sync_metrics, sync_progress.as_deref()))
                     .expect("spawning the WAL sync thread");
                 let mut pending: Option<Job> = None;
                 loop {
-                    let job = match pending.take() {
-                        Some(j) => j,
-                        None => match rx.blocking_recv() {
-                            Some(j) => j,
-                            None => break,
-                        },
-                    };
+                    let Some(job) = pending.take().or_else(|| rx.blocking_recv()) else { break };
                     match job {
                         Job::Run(task) => task(&mut store),
                         Job::Apply { through, messages } => {
@@ -93,7 +88,7 @@ impl Writer {
                             let group: Vec<Vec<Message>> = group.into_iter().map(|(_, m)| m).collect();
                             let progress = progress.as_ref().expect("records are applied only with an ingest log");
                             if let Some(sync) = apply_group(&mut store, &group, through, progress, &metrics, &APPLY_RETRIES) {
-                                let _ = owed.send(Owed { sync, answers: Vec::new(), durable: Some((Arc::clone(progress), through)) });
+                                let _ = owed.send(Owed { sync, answers: Vec::new(), durable: Some(through) });
                             }
                         }
                         Job::Ingest { messages, reply } => {
@@ -179,7 +174,7 @@ type Answers = Vec<(oneshot::Sender<Reply>, Reply)>;
 struct Owed {
     sync: Option<WalSync>,
     answers: Answers,
-    durable: Option<(Arc<Progress>, u64)>,
+    durable: Option<u64>,
 }
 
 /// Pauses between attempts to apply logged records that failed (another process holding the
@@ -270,7 +265,7 @@ fn answer(answers: Answers, durable: Result<(), &str>) {
 /// one: the kernel may have dropped the pages it could not write, and a later fsync that
 /// succeeds would not bring them back. The server then needs a restart (which recovers from
 /// what is on disk); the message is on its standard error.
-fn answer_when_durable(owed: std::sync::mpsc::Receiver<Owed>, metrics: &Metrics) {
+fn answer_when_durable(owed: std::sync::mpsc::Receiver<Owed>, metrics: &Metrics, progress: Option<&Progress>) {
     let mut failed: Option<String> = None;
     while let Ok(first) = owed.recv() {
         let groups: Vec<Owed> = std::iter::once(first).chain(owed.try_iter()).collect();
@@ -286,9 +281,9 @@ fn answer_when_durable(owed: std::sync::mpsc::Receiver<Owed>, metrics: &Metrics)
             metrics.wal_synced(groups.iter().filter(|g| g.sync.is_some()).count(), started.elapsed());
         }
         for group in groups {
-            if let Some((progress, through)) = &group.durable {
+            if let (Some(progress), Some(through)) = (progress, group.durable) {
                 match &failed {
-                    None => progress.durable(*through),
+                    None => progress.durable(through),
                     Some(why) => progress.failed(why.clone()),
                 }
             }

@@ -36,7 +36,7 @@ pub(crate) struct LogDir {
     _lock: File,
 }
 
-/// A segment's file and the last record in it.
+/// A segment's file and the sequence number of its first record (its name).
 pub(crate) struct Segment {
     pub path: PathBuf,
     pub first_seq: u64,
