@@ -31,4 +31,4 @@ pub use funnel::{
     by_customer, by_via, first_order_channel, funnel, funnel_users, step_stats, FunnelFold, FunnelGroup, FunnelSteps, FunnelReport, Reached, StepStat,
     UserFunnel,
 };
-pub use stage::{journey_stages, stage_of_one, CustomerJourney, JourneyConfig, JourneyFold, JourneyStage};
+pub use stage::{journey_stages, session_key, stage_of_one, CustomerJourney, JourneyConfig, JourneyFold, JourneyStage};

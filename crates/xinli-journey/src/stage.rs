@@ -134,32 +134,32 @@ struct Activity {
 /// The seed of the session hash: fixed, so a run's stages do not depend on the process.
 const SESSION_SEED: u64 = 0x5eed;
 
-/// An event's session id as the rules read it: blank is none.
-fn event_session(session_id: Option<&str>) -> Option<&str> {
-    session_id.map(str::trim).filter(|s| !s.is_empty())
+/// An event's session id as the rules compare sessions: a 32-bit hash, 0 for none (a blank id
+/// is none). A live profile keeps this instead of the id, so classifying it hashes nothing.
+pub fn session_key(session_id: Option<&str>) -> u32 {
+    let hasher = foldhash::fast::FixedState::with_seed(SESSION_SEED);
+    session_id.map(str::trim).filter(|s| !s.is_empty()).map_or(0, |s| (std::hash::BuildHasher::hash_one(&hasher, s) as u32) | 1)
 }
 
 impl Activity {
-    /// An activity at `ts` (unix seconds) relative to the cut `cut`.
-    fn new(cut: i64, ts: i64, act: Act, session: Option<&str>, subject: u32) -> Activity {
-        let hasher = foldhash::fast::FixedState::with_seed(SESSION_SEED);
-        let session = session.map_or(0, |s| (std::hash::BuildHasher::hash_one(&hasher, s) as u32) | 1);
+    /// An activity at `ts` (unix seconds) relative to the cut `cut`; `session` from [`session_key`].
+    fn new(cut: i64, ts: i64, act: Act, session: u32, subject: u32) -> Activity {
         let ts = (ts - cut).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
         Activity { ts, session, subject, act }
     }
 }
 
-/// The stage of one subject that has only these events, (unix seconds, type, session id) each:
+/// The stage of one subject that has only these events, (unix seconds, type, [`session_key`]) each:
 /// what [`JourneyFold`] gives it, without the fold's bookkeeping for many subjects (a live
 /// profile classifies one customer at a time: the fold's subject map, names and output were
 /// most of a profile update's journey cost). `None` when no event is at or before `as_of`.
-pub fn stage_of_one<'a>(
+pub fn stage_of_one(
     as_of: Timestamp,
     config: &JourneyConfig,
-    events: impl IntoIterator<Item = (i64, EventType, Option<&'a str>)>,
+    events: impl IntoIterator<Item = (i64, EventType, u32)>,
 ) -> Option<JourneyStage> {
     let cut = as_of.unix_seconds();
-    let mut acts: Vec<Activity> = events.into_iter().map(|(ts, t, session)| Activity::new(cut, ts, Act::Event(t), event_session(session), 0)).collect();
+    let mut acts: Vec<Activity> = events.into_iter().map(|(ts, t, session)| Activity::new(cut, ts, Act::Event(t), session, 0)).collect();
     // Stable, as the fold's sort: events of one second keep their order.
     acts.sort_by_key(|a| a.ts);
     let run = &acts[..acts.partition_point(|a| a.ts <= 0)];
@@ -210,14 +210,14 @@ impl JourneyFold {
         i
     }
 
-    fn push(&mut self, subject: &Subject, ts: i64, act: Act, session: Option<&str>) {
+    fn push(&mut self, subject: &Subject, ts: i64, act: Act, session: u32) {
         let subject = self.subject(subject);
         self.acts.push(Activity::new(self.cut, ts, act, session, subject));
     }
 
     /// Takes one event (events after `as_of` are kept for the funnel only).
     pub fn observe(&mut self, e: &Event) {
-        self.push(&e.subject, e.ts.unix_seconds(), Act::Event(e.event_type), event_session(e.session_id.as_deref()));
+        self.push(&e.subject, e.ts.unix_seconds(), Act::Event(e.event_type), session_key(e.session_id.as_deref()));
     }
 
     /// Adds `shop`'s order lines and reviews (its `events` are not read) and classifies.
@@ -230,11 +230,11 @@ impl JourneyFold {
     pub fn finish_with_funnel(mut self, shop: &Shop, funnel: Option<&FunnelSteps>) -> (Vec<CustomerJourney>, Vec<(Subject, usize)>) {
         let cut = self.cut;
         for l in shop.orders.iter().filter(|l| l.status != OrderStatus::Cancelled && l.ordered_at.unix_seconds() <= cut) {
-            self.push(&Subject::Customer(l.customer_id.clone()), l.ordered_at.unix_seconds(), Act::Order, None);
+            self.push(&Subject::Customer(l.customer_id.clone()), l.ordered_at.unix_seconds(), Act::Order, 0);
         }
         for r in shop.reviews.iter().filter(|r| r.ts.unix_seconds() <= cut) {
             if let Some(c) = &r.customer_id {
-                self.push(&Subject::Customer(c.clone()), r.ts.unix_seconds(), Act::Review, None);
+                self.push(&Subject::Customer(c.clone()), r.ts.unix_seconds(), Act::Review, 0);
             }
         }
         // Stable: activities at the same second keep their arrival order (events, then orders,

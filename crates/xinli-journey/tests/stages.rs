@@ -221,7 +221,7 @@ fn one_customer_path_matches_the_fold() {
         let as_of = Timestamp::from_unix_seconds(T0 + ts + [-DAY, 0, 60, 10 * DAY, 40 * DAY][next(5)]);
         let config = JourneyConfig::default();
         let fold = journey_stages(&events(list.clone()), as_of, &config).first().map(|j| j.stage);
-        let one = xinli_journey::stage_of_one(as_of, &config, list.iter().map(|e| (e.ts.unix_seconds(), e.event_type, e.session_id.as_deref())));
+        let one = xinli_journey::stage_of_one(as_of, &config, list.iter().map(|e| (e.ts.unix_seconds(), e.event_type, xinli_journey::session_key(e.session_id.as_deref()))));
         assert_eq!(one, fold, "{list:?} at {as_of:?}");
         stages.insert(format!("{one:?}"));
     }

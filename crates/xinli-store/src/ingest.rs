@@ -23,7 +23,7 @@ pub(crate) const RECENT_ACTIVITIES_SQL: &str =
 pub(crate) fn activities(rows: &[Row]) -> VecDeque<Activity> {
     rows.iter()
         .rev()
-        .filter_map(|r| Some(Activity { ts_ms: r.int(0), event_type: xinli_core::EventType::parse(&r.text(1))?, session: r.opt_text(2) }))
+        .filter_map(|r| Some(Activity { ts_ms: r.int(0), event_type: xinli_core::EventType::parse(&r.text(1))?, session: xinli_journey::session_key(r.opt_text(2).as_deref()) }))
         .collect()
 }
 
@@ -748,7 +748,7 @@ impl Store {
         for ((cid, p), (_, record)) in profiles.iter().zip(&records) {
             // Sized for a typical profile (~300 bytes) instead of grown from empty.
             let mut data = Vec::with_capacity(512);
-            serde_json::to_writer(&mut data, p).expect("profiles serialise");
+            p.write_json(&mut data);
             rows.extend([
                 (*cid).into(),
                 String::from_utf8(data).expect("JSON is UTF-8").into(),

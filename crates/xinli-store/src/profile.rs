@@ -22,12 +22,14 @@ pub(crate) const RECENT_ACTIVITIES: usize = 64;
 
 const DAY_MS: f64 = 86_400_000.0;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One of a profile's latest canonical events, as the journey rules read it: 16 bytes, the
+/// session id kept as its [`xinli_journey::session_key`], so classifying every touched profile
+/// at every commit neither hashes nor allocates per event.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Activity {
     pub ts_ms: i64,
     pub event_type: EventType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<String>,
+    pub session: u32,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -90,7 +92,7 @@ impl Profile {
                     }
                 }
                 let at = self.recent.partition_point(|a| a.ts_ms <= ts_ms);
-                self.recent.insert(at, Activity { ts_ms, event_type: t, session: session.map(str::to_string) });
+                self.recent.insert(at, Activity { ts_ms, event_type: t, session: xinli_journey::session_key(session) });
                 if self.recent.len() > RECENT_ACTIVITIES {
                     self.recent.pop_front();
                 }
@@ -131,7 +133,7 @@ impl Profile {
     /// The journey stage as of `as_of_ms`, by `xinli-journey`'s rules over the recent activities.
     pub fn journey_stage(&self, as_of_ms: i64) -> Option<&'static str> {
         let as_of = Timestamp::from_unix_seconds(as_of_ms.div_euclid(1000));
-        let events = self.recent.iter().map(|a| (a.ts_ms.div_euclid(1000), a.event_type, a.session.as_deref()));
+        let events = self.recent.iter().map(|a| (a.ts_ms.div_euclid(1000), a.event_type, a.session));
         xinli_journey::stage_of_one(as_of, &JourneyConfig::default(), events).map(|s| s.name())
     }
 
@@ -154,6 +156,52 @@ impl Profile {
             out.insert("cart_per_view", self.count(AddToCart) as f64 / views as f64);
         }
         out
+    }
+
+    /// The stored form: exactly the bytes of `serde_json::to_writer(out, self)` (a test holds
+    /// them equal), written field by field. The writer stores every touched profile at every
+    /// commit, and serde's generic path (each key escaped, each map entry a call chain) was
+    /// 8 % of the writer's time (perf, paced ingest at 50,000 events/s).
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
+        fn number(out: &mut Vec<u8>, key: &[u8], n: impl itoa::Integer) {
+            out.extend_from_slice(key);
+            out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        }
+        fn optional(out: &mut Vec<u8>, key: &[u8], n: Option<i64>) {
+            match n {
+                Some(n) => number(out, key, n),
+                None => {
+                    out.extend_from_slice(key);
+                    out.extend_from_slice(b"null");
+                }
+            }
+        }
+        number(out, b"{\"first_seen_ms\":", self.first_seen_ms);
+        number(out, b",\"last_seen_ms\":", self.last_seen_ms);
+        number(out, b",\"events\":", self.events);
+        number(out, b",\"other_events\":", self.other_events);
+        out.extend_from_slice(b",\"by_type\":{");
+        for (i, (name, n)) in self.by_type.iter().enumerate() {
+            let separator: &[u8] = if i > 0 { b"," } else { b"" };
+            out.extend_from_slice(separator);
+            serde_json::to_writer(&mut *out, name).expect("a string serialises");
+            number(out, b":", *n);
+        }
+        number(out, b"},\"orders\":", self.orders);
+        out.extend_from_slice(b",\"total_spend\":");
+        serde_json::to_writer(&mut *out, &self.total_spend).expect("a number serialises");
+        optional(out, b",\"first_order_ms\":", self.first_order_ms);
+        optional(out, b",\"last_order_ms\":", self.last_order_ms);
+        number(out, b",\"coupon_orders\":", self.coupon_orders);
+        number(out, b",\"cancelled_orders\":", self.cancelled_orders);
+        number(out, b",\"returned_orders\":", self.returned_orders);
+        number(out, b",\"reviews\":", self.reviews);
+        number(out, b",\"rating_sum\":", self.rating_sum);
+        out.extend_from_slice(b",\"segments\":[");
+        for (i, id) in self.segments.iter().enumerate() {
+            number(out, if i > 0 { b"," } else { b"" }, *id);
+        }
+        out.extend_from_slice(b"]}");
     }
 
     /// The profile as a segment record as of `now_ms`. Fields are computed on demand by name:
@@ -344,6 +392,29 @@ mod tests {
         assert!(p.recent.iter().zip(p.recent.iter().skip(1)).all(|(a, b)| a.ts_ms <= b.ts_ms));
         assert_eq!(p.first_seen_ms, 0);
         assert_eq!(p.last_seen_ms, 99_000);
+    }
+
+    #[test]
+    fn stored_json_is_exactly_serdes() {
+        let empty = Profile::default();
+        let mut full = Profile::default();
+        full.record_event(10 * H, Some(EventType::ProductView), Some("s1"));
+        full.record_event(-3 * H, None, None);
+        full.record_order(12 * H, 30.25, true);
+        full.record_order(13 * H, 1e-7, false);
+        full.record_order_reversal(1e-7, true);
+        full.record_review(Some(-2));
+        full.by_type.insert("quote \" and \u{7f} 心".to_string(), u64::MAX);
+        full.segments = vec![3, -1, i64::MAX];
+        full.first_seen_ms = i64::MIN;
+        let mut odd = full.clone();
+        odd.total_spend = f64::NAN;
+        odd.first_order_ms = None;
+        for p in [empty, full, odd] {
+            let mut ours = Vec::new();
+            p.write_json(&mut ours);
+            assert_eq!(String::from_utf8(ours).unwrap(), serde_json::to_string(&p).unwrap());
+        }
     }
 
     #[test]
