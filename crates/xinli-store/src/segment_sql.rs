@@ -147,8 +147,13 @@ impl Compiler {
         }
     }
 
+    /// A counter of the profile's JSON: left out when zero (`Profile`'s stored form).
+    fn profile_counter(&self, path: &[&str]) -> String {
+        format!("COALESCE({}, 0)", self.profile_json(path))
+    }
+
     fn count(&self, t: EventType) -> String {
-        format!("COALESCE({}, 0)", self.profile_json(&["by_type", t.name()]))
+        self.profile_counter(&["by_type", t.name()])
     }
 
     /// `num / den` as doubles when `den > 0`, else null.
@@ -170,8 +175,8 @@ impl Compiler {
             }
             "orders" => self.real("p.orders"),
             "total_spend" => "p.revenue".to_string(),
-            "events" => self.real(&self.profile_json(&["events"])),
-            "reviews" => self.real(&self.profile_json(&["reviews"])),
+            "events" => self.real(&self.profile_counter(&["events"])),
+            "reviews" => self.real(&self.profile_counter(&["reviews"])),
             "last_seen_days" => {
                 let now = self.now();
                 self.days(&format!("({now} - p.last_seen)"))
@@ -199,11 +204,11 @@ impl Compiler {
     fn signal(&self, name: &str) -> Option<String> {
         if let Some((_, types)) = EVENT_SHARE_SIGNALS.iter().find(|(n, _)| *n == name) {
             let sum = types.iter().map(|t| self.count(*t)).collect::<Vec<_>>().join(" + ");
-            let canonical = format!("({} - {})", self.profile_json(&["events"]), self.profile_json(&["other_events"]));
+            let canonical = format!("({} - {})", self.profile_counter(&["events"]), self.profile_counter(&["other_events"]));
             return Some(self.share(&format!("({sum})"), &canonical));
         }
         Some(match name {
-            "coupon_order_share" => self.share(&self.profile_json(&["coupon_orders"]), "p.orders"),
+            "coupon_order_share" => self.share(&self.profile_counter(&["coupon_orders"]), "p.orders"),
             "cart_per_view" => self.share(&self.count(EventType::AddToCart), &self.count(EventType::ProductView)),
             _ => return None,
         })
