@@ -590,6 +590,7 @@ mod tests {
     #[test]
     fn the_delete_thread_removes_the_durable_segments_only() {
         let dir = std::env::temp_dir().join(format!("xinli-delete-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         let log = LogDir::open(&dir).unwrap();
         let closed = Arc::new(ClosedSegments::default());
         let progress = Arc::new(Progress::new(0));

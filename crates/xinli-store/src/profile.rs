@@ -32,10 +32,10 @@ pub struct Activity {
     pub session: u32,
 }
 
-/// The stored row's JSON leaves out zero counters and absent or empty fields (a profile of
-/// 20,000 shoppers' mixed events is then a quarter smaller, and so is what every commit writes
-/// of it: `bench/serve.sh`); reading fills them back in, and segment SQL reads a missing
-/// counter as 0 (`segment_sql.rs`).
+/// The stored row's JSON leaves out zero counters and absent or empty fields: a typical
+/// profile of the bench's shop (20 events, one order) goes from 395 to 278 bytes, and every
+/// commit rewrites the rows of the profiles it touched. Reading fills them back in, and segment
+/// SQL reads a missing counter as 0 (`segment_sql.rs`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
     pub first_seen_ms: i64,
