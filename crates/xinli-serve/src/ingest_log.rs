@@ -251,7 +251,7 @@ impl IngestLog {
             lag: 0,
             progress: Arc::clone(&progress),
             closed: Arc::clone(&closed),
-            deleter: Some(deleter),
+            deleter,
             writer,
             metrics,
             failed: None,
@@ -358,8 +358,7 @@ struct Appender {
     lag: usize,
     progress: Arc<Progress>,
     closed: Arc<ClosedSegments>,
-    /// None once stopped.
-    deleter: Option<Deleter>,
+    deleter: Deleter,
     writer: Writer,
     metrics: Arc<Metrics>,
     /// A write or sync of the log failed: nothing more is acknowledged until a restart.
@@ -377,12 +376,8 @@ impl Appender {
                     let _ = reply.send(through);
                 }
                 Command::Append(first) => {
-                    let size = first.messages.len();
-                    let (group, later) = crate::writer::gather(&mut rx, first, size, MAX_APPEND_MESSAGES, |command| match command {
-                        Command::Append(a) => {
-                            let n = a.messages.len();
-                            Ok((a, n))
-                        }
+                    let (group, later) = crate::writer::gather(&mut rx, first, MAX_APPEND_MESSAGES, |a| a.messages.len(), |command| match command {
+                        Command::Append(a) => Ok(a),
                         other => Err(other),
                     });
                     next = later;
@@ -504,8 +499,8 @@ impl Appender {
         }
         let durable = self.progress.durable.load(Ordering::Acquire);
         let deletable = self.closed.list.lock().unwrap_or_else(PoisonError::into_inner).front().is_some_and(|c| c.last_seq <= durable);
-        if let (true, Some(deleter)) = (deletable, &self.deleter) {
-            let _ = deleter.wake.send(());
+        if deletable {
+            let _ = self.deleter.wake.send(());
         }
     }
 
@@ -517,9 +512,7 @@ impl Appender {
             std::thread::sleep(Duration::from_millis(2));
         }
         self.rotate();
-        if let Some(deleter) = self.deleter.take() {
-            deleter.stop();
-        }
+        self.deleter.stop();
         if let Err(e) = delete_durable(&self.closed, &self.progress) {
             eprintln!("xinli serve: {e}");
         }

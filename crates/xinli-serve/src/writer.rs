@@ -75,12 +75,8 @@ impl Writer {
                     match job {
                         Job::Run(task) => task(&mut store),
                         Job::Apply { through, messages } => {
-                            let size = messages.len();
-                            let (group, next) = gather(&mut rx, (through, messages), size, MAX_GROUP_MESSAGES, |job| match job {
-                                Job::Apply { through, messages } => {
-                                    let n = messages.len();
-                                    Ok(((through, messages), n))
-                                }
+                            let (group, next) = gather(&mut rx, (through, messages), MAX_GROUP_MESSAGES, |(_, m)| m.len(), |job| match job {
+                                Job::Apply { through, messages } => Ok((through, messages)),
                                 other => Err(other),
                             });
                             pending = next;
@@ -92,12 +88,8 @@ impl Writer {
                             }
                         }
                         Job::Ingest { messages, reply } => {
-                            let size = messages.len();
-                            let (group, next) = gather(&mut rx, (messages, reply), size, MAX_GROUP_MESSAGES, |job| match job {
-                                Job::Ingest { messages, reply } => {
-                                    let n = messages.len();
-                                    Ok(((messages, reply), n))
-                                }
+                            let (group, next) = gather(&mut rx, (messages, reply), MAX_GROUP_MESSAGES, |(m, _)| m.len(), |job| match job {
+                                Job::Ingest { messages, reply } => Ok((messages, reply)),
                                 other => Err(other),
                             });
                             pending = next;
@@ -145,16 +137,23 @@ impl Writer {
     }
 }
 
-/// `first` and the jobs queued behind it that `take` accepts, until their messages reach
-/// `limit`: `take` gives an accepted job's item and message count, or gives back a job of
+/// `first` and the jobs queued behind it that `take` accepts, until their messages (`len` of
+/// each item) reach `limit`: `take` gives an accepted job's item, or gives back a job of
 /// another kind, which ends the group and is returned to run next (jobs keep their order).
-pub(crate) fn gather<J, T>(rx: &mut mpsc::Receiver<J>, first: T, mut size: usize, limit: usize, take: impl Fn(J) -> Result<(T, usize), J>) -> (Vec<T>, Option<J>) {
+pub(crate) fn gather<J, T>(
+    rx: &mut mpsc::Receiver<J>,
+    first: T,
+    limit: usize,
+    len: impl Fn(&T) -> usize,
+    take: impl Fn(J) -> Result<T, J>,
+) -> (Vec<T>, Option<J>) {
+    let mut size = len(&first);
     let mut group = vec![first];
     while size < limit {
         let Ok(job) = rx.try_recv() else { break };
         match take(job) {
-            Ok((item, n)) => {
-                size += n;
+            Ok(item) => {
+                size += len(&item);
                 group.push(item);
             }
             Err(other) => return (group, Some(other)),
